@@ -1,0 +1,411 @@
+//! `site.toml` into a typed [`Config`]: the one file a maintainer edits.
+//!
+//! Everything has a default so a site can start with a title and a base URL;
+//! unknown keys are errors with a did-you-mean, because a misspelt option that
+//! is silently ignored costs an afternoon.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::content::slug;
+use crate::diagnostic::{Diagnostic, did_you_mean};
+
+/// URL segments the built-in pages use; a taxonomy cannot take one of them.
+pub const RESERVED_SEGMENTS: &[&str] = &[
+    "case-studies",
+    "reports",
+    "explore",
+    "outcomes",
+    "page",
+    "static",
+    "atom.xml",
+    "sitemap.xml",
+    "robots.txt",
+    "404.html",
+];
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub title: String,
+    pub description: String,
+    /// `https://example.org/learning/`, always ending in `/`.
+    pub base_url: String,
+    /// The path part of `base_url`: `/learning/`, or `/` at a domain root.
+    pub base_path: String,
+    pub language: String,
+    pub author: Option<String>,
+    /// The theme folder under `themes/` whose templates and static files
+    /// override the built-in ones; `None` uses the built-in theme only.
+    pub theme: Option<String>,
+    pub paginate_by: usize,
+    pub markdown: MarkdownConfig,
+    pub taxonomies: Vec<TaxonomyConfig>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MarkdownConfig {
+    /// Raw HTML in Markdown is escaped unless this is on: content written by
+    /// many hands should not be able to inject script into the site.
+    #[serde(default)]
+    pub unsafe_html: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaxonomyConfig {
+    /// The URL segment (`/sector/`) and the name templates use.
+    pub name: String,
+    /// The front-matter key it reads; defaults to `name`.
+    #[serde(default)]
+    pub field: String,
+    /// Heading for the index page, e.g. "Sectors".
+    #[serde(default)]
+    pub title: String,
+    /// Label for one term, e.g. "Sector".
+    #[serde(default)]
+    pub singular: String,
+    /// Whether each term gets an Atom feed.
+    #[serde(default = "yes")]
+    pub feed: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl TaxonomyConfig {
+    fn new(name: &str, title: &str, singular: &str) -> Self {
+        TaxonomyConfig {
+            name: name.into(),
+            field: name.into(),
+            title: title.into(),
+            singular: singular.into(),
+            feed: true,
+        }
+    }
+}
+
+/// The taxonomies a site gets when `site.toml` declares none.
+pub fn default_taxonomies() -> Vec<TaxonomyConfig> {
+    vec![
+        TaxonomyConfig::new("ngo", "NGOs", "NGO"),
+        TaxonomyConfig::new("sector", "Sectors", "Sector"),
+        TaxonomyConfig::new("program", "Programmes", "Programme"),
+        TaxonomyConfig::new("country", "Countries", "Country"),
+        TaxonomyConfig::new("tags", "Tags", "Tag"),
+    ]
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    title: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default = "default_base_url")]
+    base_url: String,
+    #[serde(default = "default_language")]
+    language: String,
+    author: Option<String>,
+    theme: Option<String>,
+    #[serde(default = "default_paginate_by")]
+    paginate_by: usize,
+    #[serde(default)]
+    markdown: MarkdownConfig,
+    taxonomies: Option<Vec<TaxonomyConfig>>,
+}
+
+fn default_base_url() -> String {
+    "/".into()
+}
+fn default_language() -> String {
+    "en".into()
+}
+fn default_paginate_by() -> usize {
+    20
+}
+
+const FILE: &str = "site.toml";
+
+impl Config {
+    /// Reads `site.toml` from the site root.
+    pub fn load(root: &Path) -> Result<Config, Diagnostic> {
+        let path = root.join(FILE);
+        let bytes = std::fs::read(&path).map_err(|e| {
+            let d = Diagnostic::error(FILE, format!("cannot read site.toml: {e}"));
+            if e.kind() == std::io::ErrorKind::NotFound {
+                d.with_hint(format!(
+                    "{} is not a casebook site; run `casebook init` to create one, or pass --root",
+                    root.display()
+                ))
+            } else {
+                d
+            }
+        })?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| Diagnostic::error(FILE, "site.toml is not valid UTF-8 text"))?;
+        Config::parse(&text)
+    }
+
+    /// Parses the text of a `site.toml`.
+    pub fn parse(text: &str) -> Result<Config, Diagnostic> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| toml_diagnostic(text, &e))?;
+        let at_key = |key: &str, msg: String| {
+            let line = text
+                .lines()
+                .position(|l| l.trim_start().starts_with(key))
+                .map_or(0, |i| i + 1);
+            Diagnostic::error(FILE, msg).at(text, line, 1)
+        };
+
+        let (base_url, base_path) =
+            normalise_base_url(&raw.base_url).map_err(|m| at_key("base_url", m))?;
+        if raw.paginate_by == 0 {
+            return Err(at_key(
+                "paginate_by",
+                "paginate_by must be at least 1".to_string(),
+            ));
+        }
+        if let Some(theme) = &raw.theme {
+            slug::check_segment(theme).map_err(|m| at_key("theme", format!("theme name: {m}")))?;
+        }
+
+        let mut taxonomies = raw.taxonomies.unwrap_or_else(default_taxonomies);
+        let mut seen = Vec::new();
+        for t in &mut taxonomies {
+            if slug::check_segment(&t.name).is_err() || t.name != slug::slugify(&t.name) {
+                return Err(at_key(
+                    "name",
+                    format!(
+                        "taxonomy name \"{}\" must be lower-case letters, digits and hyphens (it becomes the URL /{}/)",
+                        t.name,
+                        slug::slugify(&t.name)
+                    ),
+                ));
+            }
+            if RESERVED_SEGMENTS.contains(&t.name.as_str()) {
+                return Err(at_key(
+                    "name",
+                    format!(
+                        "taxonomy name \"{}\" is taken by a built-in page; choose another",
+                        t.name
+                    ),
+                ));
+            }
+            if seen.contains(&t.name) {
+                return Err(at_key(
+                    "name",
+                    format!("taxonomy \"{}\" is declared twice", t.name),
+                ));
+            }
+            seen.push(t.name.clone());
+            if t.field.is_empty() {
+                t.field = t.name.clone();
+            }
+            if t.title.is_empty() {
+                t.title = title_case(&t.name);
+            }
+            if t.singular.is_empty() {
+                t.singular = t.title.clone();
+            }
+        }
+
+        Ok(Config {
+            title: raw.title,
+            description: raw.description,
+            base_url,
+            base_path,
+            language: raw.language,
+            author: raw.author,
+            theme: raw.theme,
+            paginate_by: raw.paginate_by,
+            markdown: raw.markdown,
+            taxonomies,
+        })
+    }
+
+    /// Replaces the base URL (the `--base-url` option).
+    pub fn with_base_url(mut self, url: &str) -> Result<Config, Diagnostic> {
+        let (base_url, base_path) =
+            normalise_base_url(url).map_err(|m| Diagnostic::error("--base-url", m))?;
+        self.base_url = base_url;
+        self.base_path = base_path;
+        Ok(self)
+    }
+
+    /// The absolute URL of a site path (`case-studies/x/` -> `https://example.org/learning/case-studies/x/`).
+    /// When the base URL has no host (`/`), the result is root-relative.
+    pub fn permalink(&self, path: &str) -> String {
+        format!("{}{}", self.base_url, path.trim_start_matches('/'))
+    }
+
+    /// The root-relative URL of a site path, with the base path in front:
+    /// `case-studies/x/` -> `/learning/case-studies/x/`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base_path, path.trim_start_matches('/'))
+    }
+}
+
+fn title_case(name: &str) -> String {
+    let mut c = name.chars();
+    match c.next() {
+        Some(f) => f
+            .to_uppercase()
+            .chain(c)
+            .collect::<String>()
+            .replace('-', " "),
+        None => String::new(),
+    }
+}
+
+/// `https://example.org/learning` -> (`https://example.org/learning/`, `/learning/`).
+fn normalise_base_url(url: &str) -> Result<(String, String), String> {
+    let url = url.trim();
+    let bad = |why: &str| {
+        format!(
+            "base_url \"{url}\" {why}; write it as https://example.org/ or https://example.org/learning/"
+        )
+    };
+    if url.chars().any(|c| {
+        c.is_whitespace() || c.is_control() || matches!(c, '"' | '<' | '>' | '\\' | '?' | '#')
+    }) {
+        return Err(bad("contains characters that cannot be in a URL"));
+    }
+    let path = if let Some(rest) = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+    {
+        let (host, path) = match rest.find('/') {
+            Some(i) => rest.split_at(i),
+            None => (rest, "/"),
+        };
+        if host.is_empty() {
+            return Err(bad("has no host"));
+        }
+        path
+    } else if url.starts_with('/') && !url.starts_with("//") {
+        url
+    } else {
+        return Err(bad("must start with http://, https:// or /"));
+    };
+    if path.split('/').any(|seg| seg == ".." || seg == ".") {
+        return Err(bad("contains \"..\" or \".\" segments"));
+    }
+    let mut path = path.to_string();
+    while path.contains("//") {
+        path = path.replace("//", "/");
+    }
+    if !path.ends_with('/') {
+        path.push('/');
+    }
+    let base = match url.find("://") {
+        Some(i) => {
+            let after = &url[i + 3..];
+            let host_end = after.find('/').map_or(url.len(), |j| i + 3 + j);
+            format!("{}{}", &url[..host_end], path)
+        }
+        None => path.clone(),
+    };
+    Ok((base, path))
+}
+
+fn toml_diagnostic(text: &str, e: &toml::de::Error) -> Diagnostic {
+    let mut message = e.message().trim().to_string();
+    let mut hint = None;
+    // serde's "unknown field `x`, expected one of `a`, `b`" gets a did-you-mean.
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        if let Some((field, expected)) = rest.split_once('`') {
+            let options: Vec<&str> = expected
+                .split('`')
+                .enumerate()
+                .filter(|(i, _)| i % 2 == 1)
+                .map(|(_, s)| s)
+                .collect();
+            hint = did_you_mean(field, options.iter().copied())
+                .map(|s| format!("did you mean `{s}`?"))
+                .or_else(|| Some(format!("known keys here: {}", options.join(", "))));
+            message = format!("unknown key `{field}` in site.toml");
+        }
+    }
+    let mut d = Diagnostic::error(FILE, message);
+    if let Some(span) = e.span() {
+        let (line, col) = line_col(text, span.start);
+        d = d.at(text, line, col);
+    }
+    if let Some(h) = hint {
+        d = d.with_hint(h);
+    }
+    d
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let mut o = offset;
+    while !text.is_char_boundary(o) {
+        o -= 1;
+    }
+    let before = &text[..o];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let col = before[line_start..].chars().count() + 1;
+    (line, col)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults() {
+        let c = Config::parse("title = \"T\"\n").unwrap();
+        assert_eq!(c.base_url, "/");
+        assert_eq!(c.base_path, "/");
+        assert_eq!(c.paginate_by, 20);
+        let names: Vec<_> = c.taxonomies.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["ngo", "sector", "program", "country", "tags"]);
+        assert!(!c.markdown.unsafe_html);
+    }
+
+    #[test]
+    fn base_urls() {
+        let c =
+            Config::parse("title = \"T\"\nbase_url = \"https://ngo.example/learning\"\n").unwrap();
+        assert_eq!(c.base_url, "https://ngo.example/learning/");
+        assert_eq!(c.base_path, "/learning/");
+        assert_eq!(c.url("/case-studies/x/"), "/learning/case-studies/x/");
+        assert_eq!(
+            c.permalink("atom.xml"),
+            "https://ngo.example/learning/atom.xml"
+        );
+        let c = c.with_base_url("http://127.0.0.1:8080").unwrap();
+        assert_eq!(c.base_url, "http://127.0.0.1:8080/");
+        assert_eq!(c.base_path, "/");
+        assert!(Config::parse("title = \"T\"\nbase_url = \"ftp://x\"\n").is_err());
+        assert!(Config::parse("title = \"T\"\nbase_url = \"https://x/a/../b\"\n").is_err());
+    }
+
+    #[test]
+    fn unknown_keys_suggest() {
+        let e = Config::parse("title = \"T\"\npaginte_by = 3\n").unwrap_err();
+        assert_eq!(e.line, 2);
+        assert_eq!(e.hint.as_deref(), Some("did you mean `paginate_by`?"));
+    }
+
+    #[test]
+    fn taxonomy_names_are_checked() {
+        let e = Config::parse("title = \"T\"\n[[taxonomies]]\nname = \"reports\"\n").unwrap_err();
+        assert!(
+            e.message.contains("taken by a built-in page"),
+            "{}",
+            e.message
+        );
+        let e = Config::parse("title = \"T\"\n[[taxonomies]]\nname = \"../x\"\n").unwrap_err();
+        assert!(e.message.contains("lower-case"), "{}", e.message);
+        let c = Config::parse("title = \"T\"\n[[taxonomies]]\nname = \"region\"\n").unwrap();
+        assert_eq!(c.taxonomies[0].field, "region");
+        assert_eq!(c.taxonomies[0].title, "Region");
+    }
+}

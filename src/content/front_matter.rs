@@ -1,0 +1,535 @@
+//! Front matter: splitting the YAML block off a file, parsing it, and reading
+//! each field into a typed value with a diagnostic (file, line, column) for
+//! every field that is wrong — not just the first.
+//!
+//! We parse into `serde_yaml::Value` and read fields by hand rather than
+//! deriving `Deserialize`: derive stops at the first bad field and cannot say
+//! which line a missing or misspelt key is on.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_yaml::Value;
+
+use super::date::Date;
+use crate::config::line_col;
+use crate::diagnostic::Diagnostic;
+
+/// The three parts of a source file.
+#[derive(Debug)]
+pub struct Split<'a> {
+    /// The YAML between the `---` lines.
+    pub yaml: &'a str,
+    /// 1-based line of the file on which `yaml` starts.
+    pub yaml_line: usize,
+    /// Everything after the closing `---`.
+    pub body: &'a str,
+    /// 1-based line of the file on which `body` starts.
+    pub body_line: usize,
+    /// The text from the start of the file to the end of the front matter,
+    /// kept so later stages can quote a line in a diagnostic.
+    pub head: &'a str,
+}
+
+fn is_fence(line: &str, fence: &str) -> bool {
+    line.trim_end_matches(['\n', '\r', ' ', '\t']) == fence
+}
+
+/// Splits `text` (with any byte-order mark already removed) into front matter
+/// and body.
+pub fn split<'a>(text: &'a str, file: &str) -> Result<Split<'a>, Diagnostic> {
+    let first_end = text.find('\n').map_or(text.len(), |i| i + 1);
+    let first = &text[..first_end];
+    if !is_fence(first, "---") {
+        let d = Diagnostic::error(file, "this file has no front matter").at(text, 1, 1);
+        let d = if text.trim().is_empty() {
+            Diagnostic {
+                message: "this file is empty".into(),
+                ..d
+            }
+        } else {
+            d
+        };
+        return Err(d.with_hint(
+            "start the file with a line `---`, then fields such as `title: ...`, then another `---`",
+        ));
+    }
+    let mut offset = first_end;
+    let mut line_no = 2;
+    while offset < text.len() {
+        let end = text[offset..]
+            .find('\n')
+            .map_or(text.len(), |i| offset + i + 1);
+        let line = &text[offset..end];
+        if is_fence(line, "---") || is_fence(line, "...") {
+            return Ok(Split {
+                yaml: &text[first_end..offset],
+                yaml_line: 2,
+                body: &text[end..],
+                body_line: line_no + 1,
+                head: &text[..end],
+            });
+        }
+        offset = end;
+        line_no += 1;
+    }
+    Err(Diagnostic::error(file, "the front matter is never closed")
+        .at(text, 1, 1)
+        .with_hint("add a line `---` after the last front-matter field, before the text"))
+}
+
+/// An outcome: a number a case study reports, which the site adds up.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Outcome {
+    pub metric: String,
+    pub value: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+}
+
+/// A front-matter value and the line it was written on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Located<T> {
+    pub value: T,
+    pub line: usize,
+    pub column: usize,
+}
+
+/// Every field casebook knows, typed; anything else is kept in `extra`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FrontMatter {
+    pub title: Option<Located<String>>,
+    pub date: Option<Located<Date>>,
+    pub updated: Option<Located<Date>>,
+    pub draft: bool,
+    pub summary: Option<Located<String>>,
+    pub slug: Option<Located<String>>,
+    pub report: Option<Located<String>>,
+    pub authors: Vec<String>,
+    pub outcomes: Vec<Located<Outcome>>,
+    pub aliases: Vec<Located<String>>,
+    pub image: Option<Located<String>>,
+    pub image_alt: Option<String>,
+    /// Values of the taxonomy fields, by front-matter key.
+    pub taxonomies: BTreeMap<String, Located<Vec<String>>>,
+    /// Keys casebook does not know, with their lines (warned about by validate).
+    pub unknown: Vec<Located<String>>,
+    /// Line of every top-level key, for "missing"/"wrong" messages later.
+    pub key_lines: BTreeMap<String, usize>,
+}
+
+/// Keys that every kind of page may use.
+pub const KNOWN_KEYS: &[&str] = &[
+    "title",
+    "date",
+    "updated",
+    "draft",
+    "summary",
+    "slug",
+    "report",
+    "authors",
+    "author",
+    "outcomes",
+    "aliases",
+    "image",
+    "image_alt",
+    "template",
+];
+
+/// Where each top-level key is written, as (line, column of its value).
+fn key_positions(split: &Split) -> BTreeMap<String, (usize, usize)> {
+    let mut out = BTreeMap::new();
+    for (i, line) in split.yaml.lines().enumerate() {
+        if line.starts_with([' ', '\t', '#', '-']) {
+            continue;
+        }
+        if let Some((key, rest)) = line.split_once(':') {
+            let key = key.trim().trim_matches(['"', '\'']);
+            if key.is_empty() {
+                continue;
+            }
+            let value_col = line.len() - rest.trim_start().len() + 1;
+            let col = line[..value_col - 1].chars().count() + 1;
+            out.entry(key.to_string())
+                .or_insert((split.yaml_line + i, col));
+        }
+    }
+    out
+}
+
+/// Parses the YAML of `split` and reads every field. `taxonomy_fields` are the
+/// front-matter keys the site's taxonomies read. Returns the front matter
+/// (with whatever could be read) and the problems found.
+pub fn parse(
+    split: &Split,
+    text: &str,
+    file: &str,
+    taxonomy_fields: &[&str],
+) -> (FrontMatter, Vec<Diagnostic>) {
+    let mut fm = FrontMatter::default();
+    let mut diags = Vec::new();
+    let value: Value = match serde_yaml::from_str(split.yaml) {
+        Ok(v) => v,
+        Err(e) => {
+            let msg = e.to_string();
+            // serde_yaml appends " at line X column Y"; we show the location ourselves.
+            let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+            let mut d =
+                Diagnostic::error(file, format!("the front matter is not valid YAML: {msg}"));
+            if let Some(loc) = e.location() {
+                d = d.at(text, split.yaml_line + loc.line() - 1, loc.column());
+            } else {
+                d = d.at(text, split.yaml_line, 1);
+            }
+            if split.yaml.contains('\t') {
+                d = d.with_hint("YAML does not allow tabs for indentation; use spaces");
+            } else {
+                d = d.with_hint("check the quoting and indentation on this line or the one before it; values containing `: ` need quotes");
+            }
+            diags.push(d);
+            return (fm, diags);
+        }
+    };
+    let map = match value {
+        Value::Mapping(m) => m,
+        Value::Null => Default::default(),
+        other => {
+            diags.push(
+                Diagnostic::error(
+                    file,
+                    format!(
+                        "the front matter must be a list of `key: value` fields, not {}",
+                        describe(&other)
+                    ),
+                )
+                .at(text, split.yaml_line, 1),
+            );
+            return (fm, diags);
+        }
+    };
+    let positions = key_positions(split);
+    fm.key_lines = positions
+        .iter()
+        .map(|(k, (l, _))| (k.clone(), *l))
+        .collect();
+    let pos = |key: &str| positions.get(key).copied().unwrap_or((split.yaml_line, 1));
+
+    for (k, v) in map {
+        let Some(key) = k.as_str().map(str::to_string) else {
+            let (l, c) = (split.yaml_line, 1);
+            diags.push(
+                Diagnostic::error(
+                    file,
+                    format!("front-matter keys must be words, not {}", describe(&k)),
+                )
+                .at(text, l, c),
+            );
+            continue;
+        };
+        let (line, column) = pos(&key);
+        let err = |msg: String| Diagnostic::error(file, msg).at(text, line, column);
+        let located = |value: String| Located {
+            value,
+            line,
+            column,
+        };
+        match key.as_str() {
+            "title" | "summary" | "slug" | "report" | "image" | "image_alt" | "template" => {
+                match scalar_string(&v) {
+                    Some(s) => match key.as_str() {
+                        "title" => fm.title = Some(located(s)),
+                        "summary" => fm.summary = Some(located(s)),
+                        "slug" => fm.slug = Some(located(s)),
+                        "report" => fm.report = Some(located(s)),
+                        "image" => fm.image = Some(located(s)),
+                        "image_alt" => fm.image_alt = Some(s),
+                        _ => {}
+                    },
+                    None => diags.push(err(format!("`{key}` must be text, not {}", describe(&v)))),
+                }
+            }
+            "date" | "updated" => match scalar_string(&v) {
+                Some(s) => match Date::parse(&s) {
+                    Ok(d) => {
+                        if key == "date" {
+                            fm.date = Some(Located { value: d, line, column });
+                        } else {
+                            fm.updated = Some(Located { value: d, line, column });
+                        }
+                    }
+                    Err(m) => diags.push(err(format!("`{key}`: {m}"))),
+                },
+                None => diags.push(
+                    err(format!("`{key}` must be a date, not {}", describe(&v)))
+                        .with_hint("write it as YYYY-MM-DD, for example 2024-12-10"),
+                ),
+            },
+            "draft" => match v {
+                Value::Bool(b) => fm.draft = b,
+                Value::Null => {}
+                other => diags.push(
+                    err(format!("`draft` must be true or false, not {}", describe(&other)))
+                        .with_hint("write `draft: true` to keep the page out of the site, `draft: false` to publish it"),
+                ),
+            },
+            "authors" | "author" => match string_list(&v) {
+                Some(list) => fm.authors.extend(list),
+                None => diags.push(err(format!("`{key}` must be a name or a list of names, not {}", describe(&v)))),
+            },
+            "aliases" => match string_list(&v) {
+                Some(list) => fm.aliases = list.into_iter().map(located).collect(),
+                None => diags.push(err(format!("`aliases` must be a list of old URLs, not {}", describe(&v)))),
+            },
+            "outcomes" => read_outcomes(&v, split, text, file, line, &mut fm, &mut diags),
+            _ if taxonomy_fields.contains(&key.as_str()) => match string_list(&v) {
+                Some(list) => {
+                    let list: Vec<String> = list.into_iter().filter(|s| !s.trim().is_empty()).collect();
+                    fm.taxonomies.insert(key.clone(), Located { value: list, line, column });
+                }
+                None => diags.push(
+                    err(format!("`{key}` must be a name or a list of names, not {}", describe(&v)))
+                        .with_hint(format!("write `{key}: Health` or `{key}: [Health, Education]`")),
+                ),
+            },
+            _ => fm.unknown.push(located(key.clone())),
+        }
+    }
+    (fm, diags)
+}
+
+fn read_outcomes(
+    v: &Value,
+    split: &Split,
+    text: &str,
+    file: &str,
+    key_line: usize,
+    fm: &mut FrontMatter,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let items = match v {
+        Value::Sequence(items) => items,
+        Value::Null => return,
+        other => {
+            diags.push(
+                Diagnostic::error(file, format!("`outcomes` must be a list, not {}", describe(other)))
+                    .at(text, key_line, 1)
+                    .with_hint("write each outcome as `- metric: People reached` with `value: 1200` on the next line"),
+            );
+            return;
+        }
+    };
+    // Lines of each `- ` item under `outcomes:`, so messages point at the item.
+    let item_lines: Vec<usize> = split
+        .yaml
+        .lines()
+        .enumerate()
+        .skip(key_line.saturating_sub(split.yaml_line) + 1)
+        .take_while(|(_, l)| l.is_empty() || l.starts_with([' ', '-', '\t', '#']))
+        .filter(|(_, l)| l.trim_start().starts_with('-'))
+        .map(|(i, _)| split.yaml_line + i)
+        .collect();
+    for (n, item) in items.iter().enumerate() {
+        let line = item_lines.get(n).copied().unwrap_or(key_line);
+        let field_line = |field: &str| -> (usize, usize) {
+            // The field is on the item's line or one of the few after it.
+            for l in line..line + 6 {
+                if let Some(src) = text.lines().nth(l - 1) {
+                    if let Some(i) = src.find(&format!("{field}:")) {
+                        let after = &src[i + field.len() + 1..];
+                        let col = src.len() - after.trim_start().len();
+                        return (l, src[..col].chars().count() + 1);
+                    }
+                    if l > line && src.trim_start().starts_with('-') {
+                        break;
+                    }
+                }
+            }
+            (line, 1)
+        };
+        let err = |(l, c): (usize, usize), msg: String| Diagnostic::error(file, msg).at(text, l, c);
+        let Value::Mapping(m) = item else {
+            diags.push(
+                err(
+                    (line, 1),
+                    format!(
+                        "outcome {} must have `metric` and `value`, not be {}",
+                        n + 1,
+                        describe(item)
+                    ),
+                )
+                .with_hint(
+                    "write `- metric: People reached` and, indented below it, `value: 1200`",
+                ),
+            );
+            continue;
+        };
+        let metric = m.get("metric").and_then(scalar_string);
+        let unit = m.get("unit").and_then(scalar_string);
+        let value = match m.get("value") {
+            Some(Value::Number(num)) => num.as_f64().filter(|f| f.is_finite()),
+            Some(other) => {
+                let shown = scalar_string(other).unwrap_or_else(|| describe(other));
+                let cleaned: String = shown
+                    .chars()
+                    .filter(|c| c.is_ascii_digit() || *c == '.' || *c == '-')
+                    .collect();
+                let mut d = err(
+                    field_line("value"),
+                    format!("outcome value \"{shown}\" is not a number"),
+                );
+                if !cleaned.is_empty() && cleaned.parse::<f64>().is_ok() {
+                    d = d.with_hint(format!(
+                        "write the bare number, `value: {cleaned}`, and put any unit in `unit:`"
+                    ));
+                }
+                diags.push(d);
+                continue;
+            }
+            None => None,
+        };
+        if metric.as_deref().is_none_or(|s| s.trim().is_empty()) {
+            diags.push(err(
+                (line, 1),
+                format!("outcome {} has no `metric` (what was measured)", n + 1),
+            ));
+            continue;
+        }
+        let Some(value) = value else {
+            diags.push(err((line, 1), format!("outcome {} has no `value`", n + 1)));
+            continue;
+        };
+        for k in m.keys() {
+            let k = k.as_str().unwrap_or("");
+            if !matches!(k, "metric" | "value" | "unit") {
+                diags.push(
+                    Diagnostic::warning(file, format!("outcome {}: unknown key `{k}`", n + 1))
+                        .at(text, field_line(k).0, field_line(k).1)
+                        .with_hint("an outcome has `metric`, `value` and optionally `unit`"),
+                );
+            }
+        }
+        let (l, c) = field_line("metric");
+        fm.outcomes.push(Located {
+            value: Outcome {
+                metric: metric.unwrap_or_default().trim().to_string(),
+                value,
+                unit: unit.map(|u| u.trim().to_string()).filter(|u| !u.is_empty()),
+            },
+            line: l,
+            column: c,
+        });
+    }
+}
+
+/// Strings, numbers and booleans read as text; anything else does not.
+fn scalar_string(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// A single value or a list of them.
+fn string_list(v: &Value) -> Option<Vec<String>> {
+    match v {
+        Value::Sequence(items) => items.iter().map(scalar_string).collect(),
+        Value::Null => Some(Vec::new()),
+        other => scalar_string(other).map(|s| vec![s]),
+    }
+}
+
+fn describe(v: &Value) -> String {
+    match v {
+        Value::Null => "empty".into(),
+        Value::Bool(b) => format!("the boolean {b}"),
+        Value::Number(n) => format!("the number {n}"),
+        Value::String(s) => format!("the text \"{s}\""),
+        Value::Sequence(_) => "a list".into(),
+        Value::Mapping(_) => "a group of fields".into(),
+        Value::Tagged(t) => format!("a value tagged {}", t.tag),
+    }
+}
+
+/// Line and column of a byte offset in the whole file.
+pub fn locate(text: &str, offset: usize) -> (usize, usize) {
+    line_col(text, offset)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(text: &str) -> (FrontMatter, Vec<Diagnostic>) {
+        let s = split(text, "f.md").unwrap();
+        parse(&s, text, "f.md", &["ngo", "sector", "tags"])
+    }
+
+    #[test]
+    fn splits() {
+        let t = "---\ntitle: A\n---\nBody\n";
+        let s = split(t, "f.md").unwrap();
+        assert_eq!(s.yaml, "title: A\n");
+        assert_eq!(s.body, "Body\n");
+        assert_eq!(s.body_line, 4);
+        let t = "---\r\ntitle: A\r\n---\r\nBody\r\n";
+        let s = split(t, "f.md").unwrap();
+        assert_eq!(s.yaml, "title: A\r\n");
+        assert_eq!(s.body, "Body\r\n");
+        assert!(split("no front matter", "f.md").is_err());
+        assert!(
+            split("---\ntitle: x\n", "f.md")
+                .unwrap_err()
+                .message
+                .contains("never closed")
+        );
+        assert!(
+            split("---", "f.md")
+                .unwrap_err()
+                .message
+                .contains("never closed")
+        );
+        assert!(split("", "f.md").unwrap_err().message.contains("empty"));
+    }
+
+    #[test]
+    fn reads_fields() {
+        let (fm, d) = parse_str(
+            "---\ntitle: A\ndate: 2024-12-10\nngo: SHOFCO\nsector: [Gender, Health]\noutcomes:\n  - metric: NGOs supported\n    value: 14\n    unit: organisations\ndraft: true\nsecotr: x\n---\n",
+        );
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(fm.title.unwrap().value, "A");
+        assert_eq!(fm.date.unwrap().value.iso_date(), "2024-12-10");
+        assert_eq!(fm.taxonomies["ngo"].value, ["SHOFCO"]);
+        assert_eq!(fm.taxonomies["sector"].value, ["Gender", "Health"]);
+        assert_eq!(fm.outcomes[0].value.value, 14.0);
+        assert_eq!(fm.outcomes[0].line, 7);
+        assert!(fm.draft);
+        assert_eq!(fm.unknown[0].value, "secotr");
+        assert_eq!(fm.unknown[0].line, 11);
+    }
+
+    #[test]
+    fn reports_every_bad_field_with_its_line() {
+        let text = "---\ntitle: [a, b]\ndate: 2024-13-45\ndraft: maybe\noutcomes:\n  - metric: People\n    value: 1,200\n---\n";
+        let (_, d) = parse_str(text);
+        let got: Vec<_> = d.iter().map(|d| (d.line, d.message.as_str())).collect();
+        assert_eq!(got.len(), 4, "{got:?}");
+        assert_eq!(got[0].0, 2);
+        assert_eq!(got[1].0, 3);
+        assert!(got[1].1.contains("month 13"));
+        assert_eq!(got[2].0, 4);
+        assert_eq!(got[3].0, 7);
+        assert!(d[3].hint.as_deref().unwrap().contains("value: 1200"));
+    }
+
+    #[test]
+    fn yaml_errors_point_into_the_file() {
+        let text = "---\ntitle: ok\nsummary: \"unclosed\n---\nbody\n";
+        let (_, d) = parse_str(text);
+        assert_eq!(d.len(), 1);
+        assert!(d[0].line >= 3, "{:?}", d[0]);
+        assert!(d[0].message.contains("not valid YAML"));
+    }
+}

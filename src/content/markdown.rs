@@ -1,0 +1,485 @@
+//! Markdown body to HTML, with the site's rules applied on the way:
+//!
+//! - raw HTML is shown as text unless `[markdown] unsafe_html = true`;
+//! - `javascript:`, `vbscript:` and `data:` links are never rendered as links;
+//! - `/path` links are site-relative: the base path goes in front, so the same
+//!   Markdown works at a domain root and under `/learning/`;
+//! - `@/case-studies/x.md` names a source file and becomes that page's URL;
+//! - headings get stable ids and make up the table of contents.
+//!
+//! Every internal link is recorded with its line so `check` can say where a
+//! dead one is.
+
+use std::collections::{HashMap, HashSet};
+
+use pulldown_cmark::{CowStr, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd};
+use serde::Serialize;
+
+use super::slug::slugify;
+
+/// One entry of a page's table of contents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Heading {
+    pub level: u8,
+    pub id: String,
+    pub title: String,
+}
+
+/// A link or image in the body that points inside the site, kept for checking.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkRef {
+    /// 1-based line and column in the whole file.
+    pub line: usize,
+    pub column: usize,
+    /// The destination as written, e.g. `@/case-studies/x.md#outcomes`.
+    pub target: String,
+    pub kind: LinkKind,
+    pub is_image: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkKind {
+    /// `@/case-studies/x.md`, resolved (or not) against the source files.
+    Source,
+    /// `/case-studies/x/`: a path inside the site.
+    SiteRelative,
+    /// `../x/` or `x.png`: relative to the page's own URL.
+    Relative,
+    /// `#heading` on the same page.
+    Fragment,
+}
+
+/// What rendering one body produced.
+#[derive(Debug, Clone, Default)]
+pub struct Rendered {
+    pub html: String,
+    pub toc: Vec<Heading>,
+    pub word_count: usize,
+    pub links: Vec<LinkRef>,
+    /// `@/` links whose file does not exist: (line, column, target).
+    pub unresolved: Vec<(usize, usize, String)>,
+    /// Links dropped because their scheme can run script: (line, column, target).
+    pub unsafe_links: Vec<(usize, usize, String)>,
+}
+
+impl Rendered {
+    pub fn anchors(&self) -> HashSet<&str> {
+        self.toc.iter().map(|h| h.id.as_str()).collect()
+    }
+}
+
+/// What the renderer needs to know about the site.
+pub struct MarkdownContext<'a> {
+    pub unsafe_html: bool,
+    /// The base path, `/` or `/learning/`.
+    pub base_path: &'a str,
+    /// `case-studies/x.md` (relative to `content/`) -> site path `case-studies/x/`.
+    pub sources: &'a HashMap<String, String>,
+}
+
+fn options() -> Options {
+    Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_HEADING_ATTRIBUTES
+}
+
+/// True for destinations a browser would run as script (or that can smuggle
+/// a document in), however they are spelt: browsers ignore ASCII whitespace
+/// and control characters inside the scheme, and schemes are case-insensitive.
+pub fn is_unsafe_url(dest: &str) -> bool {
+    let cleaned: String = dest
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace() && !c.is_control())
+        .take(16)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    ["javascript:", "vbscript:", "data:"]
+        .iter()
+        .any(|s| cleaned.starts_with(s))
+}
+
+fn has_scheme(dest: &str) -> bool {
+    match dest.find(':') {
+        Some(i) => {
+            let scheme = &dest[..i];
+            !scheme.is_empty()
+                && scheme
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphabetic())
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        }
+        None => false,
+    }
+}
+
+fn classify(dest: &str) -> Option<LinkKind> {
+    if dest.starts_with("@/") {
+        Some(LinkKind::Source)
+    } else if dest.starts_with("//") || has_scheme(dest) {
+        None
+    } else if dest.starts_with('/') {
+        Some(LinkKind::SiteRelative)
+    } else if dest.starts_with('#') {
+        Some(LinkKind::Fragment)
+    } else if dest.is_empty() {
+        None
+    } else {
+        Some(LinkKind::Relative)
+    }
+}
+
+/// Byte offsets where each line starts, to turn parser offsets into lines.
+struct Lines(Vec<usize>);
+
+impl Lines {
+    fn new(text: &str) -> Self {
+        let mut v = vec![0];
+        v.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        Lines(v)
+    }
+    /// 1-based (line, column) of `offset` within the body.
+    fn locate(&self, text: &str, offset: usize) -> (usize, usize) {
+        let line = self.0.partition_point(|&s| s <= offset);
+        let start = self.0[line - 1];
+        let end = offset.min(text.len());
+        let col = text.get(start..end).map_or(1, |s| s.chars().count() + 1);
+        (line, col)
+    }
+}
+
+/// Renders a Markdown body. `first_line` is the 1-based line of the file at
+/// which the body starts, so recorded positions point into the whole file.
+pub fn render(body: &str, first_line: usize, cx: &MarkdownContext) -> Rendered {
+    let lines = Lines::new(body);
+    let mut out = Rendered::default();
+    let mut events: Vec<Event> = Vec::new();
+    let mut used_ids: HashSet<String> = HashSet::new();
+    // Links whose Start we dropped, so the matching End is dropped too.
+    let mut link_stack: Vec<bool> = Vec::new();
+    // An open heading: where its Start sits in `events`, and its text so far.
+    let mut heading: Option<(usize, String)> = None;
+    // Inside an image, its alt text is text events we must not count twice.
+    let mut image_depth = 0usize;
+
+    let resolve =
+        |dest: CowStr<'_>, is_image: bool, offset: usize, out: &mut Rendered| -> Option<String> {
+            let (l, c) = lines.locate(body, offset);
+            let (line, column) = (l + first_line - 1, c);
+            if is_unsafe_url(&dest) {
+                out.unsafe_links.push((line, column, dest.to_string()));
+                return None;
+            }
+            let Some(kind) = classify(&dest) else {
+                return Some(dest.to_string());
+            };
+            out.links.push(LinkRef {
+                line,
+                column,
+                target: dest.to_string(),
+                kind,
+                is_image,
+            });
+            match kind {
+                LinkKind::Source => {
+                    let rest = &dest[2..];
+                    let (file, frag) = match rest.split_once('#') {
+                        Some((f, h)) => (f, Some(h)),
+                        None => (rest, None),
+                    };
+                    match cx.sources.get(file) {
+                        Some(path) => {
+                            let mut url = format!("{}{}", cx.base_path, path);
+                            if let Some(h) = frag {
+                                url.push('#');
+                                url.push_str(h);
+                            }
+                            Some(url)
+                        }
+                        None => {
+                            out.unresolved.push((line, column, dest.to_string()));
+                            Some(dest.to_string())
+                        }
+                    }
+                }
+                LinkKind::SiteRelative => Some(format!("{}{}", cx.base_path, &dest[1..])),
+                _ => Some(dest.to_string()),
+            }
+        };
+
+    for (event, range) in Parser::new_ext(body, options()).into_offset_iter() {
+        let event = match event {
+            Event::Start(Tag::Link {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => {
+                if matches!(link_type, LinkType::Email) {
+                    link_stack.push(true);
+                    Event::Start(Tag::Link {
+                        link_type,
+                        dest_url,
+                        title,
+                        id,
+                    })
+                } else {
+                    match resolve(dest_url, false, range.start, &mut out) {
+                        Some(url) => {
+                            link_stack.push(true);
+                            Event::Start(Tag::Link {
+                                link_type,
+                                dest_url: url.into(),
+                                title,
+                                id,
+                            })
+                        }
+                        None => {
+                            link_stack.push(false);
+                            continue;
+                        }
+                    }
+                }
+            }
+            Event::End(TagEnd::Link) => {
+                if link_stack.pop().unwrap_or(false) {
+                    Event::End(TagEnd::Link)
+                } else {
+                    continue;
+                }
+            }
+            Event::Start(Tag::Image {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => {
+                image_depth += 1;
+                let url = resolve(dest_url, true, range.start, &mut out).unwrap_or_default();
+                Event::Start(Tag::Image {
+                    link_type,
+                    dest_url: url.into(),
+                    title,
+                    id,
+                })
+            }
+            Event::End(TagEnd::Image) => {
+                image_depth = image_depth.saturating_sub(1);
+                Event::End(TagEnd::Image)
+            }
+            Event::Start(Tag::Heading { .. }) => {
+                heading = Some((events.len(), String::new()));
+                event
+            }
+            Event::End(TagEnd::Heading(level)) => {
+                if let Some((start, text)) = heading.take()
+                    && let Event::Start(Tag::Heading {
+                        id, classes, attrs, ..
+                    }) = std::mem::replace(&mut events[start], Event::SoftBreak)
+                {
+                    let text = text.trim().to_string();
+                    let base = match &id {
+                        Some(id) if !id.is_empty() => slugify_id(id),
+                        _ => slugify(&text),
+                    };
+                    let base = if base.is_empty() {
+                        "section".to_string()
+                    } else {
+                        base
+                    };
+                    let mut unique = base.clone();
+                    let mut n = 1;
+                    while !used_ids.insert(unique.clone()) {
+                        unique = format!("{base}-{n}");
+                        n += 1;
+                    }
+                    out.toc.push(Heading {
+                        level: heading_level(level),
+                        id: unique.clone(),
+                        title: text,
+                    });
+                    events[start] = Event::Start(Tag::Heading {
+                        level,
+                        id: Some(unique.into()),
+                        classes,
+                        attrs,
+                    });
+                }
+                event
+            }
+            Event::Text(ref t) | Event::Code(ref t) => {
+                if let Some((_, h)) = heading.as_mut() {
+                    h.push_str(t);
+                }
+                if image_depth == 0 {
+                    out.word_count += t.split_whitespace().count();
+                }
+                event
+            }
+            Event::Html(t) | Event::InlineHtml(t) if !cx.unsafe_html => {
+                if let Some((_, h)) = heading.as_mut() {
+                    h.push_str(&t);
+                }
+                Event::Text(t)
+            }
+            Event::Start(Tag::HtmlBlock) if !cx.unsafe_html => Event::Start(Tag::Paragraph),
+            Event::End(TagEnd::HtmlBlock) if !cx.unsafe_html => Event::End(TagEnd::Paragraph),
+            other => other,
+        };
+        events.push(event);
+    }
+    let mut html = String::with_capacity(body.len() + body.len() / 2);
+    pulldown_cmark::html::push_html(&mut html, events.into_iter());
+    out.html = html;
+    out
+}
+
+/// Hand-written ids (`## Outcomes {#results}`) keep their case but lose
+/// anything that would need escaping in a URL fragment.
+fn slugify_id(id: &str) -> String {
+    id.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+        .collect()
+}
+
+fn heading_level(l: HeadingLevel) -> u8 {
+    match l {
+        HeadingLevel::H1 => 1,
+        HeadingLevel::H2 => 2,
+        HeadingLevel::H3 => 3,
+        HeadingLevel::H4 => 4,
+        HeadingLevel::H5 => 5,
+        HeadingLevel::H6 => 6,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cx<'a>(
+        sources: &'a HashMap<String, String>,
+        base: &'a str,
+        unsafe_html: bool,
+    ) -> MarkdownContext<'a> {
+        MarkdownContext {
+            unsafe_html,
+            base_path: base,
+            sources,
+        }
+    }
+
+    #[test]
+    fn raw_html_is_escaped_by_default() {
+        let s = HashMap::new();
+        let r = render(
+            "<script>alert(1)</script>\n\nHi <b>there</b>",
+            1,
+            &cx(&s, "/", false),
+        );
+        assert!(!r.html.contains("<script>"), "{}", r.html);
+        assert!(r.html.contains("&lt;script&gt;"), "{}", r.html);
+        assert!(r.html.contains("&lt;b&gt;"), "{}", r.html);
+        let r = render("Hi <b>there</b>", 1, &cx(&s, "/", true));
+        assert!(r.html.contains("<b>there</b>"), "{}", r.html);
+    }
+
+    #[test]
+    fn script_links_become_text() {
+        let s = HashMap::new();
+        for dest in [
+            "javascript:alert(1)",
+            "JaVaScRiPt:alert(1)",
+            "java%0ascript:x",
+            "data:text/html,x",
+            "vbscript:x",
+        ] {
+            let md = format!("[click]({dest}) and ![img]({dest})");
+            let r = render(&md, 1, &cx(&s, "/", false));
+            assert!(
+                !r.html.to_lowercase().contains("href=\"javascript"),
+                "{}",
+                r.html
+            );
+            assert!(!r.html.contains("src=\"javascript"), "{}", r.html);
+            if !dest.contains('%') {
+                assert!(r.html.contains("click"), "{}", r.html);
+                assert!(!r.html.contains("<a "), "{}", r.html);
+            }
+        }
+        // Tab and newline inside the scheme still count as script.
+        assert!(is_unsafe_url("java\tscript:alert(1)"));
+        assert!(is_unsafe_url(" javascript:x"));
+        assert!(!is_unsafe_url("https://example.org/javascript:"));
+    }
+
+    #[test]
+    fn site_relative_and_source_links() {
+        let mut s = HashMap::new();
+        s.insert(
+            "case-studies/a.md".to_string(),
+            "case-studies/a/".to_string(),
+        );
+        let md = "[a](@/case-studies/a.md#outcomes) [b](/sector/health/) [c](@/nope.md) [d](https://x.org/) ![i](/img/x.png)";
+        let r = render(md, 5, &cx(&s, "/learning/", false));
+        assert!(
+            r.html
+                .contains("href=\"/learning/case-studies/a/#outcomes\""),
+            "{}",
+            r.html
+        );
+        assert!(
+            r.html.contains("href=\"/learning/sector/health/\""),
+            "{}",
+            r.html
+        );
+        assert!(r.html.contains("href=\"https://x.org/\""), "{}", r.html);
+        assert!(r.html.contains("src=\"/learning/img/x.png\""), "{}", r.html);
+        assert_eq!(r.unresolved, vec![(5, 56, "@/nope.md".to_string())]);
+        let kinds: Vec<_> = r.links.iter().map(|l| l.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                LinkKind::Source,
+                LinkKind::SiteRelative,
+                LinkKind::Source,
+                LinkKind::SiteRelative
+            ]
+        );
+    }
+
+    #[test]
+    fn headings_get_unique_ids() {
+        let s = HashMap::new();
+        let r = render(
+            "## What changed\n\n## What changed\n\n### Numbers {#the-numbers}\n",
+            1,
+            &cx(&s, "/", false),
+        );
+        let ids: Vec<_> = r.toc.iter().map(|h| h.id.as_str()).collect();
+        assert_eq!(ids, ["what-changed", "what-changed-1", "the-numbers"]);
+        assert!(
+            r.html.contains("<h2 id=\"what-changed\">What changed</h2>"),
+            "{}",
+            r.html
+        );
+        assert_eq!(r.toc[2].level, 3);
+    }
+
+    #[test]
+    fn counts_words_and_lines() {
+        let s = HashMap::new();
+        let r = render(
+            "one two three\n\nfour [five](/x/)\n",
+            10,
+            &cx(&s, "/", false),
+        );
+        assert_eq!(r.word_count, 5);
+        assert_eq!(r.links[0].line, 12);
+        assert_eq!(r.links[0].column, 6);
+    }
+}

@@ -1,0 +1,505 @@
+//! The `load` and `parse` stages: find every Markdown file under `content/`,
+//! read it, split and type its front matter, and render its body to HTML.
+//!
+//! Output is a list of [`Page`]s, each knowing its kind, its URL path and its
+//! parsed fields, plus every problem found on the way. Nothing here knows
+//! about other pages except through the map of source paths to URLs, which
+//! `@/` links need.
+
+pub mod date;
+pub mod front_matter;
+pub mod markdown;
+pub mod slug;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::config::Config;
+use crate::diagnostic::Diagnostic;
+use date::Date;
+use front_matter::{FrontMatter, Located, Outcome};
+use markdown::{LinkRef, MarkdownContext, Rendered};
+
+/// The largest source file casebook reads. A case study is a few kilobytes;
+/// anything this large is almost certainly a mistake (a video saved as .md),
+/// and refusing it keeps memory bounded.
+pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
+
+/// What a file is, from where it sits under `content/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    /// `content/_index.md`: the home page's text.
+    Home,
+    /// `content/case-studies/_index.md` or `content/reports/_index.md`: the
+    /// intro text of a listing.
+    Section,
+    CaseStudy,
+    Report,
+    /// Any other Markdown file: about, methodology, ...
+    Page,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Home => "home",
+            Kind::Section => "section",
+            Kind::CaseStudy => "case-study",
+            Kind::Report => "report",
+            Kind::Page => "page",
+        }
+    }
+}
+
+/// A file read from disk, not yet parsed.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// Path relative to `content/`, with forward slashes: `case-studies/x.md`.
+    pub rel: String,
+    pub text: String,
+}
+
+impl Source {
+    /// The path shown in messages: `content/case-studies/x.md`.
+    pub fn display(&self) -> String {
+        format!("content/{}", self.rel)
+    }
+}
+
+/// One parsed page.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub kind: Kind,
+    /// `content/case-studies/x.md`, for messages.
+    pub file: String,
+    /// `case-studies/x.md`, relative to `content/`; what `@/` links name.
+    pub rel: String,
+    pub slug: String,
+    /// The site path without the base path: `case-studies/x/`, `` for home.
+    pub path: String,
+    pub title: String,
+    pub date: Option<Date>,
+    pub updated: Option<Date>,
+    pub draft: bool,
+    pub summary: String,
+    pub report: Option<String>,
+    pub authors: Vec<String>,
+    /// Raw values of each taxonomy, in the order of `Config::taxonomies`.
+    pub terms: Vec<Vec<String>>,
+    pub outcomes: Vec<Outcome>,
+    pub aliases: Vec<String>,
+    pub image: Option<String>,
+    pub image_alt: Option<String>,
+    pub body: Rendered,
+    pub front_matter: FrontMatter,
+    /// The file's text up to the end of its front matter, to quote lines of
+    /// it in later diagnostics.
+    pub head: String,
+}
+
+impl Page {
+    pub fn links(&self) -> &[LinkRef] {
+        &self.body.links
+    }
+}
+
+/// Walks `content/` and reads every file, in sorted order. Files that cannot
+/// be read (not UTF-8, too large, unreadable) become diagnostics.
+pub fn load(content_dir: &Path) -> (Vec<Source>, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    if !content_dir.is_dir() {
+        diags.push(
+            Diagnostic::error("content", "there is no content/ folder")
+                .with_hint("create content/case-studies/ and put a Markdown file in it, or run `casebook new case-study \"Title\"`"),
+        );
+        return (Vec::new(), diags);
+    }
+    let mut paths: Vec<(String, PathBuf)> = Vec::new();
+    let walker = walkdir::WalkDir::new(content_dir)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+    for entry in walker {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let shown = e
+                    .path()
+                    .and_then(|p| p.strip_prefix(content_dir).ok())
+                    .map(|p| format!("content/{}", p.display()))
+                    .unwrap_or_else(|| "content".into());
+                let msg = if e.loop_ancestor().is_some() {
+                    "this folder is a symbolic link to one of its own parents (a loop); it was skipped".to_string()
+                } else {
+                    format!(
+                        "cannot read: {}",
+                        e.io_error()
+                            .map_or_else(|| e.to_string(), |io| io.to_string())
+                    )
+                };
+                diags.push(Diagnostic::error(shown, msg));
+                continue;
+            }
+        };
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let Ok(rel_path) = entry.path().strip_prefix(content_dir) else {
+            continue;
+        };
+        let Some(rel) = rel_path.to_str().map(|s| s.replace('\\', "/")) else {
+            diags.push(Diagnostic::error(
+                format!("content/{}", rel_path.to_string_lossy()),
+                "this file name is not valid UTF-8; rename it",
+            ));
+            continue;
+        };
+        if !rel.ends_with(".md") {
+            diags.push(
+                Diagnostic::warning(
+                    format!("content/{rel}"),
+                    "this file is not Markdown (.md) and is not published",
+                )
+                .with_hint(
+                    "put images and downloads in static/ and link to them as /images/name.png",
+                ),
+            );
+            continue;
+        }
+        paths.push((rel, entry.into_path()));
+    }
+    let results: Vec<Result<Source, Diagnostic>> = paths
+        .into_par_iter()
+        .map(|(rel, path)| read_source(rel, &path))
+        .collect();
+    let mut sources = Vec::with_capacity(results.len());
+    for r in results {
+        match r {
+            Ok(s) => sources.push(s),
+            Err(d) => diags.push(d),
+        }
+    }
+    (sources, diags)
+}
+
+fn read_source(rel: String, path: &Path) -> Result<Source, Diagnostic> {
+    let shown = format!("content/{rel}");
+    let too_big = |n: u64| {
+        Diagnostic::error(
+            shown.clone(),
+            format!(
+                "this file is {} MB; casebook reads Markdown files up to {} MB",
+                n / (1024 * 1024),
+                MAX_FILE_BYTES / (1024 * 1024)
+            ),
+        )
+        .with_hint("split it into several pages, or move large data to static/")
+    };
+    let meta = std::fs::metadata(path)
+        .map_err(|e| Diagnostic::error(shown.clone(), format!("cannot read: {e}")))?;
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(too_big(meta.len()));
+    }
+    let bytes = std::fs::read(path)
+        .map_err(|e| Diagnostic::error(shown.clone(), format!("cannot read: {e}")))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_big(bytes.len() as u64));
+    }
+    source_from_bytes(rel, bytes)
+}
+
+/// Decodes a file's bytes: UTF-8 with an optional byte-order mark. Invalid
+/// UTF-8 is reported with the line and column of the first bad byte.
+pub fn source_from_bytes(rel: String, bytes: Vec<u8>) -> Result<Source, Diagnostic> {
+    let bytes = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        Some(rest) => rest.to_vec(),
+        None => bytes,
+    };
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(Source { rel, text }),
+        Err(e) => {
+            let good = e.utf8_error().valid_up_to();
+            let bytes = e.into_bytes();
+            let prefix = String::from_utf8_lossy(&bytes[..good]);
+            let (line, col) = crate::config::line_col(&prefix, prefix.len());
+            let shown = format!("content/{rel}");
+            let line_text = String::from_utf8_lossy(&bytes)
+                .lines()
+                .nth(line - 1)
+                .map(str::to_string);
+            Err(Diagnostic {
+                source_line: line_text,
+                ..Diagnostic::error(shown, "this file is not valid UTF-8 text")
+                    .at_line(line, col)
+                    .with_hint("save it as UTF-8 in your editor (\"Save with encoding\" > UTF-8)")
+            })
+        }
+    }
+}
+
+/// Where a file belongs, from its path under `content/`.
+pub fn kind_of(rel: &str) -> Kind {
+    match rel {
+        "_index.md" => Kind::Home,
+        "case-studies/_index.md" | "reports/_index.md" => Kind::Section,
+        _ if rel.starts_with("case-studies/") => Kind::CaseStudy,
+        _ if rel.starts_with("reports/") => Kind::Report,
+        _ => Kind::Page,
+    }
+}
+
+/// The slug and site path a file gets when its front matter does not set `slug:`.
+fn default_slug_and_path(kind: Kind, rel: &str) -> (String, String) {
+    let stem = rel.trim_end_matches(".md");
+    let file_stem = stem.rsplit('/').next().unwrap_or(stem);
+    match kind {
+        Kind::Home => (String::new(), String::new()),
+        Kind::Section => {
+            let section = stem.split('/').next().unwrap_or("");
+            (section.to_string(), format!("{section}/"))
+        }
+        Kind::CaseStudy => {
+            let s = slug::slugify(file_stem);
+            (s.clone(), format!("case-studies/{s}/"))
+        }
+        Kind::Report => {
+            let s = slug::slugify(file_stem);
+            (s.clone(), format!("reports/{s}/"))
+        }
+        Kind::Page => {
+            // `about.md` -> `about/`; `methodology/index.md` -> `methodology/`.
+            let mut segs: Vec<String> = stem.split('/').map(slug::slugify).collect();
+            if segs.len() > 1 && matches!(segs.last().map(String::as_str), Some("index" | "_index"))
+            {
+                segs.pop();
+            }
+            let s = segs.last().cloned().unwrap_or_default();
+            (s, format!("{}/", segs.join("/")))
+        }
+    }
+}
+
+/// Front matter read, body not yet rendered.
+struct Head {
+    source: Source,
+    kind: Kind,
+    slug: String,
+    path: String,
+    fm: FrontMatter,
+    body_start: usize,
+    body_line: usize,
+    head_len: usize,
+}
+
+/// Parses every source: front matter first (all files), then Markdown bodies,
+/// which need the map of every file to its URL for `@/` links. Drafts are
+/// dropped here unless `include_drafts`.
+pub fn parse(
+    sources: Vec<Source>,
+    config: &Config,
+    include_drafts: bool,
+) -> (Vec<Page>, Vec<Diagnostic>) {
+    let tax_fields: Vec<&str> = config.taxonomies.iter().map(|t| t.field.as_str()).collect();
+    let results: Vec<(Option<Head>, Vec<Diagnostic>)> = sources
+        .into_par_iter()
+        .map(|source| parse_head(source, &tax_fields))
+        .collect();
+    let mut diags = Vec::new();
+    let mut heads = Vec::new();
+    // Every file's URL, drafts excluded, so a link to a draft is a dead link.
+    // Files whose front matter could not be read at all still count: a link
+    // to them is not what is wrong.
+    let mut sources_map: HashMap<String, String> = HashMap::new();
+    for (h, d) in results {
+        match h {
+            Some(h) if include_drafts || !h.fm.draft => {
+                sources_map.insert(h.source.rel.clone(), h.path.clone());
+                heads.push(h);
+            }
+            Some(_) => {}
+            None => {
+                if let Some(rel) = d
+                    .first()
+                    .and_then(|d| d.file.to_str())
+                    .and_then(|f| f.strip_prefix("content/"))
+                {
+                    let kind = kind_of(rel);
+                    sources_map.insert(rel.to_string(), default_slug_and_path(kind, rel).1);
+                }
+            }
+        }
+        diags.extend(d);
+    }
+    let md = MarkdownContext {
+        unsafe_html: config.markdown.unsafe_html,
+        base_path: &config.base_path,
+        sources: &sources_map,
+    };
+    let results: Vec<(Page, Vec<Diagnostic>)> = heads
+        .into_par_iter()
+        .map(|h| parse_body(h, config, &md))
+        .collect();
+    let mut pages = Vec::with_capacity(results.len());
+    for (p, d) in results {
+        diags.extend(d);
+        pages.push(p);
+    }
+    (pages, diags)
+}
+
+fn parse_head(source: Source, tax_fields: &[&str]) -> (Option<Head>, Vec<Diagnostic>) {
+    let file = source.display();
+    let kind = kind_of(&source.rel);
+    let split = match front_matter::split(&source.text, &file) {
+        Ok(s) => s,
+        Err(d) => return (None, vec![d]),
+    };
+    let (fm, mut diags) = front_matter::parse(&split, &source.text, &file, tax_fields);
+    let (mut slug, mut path) = default_slug_and_path(kind, &source.rel);
+    if let Some(s) = &fm.slug
+        && matches!(kind, Kind::CaseStudy | Kind::Report | Kind::Page)
+    {
+        match slug::check_segment(&s.value) {
+            Ok(()) => {
+                path = match path.trim_end_matches('/').rsplit_once('/') {
+                    Some((parent, _)) => format!("{parent}/{}/", s.value),
+                    None => format!("{}/", s.value),
+                };
+                slug = s.value.clone();
+            }
+            Err(m) => diags.push(
+                Diagnostic::error(file.clone(), format!("`slug`: {m}"))
+                    .at(&source.text, s.line, s.column)
+                    .with_hint(format!(
+                        "use lower-case letters, digits and hyphens, e.g. `slug: {}`",
+                        slug::slugify(&s.value)
+                    )),
+            ),
+        }
+    }
+    if slug.is_empty() && kind != Kind::Home {
+        diags.push(
+            Diagnostic::error(
+                file.clone(),
+                "the file name has no letters or digits to make a URL from",
+            )
+            .with_hint("rename the file, or set `slug:` in its front matter"),
+        );
+    }
+    let body_start = source.text.len() - split.body.len();
+    let head_len = split.head.len();
+    let body_line = split.body_line;
+    // Field errors do not drop the page: later checks (its report, its
+    // links) still run, so the writer sees every problem in one go.
+    (
+        Some(Head {
+            source,
+            kind,
+            slug,
+            path,
+            fm,
+            body_start,
+            body_line,
+            head_len,
+        }),
+        diags,
+    )
+}
+
+fn parse_body(h: Head, config: &Config, md: &MarkdownContext) -> (Page, Vec<Diagnostic>) {
+    let file = h.source.display();
+    let text = &h.source.text;
+    let body = markdown::render(&text[h.body_start..], h.body_line, md);
+    let mut diags = Vec::new();
+    for (line, col, target) in &body.unresolved {
+        diags.push(
+            Diagnostic::error(
+                file.clone(),
+                format!("link to `{target}`: there is no such file in content/"),
+            )
+            .at(text, *line, *col)
+            .with_hint("`@/` links name a file under content/, e.g. `@/case-studies/shofco.md`"),
+        );
+    }
+    for (line, col, target) in &body.unsafe_links {
+        diags.push(
+            Diagnostic::warning(
+                file.clone(),
+                format!("link to `{target}` was removed: links that run script are not allowed"),
+            )
+            .at(text, *line, *col),
+        );
+    }
+    let fm = h.fm;
+    let terms = config
+        .taxonomies
+        .iter()
+        .map(|t| {
+            fm.taxonomies
+                .get(&t.field)
+                .map(|l| l.value.clone())
+                .unwrap_or_default()
+        })
+        .collect();
+    let take = |o: &Option<Located<String>>| o.as_ref().map(|l| l.value.trim().to_string());
+    let page = Page {
+        kind: h.kind,
+        file,
+        rel: h.source.rel.clone(),
+        slug: h.slug,
+        path: h.path,
+        title: take(&fm.title).unwrap_or_default(),
+        date: fm.date.as_ref().map(|d| d.value),
+        updated: fm.updated.as_ref().map(|d| d.value),
+        draft: fm.draft,
+        summary: take(&fm.summary).unwrap_or_default(),
+        report: take(&fm.report),
+        authors: fm.authors.clone(),
+        terms,
+        outcomes: fm.outcomes.iter().map(|o| o.value.clone()).collect(),
+        aliases: fm.aliases.iter().map(|a| a.value.clone()).collect(),
+        image: take(&fm.image),
+        image_alt: fm.image_alt.clone(),
+        body,
+        head: text[..h.head_len].to_string(),
+        front_matter: fm,
+    };
+    (page, diags)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_and_paths() {
+        assert_eq!(kind_of("_index.md"), Kind::Home);
+        assert_eq!(kind_of("case-studies/_index.md"), Kind::Section);
+        assert_eq!(kind_of("case-studies/x.md"), Kind::CaseStudy);
+        assert_eq!(kind_of("reports/x.md"), Kind::Report);
+        assert_eq!(kind_of("about.md"), Kind::Page);
+        assert_eq!(
+            default_slug_and_path(Kind::CaseStudy, "case-studies/SHOFCO Data.md"),
+            ("shofco-data".into(), "case-studies/shofco-data/".into())
+        );
+        assert_eq!(
+            default_slug_and_path(Kind::Page, "methodology/index.md"),
+            ("methodology".into(), "methodology/".into())
+        );
+        assert_eq!(default_slug_and_path(Kind::Page, "about.md").1, "about/");
+    }
+
+    #[test]
+    fn bom_and_bad_utf8() {
+        let s =
+            source_from_bytes("a.md".into(), b"\xEF\xBB\xBF---\ntitle: x\n---\n".to_vec()).unwrap();
+        assert!(s.text.starts_with("---"));
+        let e =
+            source_from_bytes("a.md".into(), b"---\ntitle: caf\xE9\n---\n".to_vec()).unwrap_err();
+        assert_eq!((e.line, e.column), (2, 11));
+        assert!(e.message.contains("UTF-8"));
+    }
+}

@@ -1,0 +1,304 @@
+//! One type for every problem casebook finds in a site, so that a broken
+//! front matter, a misspelt sector and a dead link all reach the writer the
+//! same way: file, line, column, what is wrong and what to do about it.
+//!
+//! The pipeline collects diagnostics instead of stopping at the first one; the
+//! CLI prints them (rustc-style, see [`Diagnostic::render`]) and picks the exit
+//! code. Nothing here prints.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// How bad a problem is. Errors stop a build; warnings do not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+impl Severity {
+    fn label(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+/// A problem in one place of one file.
+///
+/// `line` and `column` are 1-based and point into the file as the writer sees
+/// it in an editor; 0 means "the whole file" (or "the whole line").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    /// Path relative to the site root, e.g. `content/case-studies/x.md`.
+    pub file: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+    pub hint: Option<String>,
+    /// The text of `line`, kept so the message can show it without reading
+    /// the file again (it may have changed or gone by the time we print).
+    pub source_line: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn error(file: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            file: file.into(),
+            line: 0,
+            column: 0,
+            message: message.into(),
+            hint: None,
+            source_line: None,
+        }
+    }
+
+    pub fn warning(file: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(file, message)
+        }
+    }
+
+    /// Points the diagnostic at `line`:`column` of `source` (the whole file's
+    /// text), keeping a copy of that line for display.
+    pub fn at(mut self, source: &str, line: usize, column: usize) -> Self {
+        self.line = line;
+        self.column = column;
+        self.source_line = if line > 0 {
+            source
+                .lines()
+                .nth(line - 1)
+                .map(|l| l.trim_end_matches('\r').to_string())
+        } else {
+            None
+        };
+        self
+    }
+
+    /// Points the diagnostic at a line without keeping its text.
+    pub fn at_line(mut self, line: usize, column: usize) -> Self {
+        self.line = line;
+        self.column = column;
+        self
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    /// `path:line:col`, or fewer parts when line or column are unknown.
+    pub fn location(&self) -> String {
+        let file = display_path(&self.file);
+        match (self.line, self.column) {
+            (0, _) => file,
+            (l, 0) => format!("{file}:{l}"),
+            (l, c) => format!("{file}:{l}:{c}"),
+        }
+    }
+
+    /// Renders the diagnostic the way rustc does:
+    ///
+    /// ```text
+    /// error: unknown sector "Heath"
+    ///   --> content/case-studies/x.md:5:9
+    ///    |
+    ///  5 | sector: Heath
+    ///    |         ^^^^^
+    ///    = help: did you mean "Health"?
+    /// ```
+    ///
+    /// With `color`, ANSI colours mark severity and the caret.
+    pub fn render(&self, color: bool) -> String {
+        let (sev_on, bold, blue, off) = if color {
+            let sev = match self.severity {
+                Severity::Error => "\x1b[1;31m",
+                Severity::Warning => "\x1b[1;33m",
+            };
+            (sev, "\x1b[1m", "\x1b[1;34m", "\x1b[0m")
+        } else {
+            ("", "", "", "")
+        };
+        let mut out = format!(
+            "{sev_on}{}{off}{bold}: {}{off}\n",
+            self.severity.label(),
+            self.message
+        );
+        let gutter = if self.line > 0 {
+            self.line.to_string().len()
+        } else {
+            1
+        };
+        let pad = " ".repeat(gutter);
+        out.push_str(&format!("{pad}{blue}-->{off} {}\n", self.location()));
+        if let Some(src) = &self.source_line {
+            let shown = src.replace('\t', "    ");
+            out.push_str(&format!("{pad} {blue}|{off}\n"));
+            out.push_str(&format!("{blue}{}{off} {blue}|{off} {shown}\n", self.line));
+            if self.column > 0 {
+                let prefix: String = src.chars().take(self.column - 1).collect();
+                let indent = prefix.replace('\t', "    ").chars().count();
+                let rest: String = src.chars().skip(self.column - 1).collect();
+                let width = caret_width(&rest);
+                out.push_str(&format!(
+                    "{pad} {blue}|{off} {}{sev_on}{}{off}\n",
+                    " ".repeat(indent),
+                    "^".repeat(width)
+                ));
+            }
+        }
+        if let Some(hint) = &self.hint {
+            out.push_str(&format!("{pad} {blue}={off} {bold}help{off}: {hint}\n"));
+        }
+        out
+    }
+}
+
+/// Underline the token the column points at: up to the end of a value, or
+/// one character when there is nothing word-like there.
+fn caret_width(rest: &str) -> usize {
+    let trimmed = rest.trim_end();
+    let n = trimmed
+        .chars()
+        .take_while(|c| !matches!(c, '#' | ',' | ']' | '}'))
+        .count();
+    let word = trimmed.chars().take(n).collect::<String>();
+    word.trim_end().chars().count().max(1)
+}
+
+/// Paths are shown with forward slashes on every platform so messages (and
+/// the expected-output files in tests) read the same everywhere.
+pub fn display_path(p: &Path) -> String {
+    p.to_string_lossy().replace('\\', "/")
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {}: {}",
+            self.location(),
+            self.severity.label(),
+            self.message
+        )?;
+        if let Some(h) = &self.hint {
+            write!(f, " ({h})")?;
+        }
+        Ok(())
+    }
+}
+
+/// Sorts diagnostics by file, line and column so output is stable and a
+/// writer can work through them top to bottom.
+pub fn sort(diags: &mut [Diagnostic]) {
+    diags.sort_by(|a, b| {
+        (&a.file, a.line, a.column, a.severity, &a.message)
+            .cmp(&(&b.file, b.line, b.column, b.severity, &b.message))
+    });
+}
+
+/// "3 errors, 2 warnings in 4 files".
+pub fn summary(diags: &[Diagnostic]) -> String {
+    let errors = diags.iter().filter(|d| d.is_error()).count();
+    let warnings = diags.len() - errors;
+    let mut files: Vec<&PathBuf> = diags.iter().map(|d| &d.file).collect();
+    files.sort();
+    files.dedup();
+    format!(
+        "{}, {} in {}",
+        plural(errors, "error", "errors"),
+        plural(warnings, "warning", "warnings"),
+        plural(files.len(), "file", "files")
+    )
+}
+
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("{n} {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+/// Levenshtein distance, for "did you mean" hints on short strings (field
+/// names, vocabulary terms). Quadratic, which is fine at these lengths.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.iter().enumerate() {
+        cur[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+/// The closest candidate to `word`, if it is close enough to be a likely typo
+/// (case-insensitive; at most a third of the word's length edited, and at
+/// most 3 edits).
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let lower = word.to_lowercase();
+    let limit = (word.chars().count() / 3).clamp(1, 3);
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(&lower, &c.to_lowercase()), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(b.1)))
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_like_rustc() {
+        let src = "---\ntitle: x\nsector: Heath\n---\n";
+        let d = Diagnostic::error("content/a.md", "unknown sector \"Heath\"")
+            .at(src, 3, 9)
+            .with_hint("did you mean \"Health\"?");
+        assert_eq!(
+            d.render(false),
+            "error: unknown sector \"Heath\"\n --> content/a.md:3:9\n  |\n3 | sector: Heath\n  |         ^^^^^\n  = help: did you mean \"Health\"?\n"
+        );
+    }
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(
+            did_you_mean("Heath", ["Health", "Education"]),
+            Some("Health")
+        );
+        assert_eq!(
+            did_you_mean("secotr", ["sector", "summary"]),
+            Some("sector")
+        );
+        assert_eq!(did_you_mean("zzzzzz", ["sector", "summary"]), None);
+    }
+
+    #[test]
+    fn summary_counts_files() {
+        let d = vec![
+            Diagnostic::error("a.md", "x"),
+            Diagnostic::warning("a.md", "y"),
+            Diagnostic::error("b.md", "z"),
+        ];
+        assert_eq!(summary(&d), "2 errors, 1 warning in 2 files");
+    }
+}

@@ -1,0 +1,205 @@
+//! casebook: a static site generator for sector learning reports and NGO
+//! case studies.
+//!
+//! The library is one pipeline, each stage taking owned values and returning
+//! new ones:
+//!
+//! ```text
+//! config::load -> content::load -> content::parse -> validate -> index -> render -> write
+//! ```
+//!
+//! It never prints: problems come back as [`Diagnostic`]s and the CLI in
+//! `main.rs` decides how to show them and which exit code to use.
+
+pub mod config;
+pub mod content;
+pub mod diagnostic;
+pub mod index;
+pub mod render;
+pub mod validate;
+pub mod write;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+pub use config::Config;
+pub use diagnostic::{Diagnostic, Severity};
+pub use index::Site;
+
+/// Everything that can stop a build.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Problems in the site's files (content, site.toml, templates). Holds
+    /// every problem found, errors and warnings, sorted by file and line.
+    #[error("{}", diagnostic::summary(.0))]
+    Diagnostics(Vec<Diagnostic>),
+    /// A file could not be read or written.
+    #[error("{}: {source}", .path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// What `casebook build` is asked to do.
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    /// The site's folder (where site.toml is).
+    pub root: PathBuf,
+    /// Where to write; relative paths are relative to `root`.
+    pub output: PathBuf,
+    /// Overrides `base_url` in site.toml.
+    pub base_url: Option<String>,
+    /// Publish pages marked `draft: true`.
+    pub drafts: bool,
+}
+
+impl BuildOptions {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        BuildOptions {
+            root: root.into(),
+            output: PathBuf::from("public"),
+            base_url: None,
+            drafts: false,
+        }
+    }
+
+    /// The output folder, resolved against the root.
+    pub fn output_dir(&self) -> PathBuf {
+        if self.output.is_absolute() {
+            self.output.clone()
+        } else {
+            self.root.join(&self.output)
+        }
+    }
+}
+
+/// What a successful build did.
+#[derive(Debug)]
+pub struct BuildReport {
+    pub written: write::Written,
+    /// (taxonomy name, number of terms), in site order.
+    pub terms: Vec<(String, usize)>,
+    /// Warnings found on the way (a build with errors does not finish).
+    pub warnings: Vec<Diagnostic>,
+    pub output: PathBuf,
+    pub elapsed: Duration,
+}
+
+impl BuildReport {
+    /// One line a person can read: pages by kind, terms per taxonomy, time.
+    pub fn summary(&self) -> String {
+        let w = &self.written;
+        let order = [
+            "case studies",
+            "reports",
+            "pages",
+            "listings",
+            "taxonomy pages",
+            "home",
+            "404",
+        ];
+        let parts: Vec<String> = order
+            .iter()
+            .filter_map(|k| w.by_label.get(k).map(|n| (k, *n)))
+            .filter(|(k, _)| !matches!(**k, "home" | "404"))
+            .map(|(k, n)| format!("{n} {}", if n == 1 { singular(k) } else { k }))
+            .collect();
+        let terms: Vec<String> = self.terms.iter().map(|(t, n)| format!("{t} {n}")).collect();
+        format!(
+            "Built {} pages ({}), terms: {}; {} static files in {} ms",
+            w.pages(),
+            parts.join(", "),
+            if terms.is_empty() {
+                "none".into()
+            } else {
+                terms.join(", ")
+            },
+            w.static_files,
+            self.elapsed.as_millis()
+        )
+    }
+}
+
+fn singular(label: &str) -> &str {
+    match label {
+        "case studies" => "case study",
+        "reports" => "report",
+        "pages" => "page",
+        "listings" => "listing",
+        "taxonomy pages" => "taxonomy page",
+        other => other,
+    }
+}
+
+/// The result of loading and checking a site, before anything is rendered.
+pub struct Loaded {
+    pub site: Site,
+    pub theme: render::Theme,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Runs `load -> parse -> validate -> index`: everything up to rendering.
+/// Fails with every problem found if any of them is an error.
+pub fn load(opts: &BuildOptions) -> Result<Loaded, Error> {
+    let mut config = Config::load(&opts.root).map_err(|d| Error::Diagnostics(vec![d]))?;
+    if let Some(url) = &opts.base_url {
+        config = config
+            .with_base_url(url)
+            .map_err(|d| Error::Diagnostics(vec![d]))?;
+    }
+    let (sources, mut diags) = content::load(&opts.root.join("content"));
+    let (pages, parse_diags) = content::parse(sources, &config, opts.drafts);
+    diags.extend(parse_diags);
+    diags.extend(validate::validate(&pages, &config));
+    let theme = match render::Theme::load(&opts.root, &config) {
+        Ok(t) => Some(t),
+        Err(d) => {
+            diags.extend(d);
+            None
+        }
+    };
+    diagnostic::sort(&mut diags);
+    if diags.iter().any(Diagnostic::is_error) {
+        return Err(Error::Diagnostics(diags));
+    }
+    let site = index::index(config, pages);
+    Ok(Loaded {
+        site,
+        theme: theme.unwrap_or_default(),
+        warnings: diags,
+    })
+}
+
+/// Builds the site into its output folder, replacing what was there only if
+/// the whole build succeeds.
+pub fn build(opts: &BuildOptions) -> Result<BuildReport, Error> {
+    let start = Instant::now();
+    let out = opts.output_dir();
+    write::check_output_dir(&opts.root, &out).map_err(|d| Error::Diagnostics(vec![d]))?;
+    let Loaded {
+        site,
+        theme,
+        warnings,
+    } = load(opts)?;
+    let renderer = render::Renderer::new(&site, &theme).map_err(|d| Error::Diagnostics(vec![d]))?;
+    let jobs = render::plan(&site);
+    let written = write::write_site(&site, &renderer, &theme, &jobs, &out)?;
+    Ok(BuildReport {
+        written,
+        terms: site
+            .taxonomies
+            .iter()
+            .map(|t| (t.config.name.clone(), t.terms.len()))
+            .collect(),
+        warnings,
+        output: out,
+        elapsed: start.elapsed(),
+    })
+}
+
+/// The site root given on the command line, or the current folder.
+pub fn root_or_cwd(root: Option<&Path>) -> PathBuf {
+    root.map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}

@@ -1,0 +1,781 @@
+//! The `render` stage: turns the indexed [`Site`] into output files.
+//!
+//! It first makes a plan — one [`Job`] per output file, cheap to compute —
+//! then a [`Renderer`] (templates compiled once, per-page card data built
+//! once) renders any job to bytes. Jobs are independent, so the write stage
+//! runs them in parallel and streams each to its file; no stage holds the
+//! whole site's HTML in memory.
+
+pub mod theme;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use tera::{Context, Tera, Value};
+
+use crate::content::{Kind, Page};
+use crate::diagnostic::Diagnostic;
+use crate::index::Site;
+pub use theme::Theme;
+
+/// Adds `content`: HTML that casebook rendered itself from Markdown, and so
+/// marked safe — the only value templates print unescaped.
+fn with_html(v: Value, html: &str) -> Value {
+    match v.as_map() {
+        Some(map) => {
+            let mut map = map.clone();
+            map.insert("content".into(), Value::safe_string(html));
+            Value::from(map)
+        }
+        None => v,
+    }
+}
+
+/// One output file to produce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Job {
+    Home,
+    /// A case study, report or plain page (index into `Site::pages`).
+    Page(usize),
+    /// Page `n` (1-based) of `/case-studies/`.
+    CaseStudyList(usize),
+    ReportList,
+    /// `/<taxonomy>/`.
+    TaxonomyIndex(usize),
+    /// Page `page` (1-based) of `/<taxonomy>/<term>/`.
+    Term {
+        tax: usize,
+        term: usize,
+        page: usize,
+    },
+    NotFound,
+}
+
+impl Job {
+    /// The file this job writes, relative to the output folder.
+    pub fn output_path(&self, site: &Site) -> String {
+        match *self {
+            Job::Home => "index.html".into(),
+            Job::Page(i) => format!("{}index.html", site.pages[i].path),
+            Job::CaseStudyList(n) => format!("{}index.html", paged("case-studies/", n)),
+            Job::ReportList => "reports/index.html".into(),
+            Job::TaxonomyIndex(t) => format!("{}index.html", site.taxonomies[t].path()),
+            Job::Term { tax, term, page } => {
+                let t = &site.taxonomies[tax];
+                format!("{}index.html", paged(&t.term_path(&t.terms[term]), page))
+            }
+            Job::NotFound => "404.html".into(),
+        }
+    }
+
+    /// What kind of page this is, for the build summary.
+    pub fn label(&self, site: &Site) -> &'static str {
+        match *self {
+            Job::Home => "home",
+            Job::Page(i) => match site.pages[i].kind {
+                Kind::CaseStudy => "case studies",
+                Kind::Report => "reports",
+                _ => "pages",
+            },
+            Job::CaseStudyList(_) | Job::ReportList => "listings",
+            Job::TaxonomyIndex(_) | Job::Term { .. } => "taxonomy pages",
+            Job::NotFound => "404",
+        }
+    }
+}
+
+/// Site path of page `n` of a paginated listing: the first page is the
+/// listing itself, later ones are `page/N/` under it.
+fn paged(base: &str, n: usize) -> String {
+    if n <= 1 {
+        base.to_string()
+    } else {
+        format!("{base}page/{n}/")
+    }
+}
+
+fn page_count(items: usize, per_page: usize) -> usize {
+    items.div_ceil(per_page).max(1)
+}
+
+/// Every output file of the site, in a stable order.
+pub fn plan(site: &Site) -> Vec<Job> {
+    let per = site.config.paginate_by;
+    let mut jobs = vec![Job::Home, Job::NotFound];
+    for (i, p) in site.pages.iter().enumerate() {
+        if matches!(p.kind, Kind::CaseStudy | Kind::Report | Kind::Page) {
+            jobs.push(Job::Page(i));
+        }
+    }
+    for n in 1..=page_count(site.case_studies.len(), per) {
+        jobs.push(Job::CaseStudyList(n));
+    }
+    jobs.push(Job::ReportList);
+    for (t, tax) in site.taxonomies.iter().enumerate() {
+        jobs.push(Job::TaxonomyIndex(t));
+        for (ti, term) in tax.terms.iter().enumerate() {
+            for page in 1..=page_count(term.pages.len(), per) {
+                jobs.push(Job::Term {
+                    tax: t,
+                    term: ti,
+                    page,
+                });
+            }
+        }
+    }
+    jobs
+}
+
+/// Formats an outcome figure for people: `1200` -> `1,200`, `3.50` -> `3.5`.
+pub fn format_number(v: f64) -> String {
+    let neg = v < 0.0;
+    let v = v.abs();
+    let rounded = (v * 100.0).round() / 100.0;
+    let int = rounded.trunc() as u128;
+    let frac = ((rounded - rounded.trunc()) * 100.0).round() as u32;
+    let digits = int.to_string();
+    let mut grouped = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    let mut s = if neg { format!("-{grouped}") } else { grouped };
+    if frac > 0 {
+        let f = format!("{frac:02}");
+        s.push('.');
+        s.push_str(f.trim_end_matches('0'));
+    }
+    s
+}
+
+#[derive(Serialize)]
+struct LinkV<'a> {
+    name: &'a str,
+    url: String,
+}
+
+#[derive(Serialize)]
+struct TaxonomyTermsV<'a> {
+    name: &'a str,
+    title: &'a str,
+    singular: &'a str,
+    url: String,
+    terms: Vec<LinkV<'a>>,
+}
+
+#[derive(Serialize)]
+struct OutcomeV<'a> {
+    metric: &'a str,
+    value: f64,
+    /// `1,200`, or `45%` for percentages.
+    value_display: String,
+    unit: Option<&'a str>,
+    /// What the figure counts, for under the number: the metric, with the
+    /// unit added when the metric does not already say it.
+    label: String,
+}
+
+fn is_percent(unit: &str) -> bool {
+    matches!(
+        unit.trim().to_lowercase().as_str(),
+        "%" | "percent" | "per cent" | "percentage"
+    )
+}
+
+fn outcome_v(o: &crate::content::front_matter::Outcome) -> OutcomeV<'_> {
+    let mut value_display = format_number(o.value);
+    let mut label = o.metric.clone();
+    if let Some(unit) = o.unit.as_deref() {
+        if is_percent(unit) {
+            value_display.push('%');
+        } else if !o.metric.to_lowercase().contains(&unit.to_lowercase()) {
+            label = format!("{} ({unit})", o.metric);
+        }
+    }
+    OutcomeV {
+        metric: &o.metric,
+        value: o.value,
+        value_display,
+        unit: o.unit.as_deref(),
+        label,
+    }
+}
+
+#[derive(Serialize)]
+struct DateV {
+    iso: String,
+    human: String,
+    rfc3339: String,
+}
+
+fn date_v(d: Option<crate::content::date::Date>) -> Option<DateV> {
+    d.map(|d| DateV {
+        iso: d.iso_date(),
+        human: d.human(),
+        rfc3339: d.rfc3339(),
+    })
+}
+
+/// What a card (a case study or report in a list) shows.
+#[derive(Serialize)]
+struct CardV<'a> {
+    kind: &'static str,
+    title: &'a str,
+    url: String,
+    date: Option<DateV>,
+    summary: &'a str,
+    /// Terms by taxonomy name; every declared taxonomy has a key.
+    terms: BTreeMap<&'a str, Vec<LinkV<'a>>>,
+    first_outcome: Option<OutcomeV<'a>>,
+    /// Number of case studies (reports only).
+    case_study_count: usize,
+}
+
+#[derive(Serialize)]
+struct PageV<'a> {
+    kind: &'static str,
+    title: &'a str,
+    url: String,
+    permalink: String,
+    path: &'a str,
+    slug: &'a str,
+    source: &'a str,
+    date: Option<DateV>,
+    updated: Option<DateV>,
+    summary: &'a str,
+    toc: &'a [crate::content::markdown::Heading],
+    word_count: usize,
+    reading_minutes: usize,
+    authors: &'a [String],
+    /// Non-empty taxonomies of this page, in site order.
+    taxonomies: Vec<TaxonomyTermsV<'a>>,
+    /// Terms by taxonomy name; every declared taxonomy has a key.
+    terms: BTreeMap<&'a str, Vec<LinkV<'a>>>,
+    outcomes: Vec<OutcomeV<'a>>,
+    report: Option<LinkV<'a>>,
+    image: Option<String>,
+    image_alt: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct PagerLinkV {
+    number: usize,
+    url: String,
+    current: bool,
+}
+
+#[derive(Serialize)]
+struct PaginatorV {
+    current: usize,
+    total_pages: usize,
+    total_items: usize,
+    first_item: usize,
+    last_item: usize,
+    prev: Option<String>,
+    next: Option<String>,
+    pages: Vec<PagerLinkV>,
+}
+
+#[derive(Serialize)]
+struct TermV<'a> {
+    name: &'a str,
+    slug: &'a str,
+    url: String,
+    count: usize,
+}
+
+#[derive(Serialize)]
+struct TaxonomyV<'a> {
+    name: &'a str,
+    title: &'a str,
+    singular: &'a str,
+    url: String,
+    count: usize,
+    terms: Vec<TermV<'a>>,
+}
+
+#[derive(Serialize)]
+struct NavV {
+    title: String,
+    url: String,
+}
+
+#[derive(Serialize)]
+struct SiteV<'a> {
+    title: &'a str,
+    description: &'a str,
+    language: &'a str,
+    author: Option<&'a str>,
+    base_url: &'a str,
+    base_path: &'a str,
+    home_url: &'a str,
+    css_url: String,
+    case_study_count: usize,
+    report_count: usize,
+    nav: Vec<NavV>,
+    /// Every taxonomy with its terms (the terms sorted by name).
+    taxonomies: Vec<TaxonomyV<'a>>,
+    pages: Vec<NavV>,
+    generator: &'static str,
+}
+
+/// Renders jobs. Holds the compiled templates and, for each page, the tera
+/// value of its card, built once and shared (tera values are reference
+/// counted) by every listing the page appears in.
+pub struct Renderer<'s> {
+    site: &'s Site,
+    tera: Tera,
+    cards: Vec<Value>,
+    /// One value per taxonomy, with its terms and counts.
+    taxonomies: Vec<Value>,
+}
+
+/// A template error, turned into a diagnostic that names the template file.
+fn template_diagnostic(theme: &Theme, template: &str, e: &tera::Error) -> Diagnostic {
+    use std::error::Error as _;
+    let mut message = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        message.push_str(&format!("\n{s}"));
+        source = s.source();
+    }
+    let file = if template.is_empty() {
+        "templates".to_string()
+    } else {
+        theme.origin(template)
+    };
+    Diagnostic::error(file, format!("template `{template}` failed: {message}"))
+}
+
+impl<'s> Renderer<'s> {
+    /// Compiles the theme's templates and prepares shared data.
+    pub fn new(site: &'s Site, theme: &Theme) -> Result<Renderer<'s>, Diagnostic> {
+        let mut tera = Tera::new();
+        let base_path = site.config.base_path.clone();
+        tera.register_function(
+            "url",
+            move |kwargs: tera::Kwargs, _: &tera::State| -> tera::TeraResult<String> {
+                let path: &str = kwargs.must_get("path")?;
+                Ok(format!("{base_path}{}", path.trim_start_matches('/')))
+            },
+        );
+        // Functions must be registered first: templates are checked against
+        // them when added.
+        tera.add_raw_templates(
+            theme
+                .templates
+                .iter()
+                .map(|(n, t)| (n.as_str(), t.source.as_str())),
+        )
+        .map_err(|e| template_diagnostic(theme, "", &e))?;
+        let site_v = Self::site_value(site, theme);
+        let taxonomies = site_v
+            .taxonomies
+            .iter()
+            .map(Value::from_serializable)
+            .collect();
+        tera.global_context()
+            .insert_value("site", Value::from_serializable(&site_v));
+        let mut r = Renderer {
+            site,
+            tera,
+            cards: Vec::new(),
+            taxonomies,
+        };
+        r.cards = site
+            .pages
+            .iter()
+            .enumerate()
+            .map(|(i, p)| match p.kind {
+                Kind::CaseStudy | Kind::Report => Value::from_serializable(&r.card(i)),
+                _ => Value::none(),
+            })
+            .collect();
+        // Every template the plan can ask for must exist, so a theme missing
+        // one fails here, once, rather than on every page.
+        for name in [
+            "index.html",
+            "case-study.html",
+            "report.html",
+            "page.html",
+            "list.html",
+            "reports.html",
+            "taxonomy.html",
+            "term.html",
+            "404.html",
+        ] {
+            if !r.tera.contains_template(name) {
+                return Err(Diagnostic::error(
+                    theme.origin(name),
+                    format!("the theme has no `{name}` template"),
+                ));
+            }
+        }
+        Ok(r)
+    }
+
+    fn site_value<'a>(site: &'a Site, theme: &Theme) -> SiteV<'a> {
+        let c = &site.config;
+        let mut nav = vec![NavV {
+            title: "Case studies".into(),
+            url: c.url("case-studies/"),
+        }];
+        if !site.reports.is_empty() {
+            nav.push(NavV {
+                title: "Reports".into(),
+                url: c.url("reports/"),
+            });
+        }
+        for t in &site.taxonomies {
+            nav.push(NavV {
+                title: t.config.title.clone(),
+                url: c.url(&t.path()),
+            });
+        }
+        let pages = site
+            .plain
+            .iter()
+            .map(|&i| NavV {
+                title: site.pages[i].title.clone(),
+                url: c.url(&site.pages[i].path),
+            })
+            .collect();
+        let taxonomies = site
+            .taxonomies
+            .iter()
+            .map(|t| {
+                let mut terms: Vec<TermV> = t
+                    .terms
+                    .iter()
+                    .map(|term| TermV {
+                        name: &term.name,
+                        slug: &term.slug,
+                        url: c.url(&t.term_path(term)),
+                        count: term.pages.len(),
+                    })
+                    .collect();
+                terms.sort_by(|a, b| {
+                    a.name
+                        .to_lowercase()
+                        .cmp(&b.name.to_lowercase())
+                        .then(a.slug.cmp(b.slug))
+                });
+                TaxonomyV {
+                    name: &t.config.name,
+                    title: &t.config.title,
+                    singular: &t.config.singular,
+                    url: c.url(&t.path()),
+                    count: t.terms.len(),
+                    terms,
+                }
+            })
+            .collect();
+        SiteV {
+            title: &c.title,
+            description: &c.description,
+            language: &c.language,
+            author: c.author.as_deref(),
+            base_url: &c.base_url,
+            base_path: &c.base_path,
+            home_url: &c.base_path,
+            css_url: theme.asset_url(c, "style.css"),
+            case_study_count: site.case_studies.len(),
+            report_count: site.reports.len(),
+            nav,
+            taxonomies,
+            pages,
+            generator: concat!("casebook ", env!("CARGO_PKG_VERSION")),
+        }
+    }
+
+    fn terms_of(&self, i: usize) -> BTreeMap<&'s str, Vec<LinkV<'s>>> {
+        let site = self.site;
+        site.taxonomies
+            .iter()
+            .enumerate()
+            .map(|(t, tax)| {
+                let links = site.page_terms[i][t]
+                    .iter()
+                    .map(|&ti| LinkV {
+                        name: &tax.terms[ti].name,
+                        url: site.config.url(&tax.term_path(&tax.terms[ti])),
+                    })
+                    .collect();
+                (tax.config.name.as_str(), links)
+            })
+            .collect()
+    }
+
+    fn card(&self, i: usize) -> CardV<'s> {
+        let p: &'s Page = &self.site.pages[i];
+        CardV {
+            kind: p.kind.name(),
+            title: &p.title,
+            url: self.site.config.url(&p.path),
+            date: date_v(p.date),
+            summary: &p.summary,
+            terms: self.terms_of(i),
+            first_outcome: p.outcomes.first().map(outcome_v),
+            case_study_count: self.site.members[i].len(),
+        }
+    }
+
+    fn page_value(&self, i: usize) -> Value {
+        let site = self.site;
+        let p: &'s Page = &site.pages[i];
+        let c = &site.config;
+        let taxonomies = site
+            .taxonomies
+            .iter()
+            .enumerate()
+            .filter(|(t, _)| !site.page_terms[i][*t].is_empty())
+            .map(|(t, tax)| TaxonomyTermsV {
+                name: &tax.config.name,
+                title: &tax.config.title,
+                singular: &tax.config.singular,
+                url: c.url(&tax.path()),
+                terms: site.page_terms[i][t]
+                    .iter()
+                    .map(|&ti| LinkV {
+                        name: &tax.terms[ti].name,
+                        url: c.url(&tax.term_path(&tax.terms[ti])),
+                    })
+                    .collect(),
+            })
+            .collect();
+        let v = PageV {
+            kind: p.kind.name(),
+            title: &p.title,
+            url: c.url(&p.path),
+            permalink: c.permalink(&p.path),
+            path: &p.path,
+            slug: &p.slug,
+            source: &p.file,
+            date: date_v(p.date),
+            updated: date_v(p.updated),
+            summary: &p.summary,
+            toc: &p.body.toc,
+            word_count: p.body.word_count,
+            reading_minutes: p.body.word_count.div_ceil(220).max(1),
+            authors: &p.authors,
+            taxonomies,
+            terms: self.terms_of(i),
+            outcomes: p.outcomes.iter().map(outcome_v).collect(),
+            report: site.report_of[i].map(|r| LinkV {
+                name: &site.pages[r].title,
+                url: c.url(&site.pages[r].path),
+            }),
+            image: p.image.as_deref().map(|img| {
+                if img.starts_with('/') && !img.starts_with("//") {
+                    c.url(img)
+                } else {
+                    img.to_string()
+                }
+            }),
+            image_alt: p.image_alt.as_deref(),
+        };
+        with_html(Value::from_serializable(&v), &p.body.html)
+    }
+
+    fn paginator(&self, items: &[usize], n: usize, base: &str) -> (PaginatorV, Vec<Value>) {
+        let per = self.site.config.paginate_by;
+        let total_pages = page_count(items.len(), per);
+        let start = ((n - 1) * per).min(items.len());
+        let end = (start + per).min(items.len());
+        let url = |k: usize| self.site.config.url(&paged(base, k));
+        let p = PaginatorV {
+            current: n,
+            total_pages,
+            total_items: items.len(),
+            first_item: if items.is_empty() { 0 } else { start + 1 },
+            last_item: end,
+            prev: (n > 1).then(|| url(n - 1)),
+            next: (n < total_pages).then(|| url(n + 1)),
+            pages: (1..=total_pages)
+                .map(|k| PagerLinkV {
+                    number: k,
+                    url: url(k),
+                    current: k == n,
+                })
+                .collect(),
+        };
+        let cards = items[start..end]
+            .iter()
+            .map(|&i| self.cards[i].clone())
+            .collect();
+        (p, cards)
+    }
+
+    fn section(&self, name: &str, default_title: &str) -> Value {
+        #[derive(Serialize)]
+        struct SectionV<'a> {
+            title: &'a str,
+            summary: &'a str,
+        }
+        match self.site.sections.get(name).map(|&i| &self.site.pages[i]) {
+            Some(p) => {
+                let title = if p.title.is_empty() {
+                    default_title
+                } else {
+                    &p.title
+                };
+                let v = SectionV {
+                    title,
+                    summary: &p.summary,
+                };
+                with_html(Value::from_serializable(&v), &p.body.html)
+            }
+            None => {
+                let v = SectionV {
+                    title: default_title,
+                    summary: "",
+                };
+                with_html(Value::from_serializable(&v), "")
+            }
+        }
+    }
+
+    /// The template and context for a job.
+    fn prepare(&self, job: &Job) -> (&'static str, Context) {
+        let site = self.site;
+        let c = &site.config;
+        let mut cx = Context::new();
+        let current = match job.output_path(site).strip_suffix("index.html") {
+            Some(dir) => c.url(dir),
+            None => c.url(&job.output_path(site)),
+        };
+        cx.insert("current_url", &current);
+        let template = match *job {
+            Job::Home => {
+                let intro = self.section_home();
+                cx.insert_value("home", intro);
+                let latest: Vec<Value> = site
+                    .case_studies
+                    .iter()
+                    .take(6)
+                    .map(|&i| self.cards[i].clone())
+                    .collect();
+                cx.insert_value("latest", Value::from(latest));
+                let reports: Vec<Value> = site
+                    .reports
+                    .iter()
+                    .map(|&i| self.cards[i].clone())
+                    .collect();
+                cx.insert_value("reports", Value::from(reports));
+                "index.html"
+            }
+            Job::Page(i) => {
+                cx.insert_value("page", self.page_value(i));
+                match site.pages[i].kind {
+                    Kind::CaseStudy => "case-study.html",
+                    Kind::Report => {
+                        let members: Vec<Value> = site.members[i]
+                            .iter()
+                            .map(|&m| self.cards[m].clone())
+                            .collect();
+                        cx.insert_value("case_studies", Value::from(members));
+                        "report.html"
+                    }
+                    _ => "page.html",
+                }
+            }
+            Job::CaseStudyList(n) => {
+                let (p, items) = self.paginator(&site.case_studies, n, "case-studies/");
+                cx.insert("paginator", &p);
+                cx.insert_value("items", Value::from(items));
+                cx.insert_value("section", self.section("case-studies", "Case studies"));
+                "list.html"
+            }
+            Job::ReportList => {
+                let items: Vec<Value> = site
+                    .reports
+                    .iter()
+                    .map(|&i| self.cards[i].clone())
+                    .collect();
+                cx.insert_value("items", Value::from(items));
+                cx.insert_value("section", self.section("reports", "Reports"));
+                "reports.html"
+            }
+            Job::TaxonomyIndex(t) => {
+                cx.insert_value("taxonomy", self.taxonomies[t].clone());
+                "taxonomy.html"
+            }
+            Job::Term { tax, term, page } => {
+                let t = &site.taxonomies[tax];
+                let tm = &t.terms[term];
+                let base = t.term_path(tm);
+                let (p, items) = self.paginator(&tm.pages, page, &base);
+                cx.insert("paginator", &p);
+                cx.insert_value("items", Value::from(items));
+                cx.insert(
+                    "term",
+                    &TermV {
+                        name: &tm.name,
+                        slug: &tm.slug,
+                        url: c.url(&base),
+                        count: tm.pages.len(),
+                    },
+                );
+                cx.insert_value("taxonomy", self.taxonomies[tax].clone());
+                "term.html"
+            }
+            Job::NotFound => "404.html",
+        };
+        (template, cx)
+    }
+
+    fn section_home(&self) -> Value {
+        #[derive(Serialize)]
+        struct HomeV<'a> {
+            title: &'a str,
+        }
+        let (title, html) = match self.site.home.map(|i| &self.site.pages[i]) {
+            Some(p) => (
+                if p.title.is_empty() {
+                    self.site.config.title.as_str()
+                } else {
+                    p.title.as_str()
+                },
+                p.body.html.as_str(),
+            ),
+            None => (self.site.config.title.as_str(), ""),
+        };
+        with_html(Value::from_serializable(&HomeV { title }), html)
+    }
+
+    /// Renders one job into `out`.
+    pub fn render(&self, job: &Job, theme: &Theme, out: &mut Vec<u8>) -> Result<(), Diagnostic> {
+        let (template, cx) = self.prepare(job);
+        self.tera
+            .render_to(template, &cx, &mut *out)
+            .map_err(|e| template_diagnostic(theme, template, &e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_for_people() {
+        assert_eq!(format_number(14.0), "14");
+        assert_eq!(format_number(1200.0), "1,200");
+        assert_eq!(format_number(1_300_000.0), "1,300,000");
+        assert_eq!(format_number(3.5), "3.5");
+        assert_eq!(format_number(0.25), "0.25");
+        assert_eq!(format_number(-1234.5), "-1,234.5");
+        assert_eq!(format_number(60.0), "60");
+    }
+
+    #[test]
+    fn paging() {
+        assert_eq!(page_count(0, 20), 1);
+        assert_eq!(page_count(1, 20), 1);
+        assert_eq!(page_count(20, 20), 1);
+        assert_eq!(page_count(21, 20), 2);
+        assert_eq!(paged("sector/health/", 1), "sector/health/");
+        assert_eq!(paged("sector/health/", 2), "sector/health/page/2/");
+    }
+}

@@ -1,0 +1,256 @@
+//! The `write` stage: renders every job straight into its file, in parallel,
+//! inside a fresh folder beside the output, and swaps that folder in only
+//! when everything succeeded. A failed build never leaves a half-written
+//! site, and the previous output stays as it was.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::Error;
+use crate::diagnostic::Diagnostic;
+use crate::index::Site;
+use crate::render::theme::StaticSource;
+use crate::render::{Job, Renderer, Theme};
+
+/// What a write produced, for the build summary.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Written {
+    /// Files written per kind of page ("case studies", "listings", ...).
+    pub by_label: BTreeMap<&'static str, usize>,
+    pub static_files: usize,
+    pub bytes: u64,
+}
+
+impl Written {
+    pub fn pages(&self) -> usize {
+        self.by_label.values().sum()
+    }
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Refuses output folders whose replacement would destroy something that is
+/// not a build: the site itself, its sources, the home folder, the root.
+pub fn check_output_dir(root: &Path, out: &Path) -> Result<(), Diagnostic> {
+    let abs = |p: &Path| -> PathBuf {
+        let p = if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            std::env::current_dir().unwrap_or_default().join(p)
+        };
+        normalise(&p)
+    };
+    let root = abs(root);
+    let out = abs(out);
+    let refuse = |why: String| {
+        Err(Diagnostic::error(
+            "--output",
+            format!("refusing to write the site into {}: {why}", out.display()),
+        )
+        .with_hint("choose an empty folder or a new one, such as `public`"))
+    };
+    if out.parent().is_none() {
+        return refuse("it is the root of the file system".into());
+    }
+    if root.starts_with(&out) {
+        return refuse("it contains the site itself, which would be deleted".into());
+    }
+    for protected in ["content", "themes", "static", "site.toml"] {
+        if out.starts_with(root.join(protected)) {
+            return refuse(format!("it is inside the site's {protected}"));
+        }
+    }
+    if let Some(home) = std::env::var_os("HOME").map(PathBuf::from)
+        && home.starts_with(&out)
+    {
+        return refuse("it is your home folder or one of its parents".into());
+    }
+    Ok(())
+}
+
+/// Resolves `.` and `..` without touching the disk (the folder may not exist).
+fn normalise(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Renders `jobs` and copies static files into a staging folder, then swaps
+/// it in as `out`.
+pub fn write_site(
+    site: &Site,
+    renderer: &Renderer,
+    theme: &Theme,
+    jobs: &[Job],
+    out: &Path,
+) -> Result<Written, Error> {
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| "public".into());
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&parent).map_err(io_err(&parent))?;
+    let staging = parent.join(format!(".{name}.casebook-new-{}", std::process::id()));
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging).map_err(io_err(&staging))?;
+    }
+    std::fs::create_dir(&staging).map_err(io_err(&staging))?;
+
+    let result = fill(site, renderer, theme, jobs, &staging);
+    let written = match result {
+        Ok(w) => w,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(e);
+        }
+    };
+
+    // Swap: the old output moves aside, the new one takes its name.
+    let old = parent.join(format!(".{name}.casebook-old-{}", std::process::id()));
+    let had_old = std::fs::symlink_metadata(out).is_ok();
+    if had_old {
+        if old.exists() {
+            std::fs::remove_dir_all(&old).map_err(io_err(&old))?;
+        }
+        std::fs::rename(out, &old).map_err(io_err(out))?;
+    }
+    if let Err(e) = std::fs::rename(&staging, out) {
+        if had_old {
+            let _ = std::fs::rename(&old, out);
+        }
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(io_err(out)(e));
+    }
+    if had_old {
+        // The old output is gone from view; failing to delete it is not a
+        // failed build.
+        let meta = std::fs::symlink_metadata(&old);
+        let _ = match meta {
+            Ok(m) if m.is_dir() => std::fs::remove_dir_all(&old),
+            _ => std::fs::remove_file(&old),
+        };
+    }
+    Ok(written)
+}
+
+thread_local! {
+    static BUFFER: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(64 * 1024));
+}
+
+fn fill(
+    site: &Site,
+    renderer: &Renderer,
+    theme: &Theme,
+    jobs: &[Job],
+    dir: &Path,
+) -> Result<Written, Error> {
+    let paths: Vec<String> = jobs.iter().map(|j| j.output_path(site)).collect();
+    // Create every folder once, parents first, before the parallel writes.
+    let mut dirs: BTreeSet<&str> = BTreeSet::new();
+    for p in paths
+        .iter()
+        .map(String::as_str)
+        .chain(theme.statics.keys().map(String::as_str))
+    {
+        let mut rest = p;
+        while let Some((parent, _)) = rest.rsplit_once('/') {
+            if !dirs.insert(parent) {
+                break;
+            }
+            rest = parent;
+        }
+    }
+    for d in &dirs {
+        let full = dir.join(d);
+        std::fs::create_dir_all(&full).map_err(io_err(&full))?;
+    }
+
+    let results: Vec<Result<u64, Error>> = jobs
+        .par_iter()
+        .zip(paths.par_iter())
+        .map(|(job, path)| {
+            BUFFER.with(|b| {
+                let mut buf = b.borrow_mut();
+                buf.clear();
+                renderer
+                    .render(job, theme, &mut buf)
+                    .map_err(|d| Error::Diagnostics(vec![d]))?;
+                let full = dir.join(path);
+                std::fs::write(&full, &*buf).map_err(io_err(&full))?;
+                Ok(buf.len() as u64)
+            })
+        })
+        .collect();
+    let mut written = Written::default();
+    let mut diags = Vec::new();
+    for (job, r) in jobs.iter().zip(results) {
+        match r {
+            Ok(n) => {
+                written.bytes += n;
+                *written.by_label.entry(job.label(site)).or_default() += 1;
+            }
+            Err(Error::Diagnostics(d)) => {
+                // One broken template fails every page that uses it; say it once.
+                for d in d {
+                    if !diags.contains(&d) {
+                        diags.push(d);
+                    }
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    if !diags.is_empty() {
+        return Err(Error::Diagnostics(diags));
+    }
+
+    for (rel, src) in &theme.statics {
+        let full = dir.join(rel);
+        match src {
+            StaticSource::Builtin(bytes) => std::fs::write(&full, bytes).map_err(io_err(&full))?,
+            StaticSource::File(from) => {
+                std::fs::copy(from, &full).map_err(io_err(from))?;
+            }
+        }
+        written.static_files += 1;
+    }
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_dangerous_outputs() {
+        let root = Path::new("/tmp/site");
+        assert!(check_output_dir(root, Path::new("/tmp/site/public")).is_ok());
+        assert!(check_output_dir(root, Path::new("/tmp/out")).is_ok());
+        assert!(check_output_dir(root, Path::new("/tmp/site")).is_err());
+        assert!(check_output_dir(root, Path::new("/tmp/site/public/..")).is_err());
+        assert!(check_output_dir(root, Path::new("/tmp")).is_err());
+        assert!(check_output_dir(root, Path::new("/")).is_err());
+        assert!(check_output_dir(root, Path::new("/tmp/site/content")).is_err());
+        assert!(check_output_dir(root, Path::new("/tmp/site/content/x")).is_err());
+        assert!(check_output_dir(root, Path::new("/tmp/site/themes")).is_err());
+    }
+}

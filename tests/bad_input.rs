@@ -1,0 +1,221 @@
+//! Broken input gets a message naming the file and line, exit code 1, and
+//! the previous output stays exactly as it was.
+
+mod common;
+
+use common::{Site, list_files, stderr};
+
+fn snapshot(site: &Site) -> Vec<(String, Vec<u8>)> {
+    list_files(&site.out())
+        .into_iter()
+        .map(|f| {
+            let bytes = std::fs::read(site.out().join(&f)).unwrap();
+            (f, bytes)
+        })
+        .collect()
+}
+
+#[test]
+fn broken_yaml_fails_with_file_and_line_and_keeps_the_old_site() {
+    let site = Site::from_fixture("basic");
+    site.build(&[]);
+    let before = snapshot(&site);
+    assert!(!before.is_empty());
+
+    site.write(
+        "content/case-studies/chatbot.md",
+        "---\ntitle: A chatbot\ndate: 2024-12-10\nsummary: \"an unclosed quote\nngo: SEARCH\n---\nBody\n",
+    );
+    let out = site.run(&["build"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("content/case-studies/chatbot.md:"), "{err}");
+    assert!(err.contains("not valid YAML"), "{err}");
+    assert!(
+        err.contains("nothing was written; the previous output is unchanged"),
+        "{err}"
+    );
+    assert_eq!(
+        snapshot(&site),
+        before,
+        "the previous output must be untouched"
+    );
+    // No staging folder is left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(site.root())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n.contains("casebook-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn the_yaml_error_line_is_the_line_in_the_file() {
+    let site = Site::from_fixture("basic");
+    // Line 4 of the file has the bad indentation.
+    site.write(
+        "content/case-studies/chatbot.md",
+        "---\ntitle: A chatbot\ndate: 2024-12-10\n  ngo: SEARCH\n---\nBody\n",
+    );
+    let out = site.run(&["build"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("--> content/case-studies/chatbot.md:4:"),
+        "{err}"
+    );
+    assert!(err.contains("4 |   ngo: SEARCH"), "{err}");
+}
+
+#[test]
+fn every_broken_file_is_reported_in_one_run() {
+    let site = Site::from_fixture("basic");
+    site.write("content/case-studies/chatbot.md", "no front matter here\n");
+    site.write("content/case-studies/network.md", "---\ntitle: x\n");
+    std::fs::write(
+        site.root().join("content/about.md"),
+        b"---\ntitle: caf\xe9\n---\n",
+    )
+    .unwrap();
+    let out = site.run(&["build"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("content/case-studies/chatbot.md:1:1"), "{err}");
+    assert!(err.contains("this file has no front matter"), "{err}");
+    assert!(err.contains("content/case-studies/network.md:1:1"), "{err}");
+    assert!(err.contains("the front matter is never closed"), "{err}");
+    assert!(err.contains("content/about.md:2:11"), "{err}");
+    assert!(err.contains("not valid UTF-8"), "{err}");
+    assert!(err.contains("3 errors"), "{err}");
+}
+
+#[test]
+fn missing_required_fields_name_the_field() {
+    let site = Site::from_fixture("basic");
+    site.write(
+        "content/case-studies/chatbot.md",
+        "---\ntitle: A chatbot\ndate: 2024-12-10\nngo: SEARCH\nsector: Health\nprogram: P\n---\nBody\n",
+    );
+    let out = site.run(&["build"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("this case study has no `summary`, which is required"),
+        "{err}"
+    );
+}
+
+#[test]
+fn impossible_dates_and_unknown_reports_are_errors() {
+    let site = Site::from_fixture("basic");
+    site.write(
+        "content/case-studies/chatbot.md",
+        "---\ntitle: A chatbot\ndate: 2024-13-45\nngo: SEARCH\nsector: Health\nprogram: P\nsummary: S\nreport: year-2042\n---\nBody\n",
+    );
+    let out = site.run(&["build"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("chatbot.md:3:7"), "{err}");
+    assert!(err.contains("month 13"), "{err}");
+    assert!(err.contains("`report: year-2042` names no report"), "{err}");
+    assert!(err.contains("did you mean `year-2024`?"), "{err}");
+}
+
+#[test]
+fn windows_line_endings_and_byte_order_marks_build() {
+    let site = Site::from_fixture("basic");
+    let text =
+        std::fs::read_to_string(site.root().join("content/case-studies/chatbot.md")).unwrap();
+    let crlf = text.replace('\n', "\r\n");
+    let mut bytes = b"\xEF\xBB\xBF".to_vec();
+    bytes.extend_from_slice(crlf.as_bytes());
+    std::fs::write(site.root().join("content/case-studies/chatbot.md"), bytes).unwrap();
+    site.build(&[]);
+    let html = site.read("case-studies/chatbot/index.html");
+    assert!(
+        html.contains("<h1>A mental-health chatbot in Gadchiroli</h1>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<h2 id=\"what-changed\">What changed</h2>"),
+        "{html}"
+    );
+}
+
+#[test]
+fn dead_source_links_are_errors() {
+    let site = Site::from_fixture("basic");
+    site.write(
+        "content/about.md",
+        "---\ntitle: About\ndate: 2024-01-01\n---\nSee [this](@/case-studies/renamed.md).\n",
+    );
+    let out = site.run(&["build"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("content/about.md:5:5"), "{err}");
+    assert!(
+        err.contains("link to `@/case-studies/renamed.md`: there is no such file"),
+        "{err}"
+    );
+}
+
+#[test]
+fn duplicate_urls_name_both_files() {
+    let site = Site::from_fixture("basic");
+    site.write(
+        "content/case-studies/chatbot-copy.md",
+        "---\ntitle: Copy\ndate: 2024-12-10\nngo: SEARCH\nsector: Health\nprogram: P\nsummary: S\nslug: chatbot\n---\nBody\n",
+    );
+    let out = site.run(&["build"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("two pages would be written to /case-studies/chatbot/: this one and content/case-studies/chatbot.md"),
+        "{err}"
+    );
+}
+
+#[test]
+fn hostile_slugs_are_refused() {
+    let site = Site::from_fixture("basic");
+    site.write(
+        "content/case-studies/evil.md",
+        "---\ntitle: Evil\ndate: 2024-12-10\nngo: N\nsector: Health\nprogram: P\nsummary: S\nslug: ../../../etc\n---\nBody\n",
+    );
+    let out = site.run(&["build"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("`slug`: the slug \"../../../etc\" contains \"..\""),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_missing_site_toml_says_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_casebook"))
+        .args(["build", "--root"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("cannot read site.toml"), "{err}");
+    assert!(err.contains("casebook init"), "{err}");
+}
+
+#[test]
+fn output_folder_cannot_be_the_site_itself() {
+    let site = Site::from_fixture("basic");
+    for bad in [".", "content", ".."] {
+        let out = site.run(&["build", "--output", bad]);
+        assert_eq!(out.status.code(), Some(1), "--output {bad}");
+        assert!(
+            stderr(&out).contains("refusing to write the site into"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    assert!(site.root().join("content/case-studies/chatbot.md").exists());
+}

@@ -1,0 +1,330 @@
+//! `casebook build` on fixture sites: the URLs a reader expects exist, terms
+//! group the way writers spell them, pagination, drafts, escaping, subpaths,
+//! theme overrides, and bad input leaving the previous output alone.
+
+mod common;
+
+use common::{Site, attr_values, card_titles, stderr, stdout};
+
+#[test]
+fn every_url_of_the_design_exists() {
+    let site = Site::from_fixture("basic");
+    site.build(&[]);
+    for path in [
+        "index.html",
+        "404.html",
+        "case-studies/index.html",
+        "case-studies/page/2/index.html",
+        "case-studies/chatbot/index.html",
+        "case-studies/data-culture/index.html",
+        "case-studies/network/index.html",
+        "reports/index.html",
+        "reports/year-2024/index.html",
+        "about/index.html",
+        "ngo/index.html",
+        "ngo/search/index.html",
+        "sector/index.html",
+        "sector/mental-health/index.html",
+        "program/fractional-cxo/index.html",
+        "country/kenya/index.html",
+        "tags/index.html",
+        "tags/dashboards/index.html",
+        "style.css",
+    ] {
+        assert!(site.exists(path), "missing {path}; have {:?}", site.files());
+    }
+    // No `page/1/`: the first page is the listing itself.
+    assert!(!site.exists("case-studies/page/1/index.html"));
+}
+
+#[test]
+fn summary_line_counts_pages_terms_and_time() {
+    let site = Site::from_fixture("basic");
+    let out = site.build(&[]);
+    let line = stdout(&out);
+    assert!(line.contains("3 case studies"), "{line}");
+    assert!(line.contains("1 report"), "{line}");
+    assert!(
+        line.contains("ngo 3, sector 4, program 2, country 3, tags 3"),
+        "{line}"
+    );
+    assert!(line.contains(" ms"), "{line}");
+}
+
+#[test]
+fn taxonomy_index_lists_terms_with_counts() {
+    let site = Site::from_fixture("basic");
+    site.build(&[]);
+    let html = site.read("tags/index.html");
+    // "Dashboards" and "dashboards" are one term with two case studies,
+    // shown capitalised when the spellings are equally common.
+    assert!(html.contains("href=\"/tags/dashboards/\">Dashboards <span class=\"count\">2<span class=\"vh\"> case studies</span>"), "{html}");
+    assert!(html.contains("href=\"/tags/chatbots/\">chatbots <span class=\"count\">1<span class=\"vh\"> case study</span>"), "{html}");
+    assert_eq!(html.matches("/tags/dashboards/").count(), 1);
+}
+
+#[test]
+fn term_pages_list_case_studies_newest_first() {
+    let site = Site::from_fixture("basic");
+    site.build(&[]);
+    let html = site.read("program/fractional-cxo/index.html");
+    assert_eq!(
+        card_titles(&html),
+        [
+            "A mental-health chatbot in Gadchiroli",
+            "A data culture in a gender programme"
+        ]
+    );
+}
+
+#[test]
+fn reports_show_their_case_studies_and_case_studies_link_back() {
+    let site = Site::from_fixture("basic");
+    site.build(&[]);
+    let report = site.read("reports/year-2024/index.html");
+    assert_eq!(
+        card_titles(&report),
+        [
+            "A mental-health chatbot in Gadchiroli",
+            "A data culture in a gender programme"
+        ]
+    );
+    assert!(report.contains("SHOFCO"), "cards show the NGO");
+    assert!(report.contains("Gender"), "cards show the sector");
+    assert!(
+        report.contains("Dashboards the field team trusts."),
+        "cards show the summary"
+    );
+    let cs = site.read("case-studies/chatbot/index.html");
+    assert!(
+        cs.contains("href=\"/reports/year-2024/\""),
+        "case study links to its report"
+    );
+    let other = site.read("case-studies/network/index.html");
+    assert!(
+        !other.contains("/reports/year-2024/\">A year"),
+        "no report, no link"
+    );
+}
+
+#[test]
+fn home_page_has_intro_latest_reports_and_taxonomies() {
+    let site = Site::from_fixture("basic");
+    site.build(&[]);
+    let home = site.read("index.html");
+    assert!(home.contains("<h1>Welcome to the fixture</h1>"), "{home}");
+    assert!(home.contains("This site exists so tests can <strong>build</strong> it."));
+    assert_eq!(
+        card_titles(&home),
+        [
+            "A mental-health chatbot in Gadchiroli",
+            "A data culture in a gender programme",
+            "Local stories from a network summit",
+            "A year in review, 2024",
+        ]
+    );
+    for t in ["/ngo/", "/sector/", "/program/", "/country/", "/tags/"] {
+        assert!(
+            attr_values(&home, "href").iter().any(|h| h == t),
+            "home links to {t}"
+        );
+    }
+}
+
+#[test]
+fn drafts_are_left_out_unless_asked_for() {
+    let site = Site::from_fixture("basic");
+    site.build(&[]);
+    assert!(!site.exists("case-studies/unfinished/index.html"));
+    assert!(
+        !site
+            .read("sector/health/index.html")
+            .contains("An unfinished draft")
+    );
+    assert!(!site.exists("ngo/draft-ngo/index.html"));
+
+    site.build(&["--drafts"]);
+    assert!(site.exists("case-studies/unfinished/index.html"));
+    assert!(
+        site.read("sector/health/index.html")
+            .contains("An unfinished draft")
+    );
+    assert!(site.exists("ngo/draft-ngo/index.html"));
+}
+
+#[test]
+fn markdown_links_resolve_source_files_and_site_paths() {
+    let site = Site::from_fixture("basic");
+    site.build(&[]);
+    let about = site.read("about/index.html");
+    assert!(
+        about.contains("href=\"/case-studies/chatbot/#what-changed\""),
+        "{about}"
+    );
+    assert!(about.contains("href=\"/sector/health/\""), "{about}");
+}
+
+/// Every root-relative URL in every page, with the base path it must start with.
+fn check_all_links_under(site: &Site, base: &str) {
+    let mut checked = 0;
+    for file in site.files().iter().filter(|f| f.ends_with(".html")) {
+        let html = site.read(file);
+        for attr in ["href", "src", "action"] {
+            for v in attr_values(&html, attr) {
+                if v.starts_with('#') || v.starts_with("http") || v.starts_with("mailto:") {
+                    continue;
+                }
+                assert!(
+                    v.starts_with(base),
+                    "{file}: {attr}=\"{v}\" is outside {base}"
+                );
+                // And it points at a file we wrote.
+                let path = v[base.len()..]
+                    .split(['?', '#'])
+                    .next()
+                    .unwrap()
+                    .to_string();
+                let target = if path.is_empty() || path.ends_with('/') {
+                    format!("{path}index.html")
+                } else {
+                    path
+                };
+                assert!(
+                    site.exists(&target),
+                    "{file}: {attr}=\"{v}\" points at nothing"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 100, "only {checked} links checked");
+}
+
+#[test]
+fn links_work_at_a_domain_root() {
+    let site = Site::from_fixture("basic");
+    site.build(&[]);
+    check_all_links_under(&site, "/");
+}
+
+#[test]
+fn links_stay_under_a_subpath() {
+    let site = Site::from_fixture("basic");
+    site.build(&["--base-url", "https://ngo.example/learning/"]);
+    check_all_links_under(&site, "/learning/");
+    let about = site.read("about/index.html");
+    assert!(
+        about.contains("href=\"/learning/sector/health/\""),
+        "site-relative Markdown link gets the base path"
+    );
+    assert!(about.contains("href=\"/learning/case-studies/chatbot/#what-changed\""));
+}
+
+#[test]
+fn subpath_from_site_toml() {
+    let site = Site::from_fixture("basic");
+    let toml = std::fs::read_to_string(site.root().join("site.toml")).unwrap();
+    site.write(
+        "site.toml",
+        &toml.replace("https://fixture.example/", "https://ngo.example/learning"),
+    );
+    site.build(&[]);
+    check_all_links_under(&site, "/learning/");
+}
+
+#[test]
+fn theme_override_wins_and_the_rest_falls_back() {
+    let site = Site::from_fixture("basic");
+    site.write(
+        "site.toml",
+        &format!(
+            "{}\ntheme = \"custom\"\n",
+            std::fs::read_to_string(site.root().join("site.toml")).unwrap()
+        ),
+    );
+    site.write(
+        "themes/custom/templates/case-study.html",
+        "{% extends \"base.html\" %}{% block content %}<p class=\"custom\">Custom: {{ page.title }}</p>{% endblock content %}",
+    );
+    site.write("themes/custom/static/extra.css", "body{}");
+    site.build(&[]);
+    let cs = site.read("case-studies/chatbot/index.html");
+    assert!(
+        cs.contains("<p class=\"custom\">Custom: A mental-health chatbot in Gadchiroli</p>"),
+        "{cs}"
+    );
+    // Other templates still come from the built-in theme.
+    assert!(
+        site.read("reports/year-2024/index.html")
+            .contains("Case studies in this report")
+    );
+    assert!(site.exists("extra.css"));
+    assert!(site.exists("style.css"));
+}
+
+#[test]
+fn a_missing_theme_is_an_error() {
+    let site = Site::from_fixture("basic");
+    site.write(
+        "site.toml",
+        &format!(
+            "{}\ntheme = \"nope\"\n",
+            std::fs::read_to_string(site.root().join("site.toml")).unwrap()
+        ),
+    );
+    let out = site.run(&["build"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("theme \"nope\" not found"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn site_static_files_are_copied() {
+    let site = Site::from_fixture("basic");
+    site.write(
+        "static/images/logo.svg",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\"/>",
+    );
+    site.write("static/downloads/report.pdf", "%PDF-1.4");
+    site.build(&[]);
+    assert!(site.exists("images/logo.svg"));
+    assert_eq!(site.read("downloads/report.pdf"), "%PDF-1.4");
+}
+
+#[test]
+fn stylesheet_url_carries_a_content_version() {
+    let site = Site::from_fixture("basic");
+    site.build(&[]);
+    let css = attr_values(&site.read("index.html"), "href")
+        .into_iter()
+        .find(|h| h.contains("style.css"))
+        .unwrap();
+    assert!(css.starts_with("/style.css?v="), "{css}");
+    site.write("static/style.css", "body { color: red }");
+    site.build(&[]);
+    let css2 = attr_values(&site.read("index.html"), "href")
+        .into_iter()
+        .find(|h| h.contains("style.css"))
+        .unwrap();
+    assert_ne!(css, css2, "a changed stylesheet gets a new URL");
+    assert_eq!(site.read("style.css"), "body { color: red }");
+}
+
+#[test]
+fn output_is_reproducible() {
+    let a = Site::from_fixture("basic");
+    a.build(&[]);
+    let b = Site::from_fixture("basic");
+    b.build(&[]);
+    assert_eq!(a.files(), b.files());
+    for f in a.files() {
+        assert_eq!(
+            std::fs::read(a.out().join(&f)).unwrap(),
+            std::fs::read(b.out().join(&f)).unwrap(),
+            "{f} differs between two builds"
+        );
+    }
+}
