@@ -328,3 +328,35 @@ fn output_is_reproducible() {
         );
     }
 }
+
+#[test]
+fn the_example_site_builds_without_warnings() {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(repo.join("site.toml"), dir.path().join("site.toml")).unwrap();
+    common::copy_dir(&repo.join("content"), &dir.path().join("content"));
+    common::copy_dir(&repo.join("themes"), &dir.path().join("themes"));
+    let site = Site { dir };
+    let out = site.build(&[]);
+    assert_eq!(
+        stderr(&out),
+        "",
+        "the example site should build without warnings"
+    );
+    let summary = stdout(&out);
+    let n: usize = summary
+        .split(" case studies")
+        .next()
+        .and_then(|s| s.rsplit(['(', ' ']).next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    assert!(n >= 15, "at least 15 case studies: {summary}");
+    assert!(
+        site.files()
+            .iter()
+            .filter(|f| f.starts_with("reports/") && f.ends_with("/index.html"))
+            .count()
+            >= 3
+    );
+    check_all_links_under(&site, "/");
+}
