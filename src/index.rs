@@ -6,6 +6,7 @@
 //! content produce the same bytes.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use crate::config::{Config, TaxonomyConfig};
 use crate::content::slug::slugify;
@@ -45,7 +46,7 @@ pub struct Site {
     pub config: Config,
     /// Every published page, sorted by kind, then newest first, then title,
     /// then file name.
-    pub pages: Vec<Page>,
+    pub pages: Vec<Arc<Page>>,
     pub home: Option<usize>,
     /// `case-studies` / `reports` -> the `_index.md` page of that listing.
     pub sections: BTreeMap<String, usize>,
@@ -92,7 +93,7 @@ fn spelling_rank(s: &str, count: usize) -> (usize, bool, bool, usize) {
 }
 
 /// Builds the site from validated pages.
-pub fn index(config: Config, mut pages: Vec<Page>) -> Site {
+pub fn index(config: Config, mut pages: Vec<Arc<Page>>) -> Site {
     pages.sort_by(|a, b| a.kind.cmp(&b.kind).then_with(|| newest_first(a, b)));
 
     let mut home = None;
@@ -220,7 +221,7 @@ mod tests {
             .collect();
         let (pages, diags) = content::parse(sources, &config, false);
         assert!(diags.iter().all(|d| !d.is_error()), "{diags:?}");
-        index(config, pages)
+        index(config, pages.into_iter().map(Arc::new).collect())
     }
 
     fn cs(date: &str, sector: &str) -> String {

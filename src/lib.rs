@@ -151,6 +151,8 @@ pub fn load(opts: &BuildOptions) -> Result<Loaded, Error> {
     }
     let (sources, mut diags) = content::load(&opts.root.join("content"));
     let (pages, parse_diags) = content::parse(sources, &config, opts.drafts);
+    let pages: Vec<std::sync::Arc<content::Page>> =
+        pages.into_iter().map(std::sync::Arc::new).collect();
     diags.extend(parse_diags);
     diags.extend(validate::validate(&pages, &config));
     let theme = match render::Theme::load(&opts.root, &config) {

@@ -4,6 +4,7 @@
 //! fixing a site wants the whole list at once.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use crate::config::Config;
 use crate::content::front_matter::KNOWN_KEYS;
@@ -21,7 +22,7 @@ fn required_fields(kind: Kind) -> &'static [&'static str] {
 }
 
 /// Checks every page; returns all problems found, unsorted.
-pub fn validate(pages: &[Page], config: &Config) -> Vec<Diagnostic> {
+pub fn validate(pages: &[Arc<Page>], config: &Config) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     let tax_fields: Vec<&str> = config.taxonomies.iter().map(|t| t.field.as_str()).collect();
 
@@ -31,7 +32,7 @@ pub fn validate(pages: &[Page], config: &Config) -> Vec<Diagnostic> {
 
     // Two files may not claim the same URL.
     let mut by_path: BTreeMap<&str, Vec<&Page>> = BTreeMap::new();
-    for p in pages {
+    for p in pages.iter().map(|p| &**p) {
         by_path.entry(p.path.as_str()).or_default().push(p);
     }
     for (path, claimants) in &by_path {
@@ -61,7 +62,7 @@ pub fn validate(pages: &[Page], config: &Config) -> Vec<Diagnostic> {
     let reports: HashMap<&str, &Page> = pages
         .iter()
         .filter(|p| p.kind == Kind::Report)
-        .map(|p| (p.slug.as_str(), p))
+        .map(|p| (p.slug.as_str(), &**p))
         .collect();
     for p in pages.iter().filter(|p| p.kind == Kind::CaseStudy) {
         if let (Some(r), Some(loc)) = (&p.report, &p.front_matter.report)

@@ -282,16 +282,63 @@ fn default_slug_and_path(kind: Kind, rel: &str) -> (String, String) {
     }
 }
 
-/// Front matter read, body not yet rendered.
-struct Head {
-    source: Source,
-    kind: Kind,
-    slug: String,
-    path: String,
-    fm: FrontMatter,
+/// One file with its front matter read and its body not yet rendered.
+pub struct Parsed {
+    pub source: Source,
+    pub kind: Kind,
+    pub slug: String,
+    pub path: String,
+    pub fm: FrontMatter,
     body_start: usize,
     body_line: usize,
     head_len: usize,
+}
+
+/// What reading one file's front matter gave: the parsed file if its front
+/// matter could be read at all, and every problem found.
+pub struct HeadResult {
+    pub rel: String,
+    pub parsed: Option<Parsed>,
+    pub diags: Vec<Diagnostic>,
+}
+
+impl HeadResult {
+    /// The URL path `@/` links to this file resolve to, or `None` for a
+    /// draft that is not being published (a link to it is a dead link).
+    /// A file whose front matter is broken still counts: a link to it is not
+    /// what is wrong.
+    pub fn link_target(&self, include_drafts: bool) -> Option<String> {
+        match &self.parsed {
+            Some(p) if include_drafts || !p.fm.draft => Some(p.path.clone()),
+            Some(_) => None,
+            None => Some(default_slug_and_path(kind_of(&self.rel), &self.rel).1),
+        }
+    }
+
+    /// Whether the page goes into the site.
+    pub fn is_published(&self, include_drafts: bool) -> bool {
+        self.parsed
+            .as_ref()
+            .is_some_and(|p| include_drafts || !p.fm.draft)
+    }
+}
+
+/// The front-matter keys the site's taxonomies read.
+pub fn taxonomy_fields(config: &Config) -> Vec<&str> {
+    config.taxonomies.iter().map(|t| t.field.as_str()).collect()
+}
+
+/// The settings Markdown rendering needs, borrowing the map of source files
+/// to URLs.
+pub fn markdown_context<'a>(
+    config: &'a Config,
+    sources: &'a HashMap<String, String>,
+) -> MarkdownContext<'a> {
+    MarkdownContext {
+        unsafe_html: config.markdown.unsafe_html,
+        base_path: &config.base_path,
+        sources,
+    }
 }
 
 /// Parses every source: front matter first (all files), then Markdown bodies,
@@ -302,45 +349,28 @@ pub fn parse(
     config: &Config,
     include_drafts: bool,
 ) -> (Vec<Page>, Vec<Diagnostic>) {
-    let tax_fields: Vec<&str> = config.taxonomies.iter().map(|t| t.field.as_str()).collect();
-    let results: Vec<(Option<Head>, Vec<Diagnostic>)> = sources
+    let tax_fields = taxonomy_fields(config);
+    let heads: Vec<HeadResult> = sources
         .into_par_iter()
         .map(|source| parse_head(source, &tax_fields))
         .collect();
+    let sources_map: HashMap<String, String> = heads
+        .iter()
+        .filter_map(|h| h.link_target(include_drafts).map(|t| (h.rel.clone(), t)))
+        .collect();
     let mut diags = Vec::new();
-    let mut heads = Vec::new();
-    // Every file's URL, drafts excluded, so a link to a draft is a dead link.
-    // Files whose front matter could not be read at all still count: a link
-    // to them is not what is wrong.
-    let mut sources_map: HashMap<String, String> = HashMap::new();
-    for (h, d) in results {
-        match h {
-            Some(h) if include_drafts || !h.fm.draft => {
-                sources_map.insert(h.source.rel.clone(), h.path.clone());
-                heads.push(h);
-            }
-            Some(_) => {}
-            None => {
-                if let Some(rel) = d
-                    .first()
-                    .and_then(|d| d.file.to_str())
-                    .and_then(|f| f.strip_prefix("content/"))
-                {
-                    let kind = kind_of(rel);
-                    sources_map.insert(rel.to_string(), default_slug_and_path(kind, rel).1);
-                }
-            }
+    let mut parsed = Vec::new();
+    for h in heads {
+        let publish = h.is_published(include_drafts);
+        diags.extend(h.diags);
+        if let (true, Some(p)) = (publish, h.parsed) {
+            parsed.push(p);
         }
-        diags.extend(d);
     }
-    let md = MarkdownContext {
-        unsafe_html: config.markdown.unsafe_html,
-        base_path: &config.base_path,
-        sources: &sources_map,
-    };
-    let results: Vec<(Page, Vec<Diagnostic>)> = heads
+    let md = markdown_context(config, &sources_map);
+    let results: Vec<(Page, Vec<Diagnostic>)> = parsed
         .into_par_iter()
-        .map(|h| parse_body(h, config, &md))
+        .map(|p| render_body(p, config, &md))
         .collect();
     let mut pages = Vec::with_capacity(results.len());
     for (p, d) in results {
@@ -350,12 +380,20 @@ pub fn parse(
     (pages, diags)
 }
 
-fn parse_head(source: Source, tax_fields: &[&str]) -> (Option<Head>, Vec<Diagnostic>) {
+/// Reads one file's front matter.
+pub fn parse_head(source: Source, tax_fields: &[&str]) -> HeadResult {
     let file = source.display();
+    let rel = source.rel.clone();
     let kind = kind_of(&source.rel);
     let split = match front_matter::split(&source.text, &file) {
         Ok(s) => s,
-        Err(d) => return (None, vec![d]),
+        Err(d) => {
+            return HeadResult {
+                rel,
+                parsed: None,
+                diags: vec![d],
+            };
+        }
     };
     let (fm, mut diags) = front_matter::parse(&split, &source.text, &file, tax_fields);
     let (mut slug, mut path) = default_slug_and_path(kind, &source.rel);
@@ -394,8 +432,9 @@ fn parse_head(source: Source, tax_fields: &[&str]) -> (Option<Head>, Vec<Diagnos
     let body_line = split.body_line;
     // Field errors do not drop the page: later checks (its report, its
     // links) still run, so the writer sees every problem in one go.
-    (
-        Some(Head {
+    HeadResult {
+        rel,
+        parsed: Some(Parsed {
             source,
             kind,
             slug,
@@ -406,10 +445,11 @@ fn parse_head(source: Source, tax_fields: &[&str]) -> (Option<Head>, Vec<Diagnos
             head_len,
         }),
         diags,
-    )
+    }
 }
 
-fn parse_body(h: Head, config: &Config, md: &MarkdownContext) -> (Page, Vec<Diagnostic>) {
+/// Renders a parsed file's Markdown body and assembles its [`Page`].
+pub fn render_body(h: Parsed, config: &Config, md: &MarkdownContext) -> (Page, Vec<Diagnostic>) {
     let file = h.source.display();
     let text = &h.source.text;
     let body = markdown::render(&text[h.body_start..], h.body_line, md);
@@ -444,7 +484,11 @@ fn parse_body(h: Head, config: &Config, md: &MarkdownContext) -> (Page, Vec<Diag
                 .unwrap_or_default()
         })
         .collect();
-    let take = |o: &Option<Located<String>>| o.as_ref().map(|l| l.value.trim().to_string());
+    let take = |o: &Option<Located<String>>| {
+        o.as_ref()
+            .map(|l| l.value.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
     let page = Page {
         kind: h.kind,
         file,

@@ -110,7 +110,9 @@ pub fn plan(site: &Site) -> Vec<Job> {
     for n in 1..=page_count(site.case_studies.len(), per) {
         jobs.push(Job::CaseStudyList(n));
     }
-    jobs.push(Job::ReportList);
+    if !site.reports.is_empty() {
+        jobs.push(Job::ReportList);
+    }
     for (t, tax) in site.taxonomies.iter().enumerate() {
         jobs.push(Job::TaxonomyIndex(t));
         for (ti, term) in tax.terms.iter().enumerate() {
