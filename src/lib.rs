@@ -16,6 +16,8 @@ pub mod content;
 pub mod diagnostic;
 pub mod index;
 pub mod render;
+pub mod scaffold;
+pub mod serve;
 pub mod validate;
 pub mod write;
 

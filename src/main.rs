@@ -2,11 +2,15 @@
 //! what happened and picks the exit code. The only place that prints.
 
 use std::io::IsTerminal;
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use casebook::content::date::Date;
+use casebook::scaffold::{self, NewFields, NewKind};
+use casebook::serve::{self, Event, ServeOptions};
 use casebook::{BuildOptions, Diagnostic, Error, diagnostic};
 
 #[derive(Parser)]
@@ -38,6 +42,37 @@ enum Command {
         #[arg(long)]
         drafts: bool,
     },
+    /// Preview the site: build it, serve it on this computer, rebuild and reload on every save
+    Serve {
+        /// The site's folder, where site.toml is
+        #[arg(long, value_name = "DIR")]
+        root: Option<PathBuf>,
+        /// Port to listen on; 0 picks a free one
+        #[arg(long, short, default_value_t = 1111)]
+        port: u16,
+        /// Address to listen on. Anything but 127.0.0.1 or ::1 lets other computers see your drafts
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: IpAddr,
+        /// Where to write the preview (default: a folder in the system's temporary directory)
+        #[arg(long, short, value_name = "DIR")]
+        output: Option<PathBuf>,
+        /// Include pages marked `draft: true` (the default when previewing is not to)
+        #[arg(long)]
+        drafts: bool,
+        /// Open the site in a web browser
+        #[arg(long)]
+        open: bool,
+    },
+    /// Create a new case study or report with its front matter ready to fill in
+    New {
+        #[command(subcommand)]
+        kind: NewCommand,
+    },
+    /// Create a new site with example content in DIR (default: the current folder)
+    Init {
+        /// The folder to create the site in; must be empty or not exist
+        dir: Option<PathBuf>,
+    },
     /// Check the site for problems without writing anything; exit 1 on any error
     Check {
         /// The site's folder, where site.toml is
@@ -49,6 +84,44 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum NewCommand {
+    /// A case study: content/case-studies/<slug>.md
+    #[command(name = "case-study")]
+    CaseStudy {
+        /// The headline, e.g. "SEARCH mental-health chatbot"
+        title: String,
+        #[command(flatten)]
+        fields: NewArgs,
+    },
+    /// A report: content/reports/<slug>.md
+    Report {
+        /// The report's title, e.g. "Fractional CxO 2025 year in review"
+        title: String,
+        #[command(flatten)]
+        fields: NewArgs,
+    },
+}
+
+#[derive(clap::Args)]
+struct NewArgs {
+    /// The site's folder, where site.toml is
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
+    /// The NGO the story is about
+    #[arg(long)]
+    ngo: Option<String>,
+    /// Sector, or several separated by commas: "Health, Mental Health"
+    #[arg(long)]
+    sector: Option<String>,
+    /// The programme
+    #[arg(long)]
+    program: Option<String>,
+    /// The country
+    #[arg(long)]
+    country: Option<String>,
+}
+
 fn use_color() -> bool {
     std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
 }
@@ -57,6 +130,75 @@ fn print_diagnostics(diags: &[Diagnostic]) {
     let color = use_color();
     for d in diags {
         eprintln!("{}", d.render(color));
+    }
+}
+
+fn print_serve_event(event: Event, open: bool) {
+    match event {
+        Event::Listening { url, output } => {
+            println!("Serving the site at {url}");
+            println!(
+                "(preview written to {}; press Ctrl+C to stop)",
+                output.display()
+            );
+            if open {
+                open_browser(&url);
+            }
+        }
+        Event::Built(r) => {
+            print_diagnostics(&r.warnings);
+            match &r.summary {
+                Some(summary) => println!("{summary}"),
+                None => println!(
+                    "Rebuilt after {}: {} {} rewritten{}{} in {} ms",
+                    if r.changes.is_empty() {
+                        "a change".to_string()
+                    } else {
+                        r.changes.clone()
+                    },
+                    r.pages_written,
+                    if r.pages_written == 1 {
+                        "page"
+                    } else {
+                        "pages"
+                    },
+                    if r.files_removed > 0 {
+                        format!(", {} removed", r.files_removed)
+                    } else {
+                        String::new()
+                    },
+                    if r.static_copied > 0 {
+                        format!(", {} static copied", r.static_copied)
+                    } else {
+                        String::new()
+                    },
+                    r.elapsed.as_millis()
+                ),
+            }
+        }
+        Event::Failed(diags) => {
+            print_diagnostics(&diags);
+            eprintln!("{}", diagnostic::summary(&diags));
+            eprintln!(
+                "the last good version is still being served; fix the problem and save again"
+            );
+        }
+        Event::WatchError(e) => eprintln!("warning: file watcher: {e}"),
+    }
+}
+
+fn open_browser(url: &str) {
+    let result = if cfg!(target_os = "macos") {
+        std::process::Command::new("open").arg(url).spawn()
+    } else if cfg!(windows) {
+        std::process::Command::new("cmd")
+            .args(["/C", "start", "", url])
+            .spawn()
+    } else {
+        std::process::Command::new("xdg-open").arg(url).spawn()
+    };
+    if let Err(e) = result {
+        eprintln!("warning: could not open a browser ({e}); open {url} yourself");
     }
 }
 
@@ -94,6 +236,78 @@ fn main() -> ExitCode {
                     print_diagnostics(&report.warnings);
                     println!("{}", report.summary());
                     println!("Output: {}", report.output.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => report_error(&e),
+            }
+        }
+        Command::Serve {
+            root,
+            port,
+            bind,
+            output,
+            drafts,
+            open,
+        } => {
+            if !bind.is_loopback() {
+                eprintln!(
+                    "warning: serving on {bind}, not on loopback: other computers on the network can see this preview, drafts included"
+                );
+            }
+            let opts = ServeOptions {
+                root: casebook::root_or_cwd(root.as_deref()),
+                output,
+                bind,
+                port,
+                drafts,
+            };
+            let result = serve::serve(opts, move |event| print_serve_event(event, open));
+            match result {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e @ Error::Io { .. }) if port != 0 => {
+                    eprintln!("error: cannot listen on {bind}:{port}: {e}");
+                    eprintln!(
+                        "  = help: is another `casebook serve` running? Try --port 0 to pick a free port"
+                    );
+                    ExitCode::from(1)
+                }
+                Err(e) => report_error(&e),
+            }
+        }
+        Command::New { kind } => {
+            let (kind, title, args) = match kind {
+                NewCommand::CaseStudy { title, fields } => (NewKind::CaseStudy, title, fields),
+                NewCommand::Report { title, fields } => (NewKind::Report, title, fields),
+            };
+            let root = casebook::root_or_cwd(args.root.as_deref());
+            let fields = NewFields {
+                ngo: args.ngo,
+                sector: args.sector,
+                program: args.program,
+                country: args.country,
+            };
+            match scaffold::new_file(&root, kind, &title, &fields, Date::today()) {
+                Ok(rel) => {
+                    println!("Created {}", root.join(&rel).display());
+                    println!("Fill in its fields; it stays a draft until you set `draft: false`.");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => report_error(&e),
+            }
+        }
+        Command::Init { dir } => {
+            let dir = dir.unwrap_or_else(|| PathBuf::from("."));
+            match scaffold::init(&dir) {
+                Ok(files) => {
+                    for f in &files {
+                        println!("Created {}", dir.join(f).display());
+                    }
+                    let cd = if dir == std::path::Path::new(".") {
+                        String::new()
+                    } else {
+                        format!("cd {} && ", dir.display())
+                    };
+                    println!("\nNext: {cd}casebook serve");
                     ExitCode::SUCCESS
                 }
                 Err(e) => report_error(&e),

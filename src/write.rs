@@ -156,6 +156,16 @@ thread_local! {
     static BUFFER: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(64 * 1024));
 }
 
+/// How a rendered file reaches the disk.
+#[derive(Clone, Copy)]
+enum Mode {
+    /// Straight into a folder nobody reads yet (the staging folder).
+    Fresh,
+    /// Over a file someone may be reading: through a temporary file and a
+    /// rename, so a reader sees the old page or the new one, never half.
+    Replace,
+}
+
 fn fill(
     site: &Site,
     renderer: &Renderer,
@@ -163,14 +173,24 @@ fn fill(
     jobs: &[Job],
     dir: &Path,
 ) -> Result<Written, Error> {
-    let paths: Vec<String> = jobs.iter().map(|j| j.output_path(site)).collect();
-    // Create every folder once, parents first, before the parallel writes.
+    let mut written = render_jobs(site, renderer, theme, jobs, dir, Mode::Fresh)?;
+    for (rel, src) in &theme.statics {
+        let full = dir.join(rel);
+        match src {
+            StaticSource::Builtin(bytes) => std::fs::write(&full, bytes).map_err(io_err(&full))?,
+            StaticSource::File(from) => {
+                std::fs::copy(from, &full).map_err(io_err(from))?;
+            }
+        }
+        written.static_files += 1;
+    }
+    Ok(written)
+}
+
+/// Creates every folder the files will go in, once, parents first.
+fn create_dirs<'a>(dir: &Path, files: impl Iterator<Item = &'a str>) -> Result<(), Error> {
     let mut dirs: BTreeSet<&str> = BTreeSet::new();
-    for p in paths
-        .iter()
-        .map(String::as_str)
-        .chain(theme.statics.keys().map(String::as_str))
-    {
+    for p in files {
         let mut rest = p;
         while let Some((parent, _)) = rest.rsplit_once('/') {
             if !dirs.insert(parent) {
@@ -183,7 +203,26 @@ fn fill(
         let full = dir.join(d);
         std::fs::create_dir_all(&full).map_err(io_err(&full))?;
     }
+    Ok(())
+}
 
+/// Renders jobs in parallel, each straight into its file under `dir`.
+fn render_jobs(
+    site: &Site,
+    renderer: &Renderer,
+    theme: &Theme,
+    jobs: &[Job],
+    dir: &Path,
+    mode: Mode,
+) -> Result<Written, Error> {
+    let paths: Vec<String> = jobs.iter().map(|j| j.output_path(site)).collect();
+    create_dirs(
+        dir,
+        paths
+            .iter()
+            .map(String::as_str)
+            .chain(theme.statics.keys().map(String::as_str)),
+    )?;
     let results: Vec<Result<u64, Error>> = jobs
         .par_iter()
         .zip(paths.par_iter())
@@ -195,7 +234,11 @@ fn fill(
                     .render(job, theme, &mut buf)
                     .map_err(|d| Error::Diagnostics(vec![d]))?;
                 let full = dir.join(path);
-                std::fs::write(&full, &*buf).map_err(io_err(&full))?;
+                match mode {
+                    Mode::Fresh => std::fs::write(&full, &*buf),
+                    Mode::Replace => write_atomic(&full, &buf),
+                }
+                .map_err(io_err(&full))?;
                 Ok(buf.len() as u64)
             })
         })
@@ -222,18 +265,88 @@ fn fill(
     if !diags.is_empty() {
         return Err(Error::Diagnostics(diags));
     }
-
-    for (rel, src) in &theme.statics {
-        let full = dir.join(rel);
-        match src {
-            StaticSource::Builtin(bytes) => std::fs::write(&full, bytes).map_err(io_err(&full))?,
-            StaticSource::File(from) => {
-                std::fs::copy(from, &full).map_err(io_err(from))?;
-            }
-        }
-        written.static_files += 1;
-    }
     Ok(written)
+}
+
+/// Replaces `path` with `bytes` so that anyone reading it sees either the
+/// old content or the new, never a mix: write beside it, then rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.casebook-tmp-{}", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
+
+/// Renders `jobs` into an existing output folder, replacing each file
+/// atomically (the preview server keeps serving while this runs).
+pub fn write_in_place(
+    site: &Site,
+    renderer: &Renderer,
+    theme: &Theme,
+    jobs: &[Job],
+    out: &Path,
+) -> Result<Written, Error> {
+    std::fs::create_dir_all(out).map_err(io_err(out))?;
+    render_jobs(site, renderer, theme, jobs, out, Mode::Replace)
+}
+
+/// Copies the theme's and the site's static files into `out`, skipping any
+/// whose bytes are already there. Returns how many were copied.
+pub fn sync_statics(theme: &Theme, out: &Path) -> Result<usize, Error> {
+    create_dirs(out, theme.statics.keys().map(String::as_str))?;
+    let mut copied = 0;
+    for rel in theme.statics.keys() {
+        let full = out.join(rel);
+        let Some(bytes) = theme.static_bytes(rel) else {
+            continue;
+        };
+        if std::fs::read(&full).is_ok_and(|old| old == *bytes) {
+            continue;
+        }
+        write_atomic(&full, &bytes).map_err(io_err(&full))?;
+        copied += 1;
+    }
+    Ok(copied)
+}
+
+/// Deletes every file under `out` whose path (relative, with `/`) is not in
+/// `keep`, then any folders left empty. Symbolic links are removed, never
+/// followed, so nothing outside `out` is touched.
+pub fn remove_stale(out: &Path, keep: &std::collections::HashSet<String>) -> Result<usize, Error> {
+    if !out.is_dir() {
+        return Ok(0);
+    }
+    let mut removed = 0;
+    let mut dirs = Vec::new();
+    for entry in walkdir::WalkDir::new(out).follow_links(false).min_depth(1) {
+        let entry = entry.map_err(|e| Error::Io {
+            path: e.path().unwrap_or(out).to_path_buf(),
+            source: e
+                .into_io_error()
+                .unwrap_or_else(|| std::io::Error::other("walk failed")),
+        })?;
+        let Ok(rel) = entry.path().strip_prefix(out) else {
+            continue;
+        };
+        let rel = rel.to_string_lossy().replace('\\', "/");
+        if entry.file_type().is_dir() {
+            dirs.push(entry.path().to_path_buf());
+        } else if !keep.contains(&rel) {
+            std::fs::remove_file(entry.path()).map_err(io_err(entry.path()))?;
+            removed += 1;
+        }
+    }
+    // Deepest first, so parents empty out after their children.
+    dirs.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
+    for d in dirs {
+        let _ = std::fs::remove_dir(&d);
+    }
+    Ok(removed)
 }
 
 #[cfg(test)]

@@ -185,7 +185,8 @@ pub fn load(content_dir: &Path) -> (Vec<Source>, Vec<Diagnostic>) {
     (sources, diags)
 }
 
-fn read_source(rel: String, path: &Path) -> Result<Source, Diagnostic> {
+/// Reads one source file, refusing files that are too large or not UTF-8.
+pub fn read_source(rel: String, path: &Path) -> Result<Source, Diagnostic> {
     let shown = format!("content/{rel}");
     let too_big = |n: u64| {
         Diagnostic::error(
@@ -396,6 +397,15 @@ pub fn parse_head(source: Source, tax_fields: &[&str]) -> HeadResult {
         }
     };
     let (fm, mut diags) = front_matter::parse(&split, &source.text, &file, tax_fields);
+    let Some(fm) = fm else {
+        // No fields could be read at all: checking them would only add
+        // "missing title" noise to the YAML error.
+        return HeadResult {
+            rel,
+            parsed: None,
+            diags,
+        };
+    };
     let (mut slug, mut path) = default_slug_and_path(kind, &source.rel);
     if let Some(s) = &fm.slug
         && matches!(kind, Kind::CaseStudy | Kind::Report | Kind::Page)

@@ -10,6 +10,8 @@ pub mod theme;
 
 use std::collections::BTreeMap;
 
+use std::hash::{DefaultHasher, Hash, Hasher};
+
 use serde::Serialize;
 use tera::{Context, Tera, Value};
 
@@ -332,6 +334,9 @@ pub struct Renderer<'s> {
     cards: Vec<Value>,
     /// One value per taxonomy, with its terms and counts.
     taxonomies: Vec<Value>,
+    /// A hash of everything every page can see: the `site` value, the
+    /// templates, the configuration. See [`Renderer::fingerprint`].
+    global: u64,
 }
 
 /// A template error, turned into a diagnostic that names the template file.
@@ -378,6 +383,17 @@ impl<'s> Renderer<'s> {
             .iter()
             .map(Value::from_serializable)
             .collect();
+        let global = {
+            let mut h = DefaultHasher::new();
+            serde_json::to_string(&site_v)
+                .unwrap_or_default()
+                .hash(&mut h);
+            format!("{:?}", site.config).hash(&mut h);
+            for (name, t) in &theme.templates {
+                (name, &t.source).hash(&mut h);
+            }
+            h.finish()
+        };
         tera.global_context()
             .insert_value("site", Value::from_serializable(&site_v));
         let mut r = Renderer {
@@ -385,6 +401,7 @@ impl<'s> Renderer<'s> {
             tera,
             cards: Vec::new(),
             taxonomies,
+            global,
         };
         r.cards = site
             .pages
@@ -745,6 +762,70 @@ impl<'s> Renderer<'s> {
             None => (self.site.config.title.as_str(), ""),
         };
         with_html(Value::from_serializable(&HomeV { title }), html)
+    }
+
+    /// A hash of everything job's output depends on, given a hash of each
+    /// page's source (`page_hashes`, in the order of `Site::pages`). Two
+    /// builds that give a job the same fingerprint write the same bytes for
+    /// it, so the preview server re-renders only jobs whose fingerprint
+    /// changed. Over-approximates: anything a template could see through
+    /// the global `site` value is in `global`.
+    pub fn fingerprint(&self, job: &Job, page_hashes: &[u64]) -> u64 {
+        let site = self.site;
+        let mut h = DefaultHasher::new();
+        self.global.hash(&mut h);
+        let card = |i: usize, h: &mut DefaultHasher| {
+            page_hashes[i].hash(h);
+            site.members[i].len().hash(h);
+        };
+        let section = |name: &str, h: &mut DefaultHasher| {
+            site.sections.get(name).map(|&i| page_hashes[i]).hash(h);
+        };
+        let per = site.config.paginate_by;
+        let page_of = |items: &[usize], n: usize| -> Vec<usize> {
+            items
+                .iter()
+                .copied()
+                .skip((n - 1) * per)
+                .take(per)
+                .collect()
+        };
+        match *job {
+            Job::Home => {
+                site.home.map(|i| page_hashes[i]).hash(&mut h);
+                for &i in site.case_studies.iter().take(6).chain(&site.reports) {
+                    card(i, &mut h);
+                }
+            }
+            Job::Page(i) => {
+                page_hashes[i].hash(&mut h);
+                if let Some(r) = site.report_of[i] {
+                    page_hashes[r].hash(&mut h);
+                }
+                for &m in &site.members[i] {
+                    card(m, &mut h);
+                }
+            }
+            Job::CaseStudyList(n) => {
+                section("case-studies", &mut h);
+                for i in page_of(&site.case_studies, n) {
+                    card(i, &mut h);
+                }
+            }
+            Job::ReportList => {
+                section("reports", &mut h);
+                for &i in &site.reports {
+                    card(i, &mut h);
+                }
+            }
+            Job::TaxonomyIndex(_) | Job::NotFound => {}
+            Job::Term { tax, term, page } => {
+                for i in page_of(&site.taxonomies[tax].terms[term].pages, page) {
+                    card(i, &mut h);
+                }
+            }
+        }
+        h.finish()
     }
 
     /// Renders one job into `out`.

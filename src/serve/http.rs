@@ -1,0 +1,413 @@
+//! The preview server's HTTP side: files from the output folder (and
+//! nothing outside it), a live-reload script added to every HTML page, and
+//! a Server-Sent Events stream that tells open pages when to reload or what
+//! error to show.
+
+use std::io::Write;
+use std::path::{Component, Path, PathBuf};
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tiny_http::{Header, Method, Request, Response, StatusCode};
+
+/// The path of the event stream. Not a file name a site can have: content
+/// paths are slugs, which never start with an underscore.
+pub const EVENTS_PATH: &str = "/__casebook/events";
+
+/// Longest request target accepted; anything longer is refused outright.
+const MAX_URL: usize = 4096;
+
+/// Added before `</body>` of every HTML page the preview server sends (never
+/// written to disk, so `casebook build` output never contains it).
+pub const RELOAD_SCRIPT: &str = r#"<script>/* casebook live reload */(function () {
+  var build = null, box = null;
+  function show(text) {
+    if (!box) {
+      box = document.createElement("div");
+      box.id = "casebook-error";
+      box.setAttribute("role", "alert");
+      box.style.cssText = "position:fixed;inset:0;z-index:2147483647;overflow:auto;margin:0;padding:2rem;" +
+        "background:rgba(24,24,27,.96);color:#fafafa;font:14px/1.5 ui-monospace,SFMono-Regular,Menlo,monospace;white-space:pre-wrap";
+      document.body.appendChild(box);
+    }
+    box.textContent = "casebook: the last change did not build; this page shows the last good version.\n\n" + text;
+  }
+  function hide() { if (box) { box.remove(); box = null; } }
+  var es = new EventSource("/__casebook/events");
+  es.addEventListener("build", function (e) {
+    if (build !== null && e.data !== build) { location.reload(); return; }
+    build = e.data;
+    hide();
+  });
+  es.addEventListener("failed", function (e) { show(e.data); });
+})();</script>
+"#;
+
+/// What the open pages are told: the current good build, and the error of
+/// the last rebuild if it failed.
+struct State {
+    build: String,
+    error: Option<String>,
+}
+
+/// Fans out build events to every open page.
+pub struct LiveReload {
+    state: Mutex<State>,
+    clients: Mutex<Vec<Sender<String>>>,
+    session: String,
+    builds: Mutex<u64>,
+}
+
+fn sse(event: &str, data: &str) -> String {
+    let mut out = format!("event: {event}\n");
+    for line in data.lines() {
+        out.push_str("data: ");
+        out.push_str(line);
+        out.push('\n');
+    }
+    if data.is_empty() {
+        out.push_str("data:\n");
+    }
+    out.push('\n');
+    out
+}
+
+impl LiveReload {
+    pub fn new() -> LiveReload {
+        // Unique per server process, so a page that outlives a restart
+        // reloads when it reconnects.
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let session = format!("{}-{nanos}", std::process::id());
+        LiveReload {
+            state: Mutex::new(State {
+                build: format!("{session}-0"),
+                error: None,
+            }),
+            clients: Mutex::new(Vec::new()),
+            session,
+            builds: Mutex::new(0),
+        }
+    }
+
+    fn broadcast(&self, message: String) {
+        let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
+        clients.retain(|c| c.send(message.clone()).is_ok());
+    }
+
+    /// A rebuild finished and its files are in place: every page reloads.
+    pub fn built(&self) {
+        let id = {
+            let mut n = self.builds.lock().unwrap_or_else(|e| e.into_inner());
+            *n += 1;
+            format!("{}-{n}", self.session)
+        };
+        {
+            let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            s.build = id.clone();
+            s.error = None;
+        }
+        self.broadcast(sse("build", &id));
+    }
+
+    /// A rebuild failed: pages keep the last good version and show `text`.
+    pub fn failed(&self, text: &str) {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).error = Some(text.to_string());
+        self.broadcast(sse("failed", text));
+    }
+
+    /// How many pages are listening.
+    pub fn listeners(&self) -> usize {
+        self.clients.lock().map(|c| c.len()).unwrap_or(0)
+    }
+
+    /// Takes over a request for the event stream: sends the current state,
+    /// then every event, until the page goes away.
+    fn subscribe(self: &Arc<Self>, request: Request) {
+        let (tx, rx) = mpsc::channel::<String>();
+        let hello = {
+            let s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            let mut m = String::from("retry: 500\n\n");
+            m.push_str(&sse("build", &s.build));
+            if let Some(e) = &s.error {
+                m.push_str(&sse("failed", e));
+            }
+            m
+        };
+        self.clients
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(tx);
+        std::thread::spawn(move || {
+            let mut w = request.into_writer();
+            let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: keep-alive\r\n\r\n";
+            if w.write_all(head.as_bytes())
+                .and_then(|_| w.write_all(hello.as_bytes()))
+                .and_then(|_| w.flush())
+                .is_err()
+            {
+                return;
+            }
+            loop {
+                let msg = match rx.recv_timeout(Duration::from_secs(15)) {
+                    Ok(m) => m,
+                    // A comment keeps proxies from closing the stream and
+                    // tells us when the page has gone.
+                    Err(RecvTimeoutError::Timeout) => ": ping\n\n".to_string(),
+                    Err(RecvTimeoutError::Disconnected) => return,
+                };
+                if w.write_all(msg.as_bytes()).and_then(|_| w.flush()).is_err() {
+                    return;
+                }
+            }
+        });
+    }
+}
+
+impl Default for LiveReload {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Decodes `%XX` escapes. `None` for malformed escapes or invalid UTF-8.
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Where a request path points inside `root`, or `None` if it tries to leave
+/// it by any spelling: `..`, `%2e%2e`, `%2f`, backslashes, NUL bytes, drive
+/// letters or absolute paths. The check is on the decoded segments, and the
+/// caller checks the resolved file again after following symbolic links.
+pub fn resolve(root: &Path, url_path: &str) -> Option<PathBuf> {
+    let decoded = percent_decode(url_path)?;
+    if decoded.contains('\0') || decoded.contains('\\') || !decoded.starts_with('/') {
+        return None;
+    }
+    let mut path = root.to_path_buf();
+    for seg in decoded.split('/') {
+        if seg.is_empty() {
+            continue;
+        }
+        let mut comps = Path::new(seg).components();
+        match (comps.next(), comps.next()) {
+            (Some(Component::Normal(c)), None) if c == seg => path.push(seg),
+            _ => return None,
+        }
+    }
+    Some(path)
+}
+
+fn content_type(path: &Path) -> &'static str {
+    match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase()
+        .as_str()
+    {
+        "html" | "htm" => "text/html; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "json" => "application/json",
+        "xml" => "application/xml",
+        "txt" => "text/plain; charset=utf-8",
+        "csv" => "text/csv; charset=utf-8",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "avif" => "image/avif",
+        "ico" => "image/x-icon",
+        "pdf" => "application/pdf",
+        "woff2" => "font/woff2",
+        "woff" => "font/woff",
+        "mp4" => "video/mp4",
+        "webmanifest" => "application/manifest+json",
+        _ => "application/octet-stream",
+    }
+}
+
+fn header(name: &str, value: &str) -> Header {
+    Header::from_bytes(name.as_bytes(), value.as_bytes())
+        .expect("static header names and values are valid")
+}
+
+/// Adds the reload script before the last `</body>`, or at the end.
+pub fn inject(html: &[u8]) -> Vec<u8> {
+    let needle = b"</body>";
+    let pos = html
+        .windows(needle.len())
+        .rposition(|w| w.eq_ignore_ascii_case(needle))
+        .unwrap_or(html.len());
+    let mut out = Vec::with_capacity(html.len() + RELOAD_SCRIPT.len());
+    out.extend_from_slice(&html[..pos]);
+    out.extend_from_slice(RELOAD_SCRIPT.as_bytes());
+    out.extend_from_slice(&html[pos..]);
+    out
+}
+
+/// A page for when the site has never built: the overlay shows why.
+fn placeholder() -> Vec<u8> {
+    inject(b"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>casebook</title></head><body><p>The site has not built yet.</p></body></html>")
+}
+
+fn respond(request: Request, status: u16, ctype: &str, body: Vec<u8>, extra: &[(&str, &str)]) {
+    let head_only = *request.method() == Method::Head;
+    let len = body.len();
+    let mut r = Response::from_data(if head_only { Vec::new() } else { body })
+        .with_status_code(StatusCode(status))
+        .with_header(header("Content-Type", ctype))
+        .with_header(header("X-Content-Type-Options", "nosniff"))
+        .with_header(header("Cache-Control", "no-store"));
+    if head_only {
+        r.add_header(header("Content-Length", &len.to_string()));
+    }
+    for (k, v) in extra {
+        r.add_header(header(k, v));
+    }
+    let _ = request.respond(r);
+}
+
+/// Answers one request.
+pub fn handle(request: Request, root: &Path, live: &Arc<LiveReload>) {
+    let url = request.url().to_string();
+    if url.len() > MAX_URL {
+        return respond(
+            request,
+            414,
+            "text/plain; charset=utf-8",
+            b"URI too long\n".to_vec(),
+            &[],
+        );
+    }
+    if !matches!(request.method(), Method::Get | Method::Head) {
+        return respond(
+            request,
+            405,
+            "text/plain; charset=utf-8",
+            b"method not allowed\n".to_vec(),
+            &[("Allow", "GET, HEAD")],
+        );
+    }
+    let path = url.split(['?', '#']).next().unwrap_or("/");
+    if path == EVENTS_PATH {
+        return live.subscribe(request);
+    }
+    let not_found = |request: Request| {
+        let page = std::fs::read(root.join("404.html")).map(|b| inject(&b)).unwrap_or_else(|_| {
+            if root.join("index.html").exists() {
+                inject(b"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Not found</title></head><body><p>Not found.</p></body></html>")
+            } else {
+                placeholder()
+            }
+        });
+        respond(request, 404, "text/html; charset=utf-8", page, &[])
+    };
+    let Some(mut file) = resolve(root, path) else {
+        return not_found(request);
+    };
+    if file.is_dir() {
+        if !path.ends_with('/') {
+            let query = url.find('?').map_or("", |i| &url[i..]);
+            let location = format!("{path}/{query}");
+            return respond(
+                request,
+                301,
+                "text/plain; charset=utf-8",
+                Vec::new(),
+                &[("Location", &location)],
+            );
+        }
+        file.push("index.html");
+    }
+    // Follow symbolic links, then make sure we are still inside the output.
+    let inside = match (file.canonicalize(), root.canonicalize()) {
+        (Ok(f), Ok(r)) => f.starts_with(&r) && f.is_file(),
+        _ => false,
+    };
+    if !inside {
+        return not_found(request);
+    }
+    match std::fs::read(&file) {
+        Ok(bytes) => {
+            let ctype = content_type(&file);
+            let body = if ctype.starts_with("text/html") {
+                inject(&bytes)
+            } else {
+                bytes
+            };
+            respond(request, 200, ctype, body, &[])
+        }
+        Err(_) => not_found(request),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn traversal_in_any_spelling_is_refused() {
+        let root = Path::new("/srv/out");
+        assert_eq!(resolve(root, "/"), Some(PathBuf::from("/srv/out")));
+        assert_eq!(resolve(root, "/a/b/"), Some(PathBuf::from("/srv/out/a/b")));
+        assert_eq!(resolve(root, "/a//b"), Some(PathBuf::from("/srv/out/a/b")));
+        assert_eq!(
+            resolve(root, "/caf%C3%A9/"),
+            Some(PathBuf::from("/srv/out/café"))
+        );
+        for bad in [
+            "/../etc/passwd",
+            "/a/../../etc/passwd",
+            "/%2e%2e/etc/passwd",
+            "/%2E%2E/etc/passwd",
+            "/a/%2e%2e%2f%2e%2e/etc",
+            "/..%2fetc",
+            "/..\\..\\etc",
+            "/a%5c..%5c..%5cetc",
+            "/a%00b",
+            "/./a",
+            "/%2e/a",
+            "//etc/passwd/..",
+            "etc/passwd",
+            "/%zz",
+            "/%c0%ae%c0%ae/",
+        ] {
+            assert_eq!(resolve(root, bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn script_goes_before_body_end() {
+        let out = inject(b"<html><body><p>x</p></BODY></html>");
+        let s = String::from_utf8(out).unwrap();
+        assert!(s.contains("<p>x</p><script>"));
+        assert!(s.ends_with("</BODY></html>"));
+    }
+
+    #[test]
+    fn events_are_framed() {
+        assert_eq!(sse("build", "a-1"), "event: build\ndata: a-1\n\n");
+        assert_eq!(
+            sse("failed", "one\ntwo"),
+            "event: failed\ndata: one\ndata: two\n\n"
+        );
+    }
+}

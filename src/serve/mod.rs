@@ -1,0 +1,222 @@
+//! `casebook serve`: the writer's loop. Build, serve the output over HTTP on
+//! loopback, watch the sources, rebuild what changed, and tell open pages to
+//! reload — or show the error — once the new files are in place.
+//!
+//! The output is written to a folder of its own (not `public/`), with the
+//! base URL of the local server, so a preview never ends up published.
+
+pub mod http;
+pub mod rebuild;
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use notify::RecursiveMode;
+use notify_debouncer_full::{DebounceEventResult, new_debouncer};
+
+use crate::diagnostic::Diagnostic;
+use crate::{Error, diagnostic};
+pub use http::LiveReload;
+pub use rebuild::{Changes, Rebuilt, Session};
+
+/// What `casebook serve` is asked to do.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub root: PathBuf,
+    /// Where the preview is written; `None` for a folder in the system's
+    /// temporary directory, named after the site.
+    pub output: Option<PathBuf>,
+    pub bind: IpAddr,
+    /// 0 picks a free port.
+    pub port: u16,
+    pub drafts: bool,
+}
+
+/// What happens while serving, for the CLI to print.
+#[derive(Debug)]
+pub enum Event {
+    /// The server is listening at `url`, writing the preview to `output`.
+    Listening { url: String, output: PathBuf },
+    /// A build or rebuild succeeded.
+    Built(Rebuilt),
+    /// A build or rebuild failed; the last good site is still served.
+    Failed(Vec<Diagnostic>),
+    /// The file watcher reported a problem.
+    WatchError(String),
+}
+
+/// Paths that were created, written, renamed or removed. Reads are events
+/// too (and rebuilding reads every changed file), so they must not count.
+fn writes(events: Vec<notify_debouncer_full::DebouncedEvent>) -> Vec<PathBuf> {
+    use notify::EventKind;
+    use notify::event::{MetadataKind, ModifyKind};
+    events
+        .into_iter()
+        .filter(|e| match e.event.kind {
+            EventKind::Create(_) | EventKind::Remove(_) => true,
+            EventKind::Modify(ModifyKind::Metadata(MetadataKind::AccessTime)) => false,
+            EventKind::Modify(_) => true,
+            EventKind::Access(_) | EventKind::Any | EventKind::Other => false,
+        })
+        .flat_map(|e| e.event.paths)
+        .collect()
+}
+
+/// The default preview folder: one per site, in the temporary directory.
+pub fn default_output(root: &Path) -> PathBuf {
+    let abs = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let hash = crate::render::theme::content_hash(abs.to_string_lossy().as_bytes());
+    std::env::temp_dir().join(format!("casebook-serve-{}", &hash[..12]))
+}
+
+/// The text the error overlay shows: the diagnostics as the terminal prints
+/// them, without colour.
+pub fn overlay_text(diags: &[Diagnostic]) -> String {
+    let mut s: String = diags.iter().map(|d| d.render(false) + "\n").collect();
+    s.push_str(&diagnostic::summary(diags));
+    s
+}
+
+/// Builds, serves and watches until the process is stopped. `report` is
+/// called for everything worth telling the user.
+pub fn serve(
+    opts: ServeOptions,
+    report: impl Fn(Event) + Send + Sync + 'static,
+) -> Result<(), Error> {
+    let addr = SocketAddr::new(opts.bind, opts.port);
+    let server = tiny_http::Server::http(addr).map_err(|e| Error::Io {
+        path: PathBuf::from(addr.to_string()),
+        source: std::io::Error::new(std::io::ErrorKind::AddrInUse, e.to_string()),
+    })?;
+    let local = server.server_addr().to_ip().ok_or_else(|| Error::Io {
+        path: PathBuf::from(addr.to_string()),
+        source: std::io::Error::other("the server has no IP address"),
+    })?;
+    let host = match local.ip() {
+        IpAddr::V6(ip) => format!("[{ip}]"),
+        IpAddr::V4(ip) => ip.to_string(),
+    };
+    let url = format!("http://{host}:{}/", local.port());
+    let out = opts
+        .output
+        .clone()
+        .unwrap_or_else(|| default_output(&opts.root));
+    crate::write::check_output_dir(&opts.root, &out).map_err(|d| Error::Diagnostics(vec![d]))?;
+    std::fs::create_dir_all(&out).map_err(|source| Error::Io {
+        path: out.clone(),
+        source,
+    })?;
+
+    let live = Arc::new(LiveReload::new());
+    let mut session = Session::new(&opts.root, &out, &url, opts.drafts);
+    match session.rebuild(&Changes::all()) {
+        Ok(r) => report(Event::Built(r)),
+        Err(Error::Diagnostics(d)) => {
+            live.failed(&overlay_text(&d));
+            report(Event::Failed(d));
+        }
+        Err(e) => return Err(e),
+    }
+
+    // Serve from a few threads; event streams get threads of their own.
+    let server = Arc::new(server);
+    for _ in 0..4 {
+        let server = Arc::clone(&server);
+        let live = Arc::clone(&live);
+        let out = out.clone();
+        std::thread::spawn(move || {
+            while let Ok(request) = server.recv() {
+                http::handle(request, &out, &live);
+            }
+        });
+    }
+    report(Event::Listening {
+        url: url.clone(),
+        output: out.clone(),
+    });
+
+    // Watch the sources. An editor's save is often several writes; the
+    // debouncer turns a burst into one batch.
+    let (tx, rx) = mpsc::channel::<DebounceEventResult>();
+    let mut debouncer = new_debouncer(
+        Duration::from_millis(30),
+        Some(Duration::from_millis(10)),
+        tx,
+    )
+    .map_err(|e| Error::Io {
+        path: opts.root.clone(),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    let watch = |debouncer: &mut notify_debouncer_full::Debouncer<_, _>, path: &Path, mode| {
+        if path.exists() {
+            let _ = debouncer.watch(path, mode);
+        }
+    };
+    // The root itself (not recursively: it may hold target/ or node_modules/)
+    // for site.toml and for content/, themes/ or static/ appearing.
+    watch(&mut debouncer, &opts.root, RecursiveMode::NonRecursive);
+    let mut watched: Vec<PathBuf> = Vec::new();
+    let watch_dirs = |debouncer: &mut notify_debouncer_full::Debouncer<_, _>,
+                      watched: &mut Vec<PathBuf>| {
+        for dir in ["content", "themes", "static"] {
+            let p = opts.root.join(dir);
+            if p.is_dir() && !watched.contains(&p) {
+                watch(debouncer, &p, RecursiveMode::Recursive);
+                watched.push(p);
+            }
+        }
+    };
+    watch_dirs(&mut debouncer, &mut watched);
+
+    let root = opts
+        .root
+        .canonicalize()
+        .unwrap_or_else(|_| opts.root.clone());
+    while let Ok(result) = rx.recv() {
+        let events = match result {
+            Ok(events) => events,
+            Err(errors) => {
+                for e in errors {
+                    report(Event::WatchError(e.to_string()));
+                }
+                continue;
+            }
+        };
+        // Coalesce whatever else arrived meanwhile into the same rebuild.
+        let mut paths: Vec<PathBuf> = writes(events);
+        while let Ok(more) = rx.try_recv() {
+            if let Ok(events) = more {
+                paths.extend(writes(events));
+            }
+        }
+        let paths = paths.into_iter().map(|p| {
+            p.strip_prefix(&root)
+                .map(|r| opts.root.join(r))
+                .unwrap_or(p)
+        });
+        let changes = Changes::from_paths(&opts.root, paths);
+        if changes.is_empty() {
+            continue;
+        }
+        watch_dirs(&mut debouncer, &mut watched);
+        match session.rebuild(&changes) {
+            Ok(r) => {
+                live.built();
+                report(Event::Built(r));
+            }
+            Err(Error::Diagnostics(d)) => {
+                live.failed(&overlay_text(&d));
+                report(Event::Failed(d));
+            }
+            Err(e) => {
+                let d = vec![Diagnostic::error("output", e.to_string())];
+                live.failed(&overlay_text(&d));
+                report(Event::Failed(d));
+            }
+        }
+    }
+    Ok(())
+}

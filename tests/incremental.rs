@@ -1,0 +1,363 @@
+//! The preview server's incremental rebuilds must leave exactly the bytes a
+//! clean `casebook build` writes, after any sequence of edits — and must
+//! rewrite only what an edit touches.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use casebook::serve::{Changes, Session};
+use casebook::{BuildOptions, Error};
+use common::{Site, list_files};
+
+const BASE: &str = "http://127.0.0.1:1111/";
+
+/// Builds the site from scratch into `clean/` and compares every file with
+/// the session's output.
+fn assert_same_as_clean_build(site: &Site, out: &Path, step: &str) {
+    let clean = site.root().join("clean");
+    let _ = std::fs::remove_dir_all(&clean);
+    let mut opts = BuildOptions::new(site.root());
+    opts.output = clean.clone();
+    opts.base_url = Some(BASE.to_string());
+    casebook::build(&opts).unwrap_or_else(|e| panic!("{step}: clean build failed: {e:?}"));
+    let a = list_files(out);
+    let b = list_files(&clean);
+    assert_eq!(a, b, "{step}: the set of files differs from a clean build");
+    for f in &a {
+        let x = std::fs::read(out.join(f)).unwrap();
+        let y = std::fs::read(clean.join(f)).unwrap();
+        assert!(x == y, "{step}: {f} differs from a clean build");
+    }
+}
+
+fn changed(paths: &[&str]) -> Changes {
+    let mut c = Changes::default();
+    for p in paths {
+        if *p == "site.toml" {
+            c.config = true;
+        } else if p.starts_with("themes/") {
+            c.theme = true;
+        } else if p.starts_with("static/") {
+            c.statics = true;
+        } else {
+            c.content
+                .insert(p.trim_start_matches("content/").to_string());
+        }
+    }
+    c
+}
+
+struct Harness {
+    site: Site,
+    session: Session,
+    out: std::path::PathBuf,
+}
+
+impl Harness {
+    fn new() -> Harness {
+        let site = Site::from_fixture("basic");
+        let out = site.root().join("preview");
+        let mut session = Session::new(site.root(), &out, BASE, false);
+        session.rebuild(&Changes::all()).expect("first build");
+        Harness { site, session, out }
+    }
+
+    fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.site.root().join(rel)).unwrap()
+    }
+
+    /// Applies an edit and rebuilds; returns how many pages were rewritten,
+    /// or the error.
+    fn edit(&mut self, paths: &[&str], f: impl FnOnce(&Site)) -> Result<usize, Error> {
+        f(&self.site);
+        self.session
+            .rebuild(&changed(paths))
+            .map(|r| r.pages_written)
+    }
+
+    fn check(&self, step: &str) {
+        assert_same_as_clean_build(&self.site, &self.out, step);
+    }
+}
+
+#[test]
+fn first_build_equals_a_clean_build() {
+    let h = Harness::new();
+    h.check("first build");
+}
+
+#[test]
+fn editing_a_body_rewrites_only_that_page() {
+    let mut h = Harness::new();
+    let text = h.read("content/case-studies/chatbot.md").replace(
+        "Answers arrive in minutes.",
+        "Answers now arrive in seconds.",
+    );
+    let n = h
+        .edit(&["content/case-studies/chatbot.md"], |s| {
+            s.write("content/case-studies/chatbot.md", &text)
+        })
+        .unwrap();
+    // Its own page plus the listings that show its card (the card is
+    // rebuilt whenever its source changes): home, the report, the
+    // case-study list page it is on, and its terms' pages.
+    assert!(n >= 1, "{n}");
+    let all = list_files(&h.out)
+        .iter()
+        .filter(|f| f.ends_with(".html"))
+        .count();
+    assert!(n < all / 2, "rewrote {n} of {all} pages for a body edit");
+    let html = std::fs::read_to_string(h.out.join("case-studies/chatbot/index.html")).unwrap();
+    assert!(html.contains("Answers now arrive in seconds."));
+    h.check("body edit");
+}
+
+#[test]
+fn an_unrelated_save_rewrites_nothing() {
+    let mut h = Harness::new();
+    let text = h.read("content/about.md");
+    let n = h
+        .edit(&["content/about.md"], |s| {
+            s.write("content/about.md", &text)
+        })
+        .unwrap();
+    assert_eq!(n, 0);
+    h.check("no-op save");
+}
+
+#[test]
+fn a_failed_rebuild_keeps_the_last_good_output_and_recovers() {
+    let mut h = Harness::new();
+    let before = std::fs::read(h.out.join("case-studies/chatbot/index.html")).unwrap();
+    let good = h.read("content/case-studies/chatbot.md");
+    let err = h
+        .edit(&["content/case-studies/chatbot.md"], |s| {
+            s.write(
+                "content/case-studies/chatbot.md",
+                "---\ntitle: [broken\n---\n",
+            )
+        })
+        .unwrap_err();
+    match err {
+        Error::Diagnostics(d) => assert!(
+            d.iter()
+                .any(|d| d.file.ends_with("chatbot.md") && d.line == 2),
+            "{d:?}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        std::fs::read(h.out.join("case-studies/chatbot/index.html")).unwrap(),
+        before
+    );
+    let fixed = good.replace("The challenge", "The first challenge");
+    h.edit(&["content/case-studies/chatbot.md"], |s| {
+        s.write("content/case-studies/chatbot.md", &fixed)
+    })
+    .unwrap();
+    h.check("after recovering from an error");
+}
+
+/// A deterministic sequence of the edits writers make, checked against a
+/// clean build after each one.
+#[test]
+fn any_sequence_of_edits_matches_a_clean_build() {
+    let mut h = Harness::new();
+    let cs = |title: &str, sector: &str, extra: &str| {
+        format!(
+            "---\ntitle: {title}\ndate: 2024-06-01\nngo: New NGO\nsector: {sector}\nprogram: Fractional CxO\ncountry: Ghana\nsummary: A new one.\n{extra}---\nBody of {title}.\n\nSee [the chatbot](@/case-studies/chatbot.md).\n"
+        )
+    };
+    type Step = (&'static str, Vec<&'static str>, Box<dyn Fn(&Site)>);
+    let steps: Vec<Step> = vec![
+        (
+            "add a case study",
+            vec!["content/case-studies/fresh.md"],
+            Box::new(move |s: &Site| {
+                s.write("content/case-studies/fresh.md", &cs("Fresh", "Health", ""))
+            }),
+        ),
+        (
+            "change its sector",
+            vec!["content/case-studies/fresh.md"],
+            Box::new(move |s: &Site| {
+                s.write(
+                    "content/case-studies/fresh.md",
+                    &cs("Fresh", "Water and Sanitation", ""),
+                )
+            }),
+        ),
+        (
+            "put it in the report",
+            vec!["content/case-studies/fresh.md"],
+            Box::new(move |s: &Site| {
+                s.write(
+                    "content/case-studies/fresh.md",
+                    &cs("Fresh", "Water and Sanitation", "report: year-2024\n"),
+                )
+            }),
+        ),
+        (
+            "retitle the report",
+            vec!["content/reports/year-2024.md"],
+            Box::new(|s: &Site| {
+                let t =
+                    std::fs::read_to_string(s.root().join("content/reports/year-2024.md")).unwrap();
+                s.write(
+                    "content/reports/year-2024.md",
+                    &t.replace("A year in review, 2024", "The year 2024 in review"),
+                );
+            }),
+        ),
+        (
+            "make it a draft",
+            vec!["content/case-studies/fresh.md"],
+            Box::new(move |s: &Site| {
+                s.write(
+                    "content/case-studies/fresh.md",
+                    &cs("Fresh", "Health", "draft: true\n"),
+                )
+            }),
+        ),
+        (
+            "publish it again under a new title",
+            vec!["content/case-studies/fresh.md"],
+            Box::new(move |s: &Site| {
+                s.write(
+                    "content/case-studies/fresh.md",
+                    &cs("Fresher", "Health", ""),
+                )
+            }),
+        ),
+        (
+            "rename the linked-to file",
+            vec![
+                "content/case-studies/chatbot.md",
+                "content/case-studies/chatbot-renamed.md",
+                "content/about.md",
+                "content/case-studies/fresh.md",
+            ],
+            Box::new(move |s: &Site| {
+                std::fs::rename(
+                    s.root().join("content/case-studies/chatbot.md"),
+                    s.root().join("content/case-studies/chatbot-renamed.md"),
+                )
+                .unwrap();
+                let about = std::fs::read_to_string(s.root().join("content/about.md")).unwrap();
+                s.write(
+                    "content/about.md",
+                    &about.replace("chatbot.md", "chatbot-renamed.md"),
+                );
+                s.write(
+                    "content/case-studies/fresh.md",
+                    &cs("Fresher", "Health", "").replace("chatbot.md", "chatbot-renamed.md"),
+                );
+            }),
+        ),
+        (
+            "delete a case study",
+            vec!["content/case-studies/network.md"],
+            Box::new(|s: &Site| {
+                std::fs::remove_file(s.root().join("content/case-studies/network.md")).unwrap()
+            }),
+        ),
+        (
+            "edit the home page",
+            vec!["content/_index.md"],
+            Box::new(|s: &Site| {
+                s.write(
+                    "content/_index.md",
+                    "---\ntitle: A new welcome\n---\nNew intro.\n",
+                )
+            }),
+        ),
+        (
+            "add a static file",
+            vec!["static/img/logo.svg"],
+            Box::new(|s: &Site| {
+                s.write(
+                    "static/img/logo.svg",
+                    "<svg xmlns=\"http://www.w3.org/2000/svg\"/>",
+                )
+            }),
+        ),
+        (
+            "override the stylesheet",
+            vec!["static/style.css"],
+            Box::new(|s: &Site| s.write("static/style.css", "body{color:red}")),
+        ),
+        (
+            "change the site title",
+            vec!["site.toml"],
+            Box::new(|s: &Site| {
+                let t = std::fs::read_to_string(s.root().join("site.toml")).unwrap();
+                s.write("site.toml", &t.replace("Basic fixture", "Renamed fixture"));
+            }),
+        ),
+        (
+            "override a template",
+            vec!["site.toml", "themes/mine/templates/page.html"],
+            Box::new(|s: &Site| {
+                let t = std::fs::read_to_string(s.root().join("site.toml")).unwrap();
+                s.write("site.toml", &format!("{t}\ntheme = \"mine\"\n"));
+                s.write("themes/mine/templates/page.html", "{% extends \"base.html\" %}{% block content %}<p>mine: {{ page.title }}</p>{% endblock content %}");
+            }),
+        ),
+        (
+            "remove the static file",
+            vec!["static/img/logo.svg"],
+            Box::new(|s: &Site| {
+                std::fs::remove_file(s.root().join("static/img/logo.svg")).unwrap()
+            }),
+        ),
+        (
+            "add a page in a new folder",
+            vec!["content/guides"],
+            Box::new(|s: &Site| {
+                s.write(
+                    "content/guides/how-to.md",
+                    "---\ntitle: How to\ndate: 2024-01-01\n---\nSteps.\n",
+                )
+            }),
+        ),
+        (
+            "remove that folder",
+            vec!["content/guides"],
+            Box::new(|s: &Site| std::fs::remove_dir_all(s.root().join("content/guides")).unwrap()),
+        ),
+    ];
+    let mut seen = BTreeSet::new();
+    for (name, paths, f) in steps {
+        let r = h.edit(&paths, f);
+        assert!(r.is_ok(), "{name}: {:?}", r.err());
+        h.check(name);
+        seen.insert(name);
+    }
+    assert_eq!(seen.len(), 16);
+}
+
+#[test]
+fn broken_link_target_appearing_fixes_the_linking_page() {
+    let mut h = Harness::new();
+    // A page that links to a file that does not exist yet fails...
+    let r = h.edit(&["content/case-studies/later.md"], |s| {
+        s.write(
+            "content/case-studies/later.md",
+            "---\ntitle: Later\ndate: 2024-02-02\nngo: N\nsector: Health\nprogram: P\nsummary: S\n---\nSee [soon](@/case-studies/soon.md).\n",
+        )
+    });
+    assert!(r.is_err());
+    // ...until the file appears; only the new file changed on disk.
+    h.edit(&["content/case-studies/soon.md"], |s| {
+        s.write(
+            "content/case-studies/soon.md",
+            "---\ntitle: Soon\ndate: 2024-02-03\nngo: N\nsector: Health\nprogram: P\nsummary: S\n---\nHere.\n",
+        )
+    })
+    .unwrap();
+    let later = std::fs::read_to_string(h.out.join("case-studies/later/index.html")).unwrap();
+    assert!(later.contains("href=\"/case-studies/soon/\""), "{later}");
+    h.check("link target appeared");
+}
