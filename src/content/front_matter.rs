@@ -171,30 +171,7 @@ pub fn parse(
     let value: Value = match serde_yaml::from_str(split.yaml) {
         Ok(v) => v,
         Err(e) => {
-            let msg = e.to_string();
-            // serde_yaml appends " at line X column Y"; we show the location ourselves.
-            let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-            let mut d =
-                Diagnostic::error(file, format!("the front matter is not valid YAML: {msg}"));
-            if let Some(loc) = e.location() {
-                // libyaml often notices a problem only at the end of the
-                // block; point at the last line of YAML rather than the fence.
-                let yaml_lines = split.yaml.lines().count().max(1);
-                let (line, col) = if loc.line() > yaml_lines {
-                    (yaml_lines, 1)
-                } else {
-                    (loc.line(), loc.column())
-                };
-                d = d.at(text, split.yaml_line + line - 1, col);
-            } else {
-                d = d.at(text, split.yaml_line, 1);
-            }
-            if split.yaml.contains('\t') {
-                d = d.with_hint("YAML does not allow tabs for indentation; use spaces");
-            } else {
-                d = d.with_hint("check the quoting and indentation on this line or the one before it; values containing `: ` need quotes");
-            }
-            diags.push(d);
+            diags.push(yaml_error(&e, split, text, file));
             return (None, diags);
         }
     };
@@ -303,6 +280,82 @@ pub fn parse(
         }
     }
     (Some(fm), diags)
+}
+
+/// "... at line 2 column 5" -> (2, 5).
+fn line_column_after(s: &str) -> Option<(usize, usize)> {
+    let rest = s.split(" at line ").nth(1)?;
+    let mut it = rest.split(" column ");
+    let line = it.next()?.trim().parse().ok()?;
+    let col = it
+        .next()?
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()?;
+    Some((line, col))
+}
+
+/// Turns a YAML parser error into a diagnostic a writer can act on. libyaml
+/// notices an unclosed `[` or quote only where the text stops making sense,
+/// often a line later; its "while parsing ... at line N" names where the
+/// unclosed thing began, which is where the writer must look.
+fn yaml_error(e: &serde_yaml::Error, split: &Split, text: &str, file: &str) -> Diagnostic {
+    let full = e.to_string();
+    let (problem, context) = match full.split_once(", while ") {
+        Some((p, c)) => (p, Some(c)),
+        None => (full.as_str(), None),
+    };
+    let problem_text = problem.split(" at line ").next().unwrap_or(problem).trim();
+    let yaml_lines = split.yaml.lines().count().max(1);
+    let clamp = |(l, c): (usize, usize)| {
+        if l > yaml_lines {
+            (yaml_lines, 1)
+        } else {
+            (l.max(1), c.max(1))
+        }
+    };
+    let at_problem = e.location().map(|l| (l.line(), l.column())).map(clamp);
+    let at_context = context.and_then(line_column_after).map(clamp);
+    let (message, hint, at) = match context.map(|c| c.split(" at line ").next().unwrap_or(c)) {
+        Some("parsing a flow sequence") => (
+            "a list opened with `[` is not closed".to_string(),
+            "add the closing `]`, e.g. `sector: [Health, Education]`".to_string(),
+            at_context,
+        ),
+        Some("parsing a flow mapping") => (
+            "a group opened with `{` is not closed".to_string(),
+            "add the closing `}`, or remove the `{`".to_string(),
+            at_context,
+        ),
+        Some(c) if c.starts_with("scanning a quoted scalar") => (
+            "a quoted value is not closed".to_string(),
+            "add the closing quote at the end of the value".to_string(),
+            at_context,
+        ),
+        _ if problem_text.contains("mapping values are not allowed") => (
+            "a value contains `: ` and must be quoted".to_string(),
+            "put the value in double quotes, e.g. `title: \"Kenya: one year on\"`".to_string(),
+            at_problem,
+        ),
+        _ if split.yaml.contains('\t') => (
+            problem_text.to_string(),
+            "YAML does not allow tabs for indentation; use spaces".to_string(),
+            at_problem,
+        ),
+        _ => (
+            problem_text.to_string(),
+            "check the quoting and indentation on this line or the one before it".to_string(),
+            at_problem,
+        ),
+    };
+    let (line, col) = at.or(at_problem).unwrap_or((1, 1));
+    Diagnostic::error(
+        file,
+        format!("the front matter is not valid YAML: {message}"),
+    )
+    .at(text, split.yaml_line + line - 1, col)
+    .with_hint(hint)
 }
 
 fn read_outcomes(
@@ -531,6 +584,49 @@ mod tests {
         assert_eq!(got[2].0, 4);
         assert_eq!(got[3].0, 7);
         assert!(d[3].hint.as_deref().unwrap().contains("value: 1200"));
+    }
+
+    #[test]
+    fn yaml_errors_point_where_the_writer_must_look() {
+        let cases = [
+            (
+                "---\ntitle: [unclosed\ndate: 2024-12-10\n---\n",
+                2,
+                8,
+                "`[` is not closed",
+            ),
+            (
+                "---\ntitle: ok\nsummary: \"unclosed\ndate: 2024-12-10\n---\n",
+                3,
+                10,
+                "quoted value is not closed",
+            ),
+            (
+                "---\ntitle: Kenya: one year on\n---\n",
+                2,
+                13,
+                "must be quoted",
+            ),
+            (
+                "---\ntitle: x\nsector:\n\t- Health\n---\n",
+                4,
+                1,
+                "not valid YAML",
+            ),
+        ];
+        for (text, line, col, msg) in cases {
+            let (_, d) = parse_str(text);
+            assert_eq!(d.len(), 1, "{text:?}: {d:?}");
+            assert_eq!(
+                (d[0].line, d[0].column),
+                (line, col),
+                "{text:?}: {}",
+                d[0].render(false)
+            );
+            assert!(d[0].message.contains(msg), "{text:?}: {}", d[0].message);
+        }
+        let (_, d) = parse_str("---\ntitle: x\nsector:\n\t- Health\n---\n");
+        assert!(d[0].hint.as_deref().unwrap().contains("tabs"));
     }
 
     #[test]

@@ -110,35 +110,8 @@ pub fn serve(
         source,
     })?;
 
-    let live = Arc::new(LiveReload::new());
-    let mut session = Session::new(&opts.root, &out, &url, opts.drafts);
-    match session.rebuild(&Changes::all()) {
-        Ok(r) => report(Event::Built(r)),
-        Err(Error::Diagnostics(d)) => {
-            live.failed(&overlay_text(&d));
-            report(Event::Failed(d));
-        }
-        Err(e) => return Err(e),
-    }
-
-    // Serve from a few threads; event streams get threads of their own.
-    let server = Arc::new(server);
-    for _ in 0..4 {
-        let server = Arc::clone(&server);
-        let live = Arc::clone(&live);
-        let out = out.clone();
-        std::thread::spawn(move || {
-            while let Ok(request) = server.recv() {
-                http::handle(request, &out, &live);
-            }
-        });
-    }
-    report(Event::Listening {
-        url: url.clone(),
-        output: out.clone(),
-    });
-
-    // Watch the sources. An editor's save is often several writes; the
+    // Watch the sources first, so no save is missed, even one made
+    // during the first build. An editor's save is often several writes; the
     // debouncer turns a burst into one batch.
     let (tx, rx) = mpsc::channel::<DebounceEventResult>();
     let mut debouncer = new_debouncer(
@@ -170,6 +143,34 @@ pub fn serve(
         }
     };
     watch_dirs(&mut debouncer, &mut watched);
+
+    let live = Arc::new(LiveReload::new());
+    let mut session = Session::new(&opts.root, &out, &url, opts.drafts);
+    match session.rebuild(&Changes::all()) {
+        Ok(r) => report(Event::Built(r)),
+        Err(Error::Diagnostics(d)) => {
+            live.failed(&overlay_text(&d));
+            report(Event::Failed(d));
+        }
+        Err(e) => return Err(e),
+    }
+
+    // Serve from a few threads; event streams get threads of their own.
+    let server = Arc::new(server);
+    for _ in 0..4 {
+        let server = Arc::clone(&server);
+        let live = Arc::clone(&live);
+        let out = out.clone();
+        std::thread::spawn(move || {
+            while let Ok(request) = server.recv() {
+                http::handle(request, &out, &live);
+            }
+        });
+    }
+    report(Event::Listening {
+        url: url.clone(),
+        output: out.clone(),
+    });
 
     let root = opts
         .root

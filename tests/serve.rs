@@ -1,0 +1,544 @@
+//! `casebook serve` as a writer uses it: the real binary on a free loopback
+//! port, pages fetched over HTTP, the live-reload event stream read from a
+//! socket, files edited on disk.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use common::Site;
+
+/// A running `casebook serve`, stopped when dropped.
+struct Server {
+    child: Child,
+    addr: String,
+    output: std::path::PathBuf,
+    stderr: mpsc::Receiver<String>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn start(site: &Site, extra: &[&str]) -> Server {
+        let output = site.root().join("preview");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_casebook"))
+            .args(["serve", "--port", "0", "--output"])
+            .arg(&output)
+            .arg("--root")
+            .arg(site.root())
+            .args(extra)
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (tx, rx) = mpsc::channel();
+        let stdout = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let (etx, erx) = mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = etx.send(line);
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let line = rx
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .expect("serve printed its URL");
+            if let Some(url) = line.strip_prefix("Serving the site at ") {
+                let addr = url
+                    .trim_start_matches("http://")
+                    .trim_end_matches('/')
+                    .to_string();
+                // Keep draining stdout so the server never blocks on a full pipe.
+                std::thread::spawn(move || while rx.recv().is_ok() {});
+                return Server {
+                    child,
+                    addr,
+                    output,
+                    stderr: erx,
+                };
+            }
+        }
+    }
+
+    /// Sends raw request bytes; returns (status, head, body).
+    fn raw(&self, request: &str) -> (u16, String, String) {
+        let mut s = TcpStream::connect(&self.addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.write_all(request.as_bytes()).unwrap();
+        let mut buf = Vec::new();
+        let _ = s.read_to_end(&mut buf);
+        let text = String::from_utf8_lossy(&buf).to_string();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        let status = head
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        (status, head.to_string(), body.to_string())
+    }
+
+    fn get(&self, path: &str) -> (u16, String, String) {
+        self.raw(&format!(
+            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            self.addr
+        ))
+    }
+
+    fn events(&self) -> Events {
+        let mut s = TcpStream::connect(&self.addr).unwrap();
+        s.write_all(
+            format!(
+                "GET /__casebook/events HTTP/1.1\r\nHost: {}\r\n\r\n",
+                self.addr
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+        s.set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        Events {
+            reader: BufReader::new(s),
+        }
+    }
+}
+
+/// The live-reload event stream, read as a browser's EventSource would.
+struct Events {
+    reader: BufReader<TcpStream>,
+}
+
+impl Events {
+    /// The next event as (name, data), waiting up to `timeout`.
+    fn next(&mut self, timeout: Duration) -> Option<(String, String)> {
+        let deadline = Instant::now() + timeout;
+        let (mut name, mut data) = (String::new(), Vec::<String>::new());
+        while Instant::now() < deadline {
+            let mut line = String::new();
+            match self.reader.read_line(&mut line) {
+                Ok(0) => return None,
+                Ok(_) => {
+                    let line = line.trim_end_matches(['\r', '\n']);
+                    if let Some(n) = line.strip_prefix("event: ") {
+                        name = n.to_string();
+                    } else if let Some(d) = line.strip_prefix("data:") {
+                        data.push(d.trim_start().to_string());
+                    } else if line.is_empty() && !name.is_empty() {
+                        return Some((name, data.join("\n")));
+                    }
+                }
+                Err(_) => continue,
+            }
+        }
+        None
+    }
+
+    /// Skips events until one named `want` arrives.
+    fn wait_for(&mut self, want: &str, timeout: Duration) -> Option<String> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Some((name, data)) =
+                self.next(deadline.saturating_duration_since(Instant::now()))
+            {
+                if name == want {
+                    return Some(data);
+                }
+            }
+        }
+        None
+    }
+}
+
+const WAIT: Duration = Duration::from_secs(15);
+
+#[test]
+fn pages_carry_the_reload_script_but_the_files_do_not() {
+    let site = Site::from_fixture("basic");
+    let server = Server::start(&site, &[]);
+    let (status, head, body) = server.get("/case-studies/chatbot/");
+    assert_eq!(status, 200, "{head}");
+    assert!(
+        head.to_lowercase().contains("content-type: text/html"),
+        "{head}"
+    );
+    assert!(
+        head.to_lowercase()
+            .contains("x-content-type-options: nosniff"),
+        "{head}"
+    );
+    assert!(body.contains("A mental-health chatbot in Gadchiroli"));
+    assert!(
+        body.contains("casebook live reload"),
+        "the script is injected"
+    );
+    assert!(body.contains("/__casebook/events"));
+    // What is on disk is what `casebook build` writes: no script.
+    let on_disk =
+        std::fs::read_to_string(server.output.join("case-studies/chatbot/index.html")).unwrap();
+    assert!(!on_disk.contains("casebook live reload"));
+    // Links use the local server's address, so the preview works as served.
+    assert!(body.contains("href=\"/reports/year-2024/\""));
+    // A folder without its trailing slash redirects.
+    let (status, head, _) = server.get("/case-studies/chatbot");
+    assert_eq!(status, 301);
+    assert!(head.contains("Location: /case-studies/chatbot/"), "{head}");
+    // Unknown pages get the site's 404 page, with the status.
+    let (status, _, body) = server.get("/no/such/page/");
+    assert_eq!(status, 404);
+    assert!(body.contains("Page not found"));
+}
+
+#[test]
+fn an_edit_reloads_open_pages_with_the_new_text() {
+    let site = Site::from_fixture("basic");
+    let server = Server::start(&site, &[]);
+    let mut events = server.events();
+    let first = events
+        .wait_for("build", WAIT)
+        .expect("the stream starts with the current build");
+    // A second open page gets the same current build.
+    let mut events2 = server.events();
+    assert_eq!(
+        events2.wait_for("build", WAIT).as_deref(),
+        Some(first.as_str())
+    );
+
+    let path = site.root().join("content/case-studies/chatbot.md");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        text.replace(
+            "Answers arrive in minutes.",
+            "Answers arrive before the kettle boils.",
+        ),
+    )
+    .unwrap();
+
+    let second = events
+        .wait_for("build", WAIT)
+        .expect("a build event after the edit");
+    assert_ne!(first, second, "a new build id tells the page to reload");
+    assert_eq!(
+        events2.wait_for("build", WAIT).as_deref(),
+        Some(second.as_str()),
+        "every tab hears it"
+    );
+    // The event is sent only once the new files are in place.
+    let (_, _, body) = server.get("/case-studies/chatbot/");
+    assert!(
+        body.contains("Answers arrive before the kettle boils."),
+        "{body}"
+    );
+}
+
+#[test]
+fn a_broken_save_shows_the_error_and_keeps_the_last_good_page() {
+    let site = Site::from_fixture("basic");
+    let server = Server::start(&site, &[]);
+    let mut events = server.events();
+    events.wait_for("build", WAIT).unwrap();
+    let path = site.root().join("content/case-studies/chatbot.md");
+    let good = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        good.replace(
+            "title: A mental-health chatbot in Gadchiroli",
+            "title: [unclosed",
+        ),
+    )
+    .unwrap();
+
+    let error = events.wait_for("failed", WAIT).expect("a failed event");
+    assert!(
+        error.contains("content/case-studies/chatbot.md:2"),
+        "{error}"
+    );
+    assert!(error.contains("not valid YAML"), "{error}");
+    let (status, _, body) = server.get("/case-studies/chatbot/");
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("A mental-health chatbot in Gadchiroli"),
+        "the last good page is still served"
+    );
+    // The terminal says the same.
+    let deadline = Instant::now() + WAIT;
+    let mut terminal = String::new();
+    while Instant::now() < deadline
+        && !terminal.contains("the last good version is still being served")
+    {
+        if let Ok(l) = server.stderr.recv_timeout(Duration::from_millis(200)) {
+            terminal.push_str(&l);
+            terminal.push('\n');
+        }
+    }
+    assert!(
+        terminal.contains("content/case-studies/chatbot.md:2"),
+        "{terminal}"
+    );
+
+    // A page opened while the error stands is told about it at once.
+    let mut late = server.events();
+    late.wait_for("build", WAIT).unwrap();
+    assert!(
+        late.wait_for("failed", WAIT)
+            .unwrap()
+            .contains("not valid YAML")
+    );
+
+    std::fs::write(
+        &path,
+        good.replace("Answers arrive in minutes.", "Fixed and rebuilt."),
+    )
+    .unwrap();
+    events
+        .wait_for("build", WAIT)
+        .expect("a good save clears the error");
+    let (_, _, body) = server.get("/case-studies/chatbot/");
+    assert!(body.contains("Fixed and rebuilt."));
+}
+
+#[test]
+fn requests_never_leave_the_output_folder() {
+    let site = Site::from_fixture("basic");
+    // A secret beside the output folder, which a traversal would reach.
+    site.write("secret.txt", "TOP SECRET");
+    let server = Server::start(&site, &[]);
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(
+        site.root().join("secret.txt"),
+        server.output.join("link.txt"),
+    )
+    .unwrap();
+    let host = &server.addr;
+    for target in [
+        "/../secret.txt",
+        "/../../../../../../etc/passwd",
+        "/%2e%2e/secret.txt",
+        "/%2E%2E/%2E%2E/etc/passwd",
+        "/..%2fsecret.txt",
+        "/case-studies/..%2f..%2fsecret.txt",
+        "/..%5csecret.txt",
+        "/%c0%ae%c0%ae/secret.txt",
+        "//etc/passwd",
+        "/link.txt",
+        "/secret.txt%00.html",
+    ] {
+        let (status, _, body) = server.raw(&format!(
+            "GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        ));
+        assert!(status == 404 || status == 400, "{target} -> {status}");
+        assert!(
+            !body.contains("TOP SECRET") && !body.contains("root:x:0"),
+            "{target} leaked a file"
+        );
+    }
+    // Absolute-form request targets and methods other than GET/HEAD.
+    let (status, _, body) = server.raw(&format!(
+        "GET http://{host}/../secret.txt HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    ));
+    assert!(status >= 400, "absolute form -> {status}");
+    assert!(!body.contains("TOP SECRET"));
+    let (status, _, _) = server.raw(&format!(
+        "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    ));
+    assert_eq!(status, 405);
+    let (status, _, _) = server.raw(&format!(
+        "GET /{} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n",
+        "a".repeat(10_000)
+    ));
+    assert!(status >= 400, "an over-long URL is refused: {status}");
+}
+
+#[test]
+fn binding_beyond_loopback_warns() {
+    let site = Site::from_fixture("basic");
+    let server = Server::start(&site, &["--bind", "0.0.0.0"]);
+    let warning = server.stderr.recv_timeout(WAIT).unwrap();
+    assert!(warning.contains("not on loopback"), "{warning}");
+}
+
+#[test]
+fn new_case_study_is_ready_to_fill_in_and_builds() {
+    let site = Site::from_fixture("basic");
+    let out = site.run(&[
+        "new",
+        "case-study",
+        "SEARCH mental-health chatbot",
+        "--ngo",
+        "SEARCH",
+        "--sector",
+        "Health, Mental Health",
+        "--program",
+        "Fractional CxO",
+        "--country",
+        "India",
+    ]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let printed = common::stdout(&out);
+    assert!(
+        printed.contains("content/case-studies/search-mental-health-chatbot.md"),
+        "{printed}"
+    );
+    let text = std::fs::read_to_string(
+        site.root()
+            .join("content/case-studies/search-mental-health-chatbot.md"),
+    )
+    .unwrap();
+    for needle in [
+        "title: \"SEARCH mental-health chatbot\"",
+        "ngo: \"SEARCH\"",
+        "sector: [\"Health\", \"Mental Health\"]",
+        "program: \"Fractional CxO\"",
+        "country: \"India\"",
+        "summary: \"\"",
+        "report: \"\"",
+        "draft: true",
+        "optional: one of year-2024",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
+    }
+    let today = casebook::content::date::Date::today().iso_date();
+    assert!(text.contains(&format!("date: {today}")), "{text}");
+    // Every line is commented for the writer.
+    assert!(
+        text.lines()
+            .filter(|l| l.contains(": "))
+            .all(|l| l.contains('#') || l.starts_with("title")),
+        "{text}"
+    );
+    // It is a draft, so the site still builds without it...
+    site.build(&[]);
+    assert!(!site.exists("case-studies/search-mental-health-chatbot/index.html"));
+    // ...and once filled in and published, it builds with it.
+    let filled = text
+        .replace("summary: \"\"", "summary: \"A chatbot.\"")
+        .replace("draft: true", "draft: false");
+    site.write(
+        "content/case-studies/search-mental-health-chatbot.md",
+        &filled,
+    );
+    site.build(&[]);
+    let html = site.read("case-studies/search-mental-health-chatbot/index.html");
+    assert!(html.contains("<h1>SEARCH mental-health chatbot</h1>"));
+    assert!(html.contains("href=\"/sector/mental-health/\""));
+
+    // Never overwrites.
+    let again = site.run(&["new", "case-study", "SEARCH mental-health chatbot"]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        common::stderr(&again).contains("content/case-studies/search-mental-health-chatbot.md"),
+        "{}",
+        common::stderr(&again)
+    );
+    assert!(common::stderr(&again).contains("already exists"));
+    assert_eq!(
+        std::fs::read_to_string(
+            site.root()
+                .join("content/case-studies/search-mental-health-chatbot.md")
+        )
+        .unwrap(),
+        filled
+    );
+}
+
+#[test]
+fn new_report_parses_and_builds() {
+    let site = Site::from_fixture("basic");
+    let out = site.run(&[
+        "new",
+        "report",
+        "Fractional CxO: 2025 in review",
+        "--program",
+        "Fractional CxO",
+    ]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let rel = "content/reports/fractional-cxo-2025-in-review.md";
+    let text = std::fs::read_to_string(site.root().join(rel)).unwrap();
+    assert!(
+        text.contains("title: \"Fractional CxO: 2025 in review\""),
+        "{text}"
+    );
+    let published = text
+        .replace("draft: true", "draft: false")
+        .replace("summary: \"\"", "summary: \"x\"");
+    site.write(rel, &published);
+    site.build(&[]);
+    assert!(
+        site.read("reports/fractional-cxo-2025-in-review/index.html")
+            .contains("Fractional CxO: 2025 in review")
+    );
+}
+
+#[test]
+fn init_makes_a_site_that_builds_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("my-site");
+    let out = Command::new(env!("CARGO_BIN_EXE_casebook"))
+        .arg("init")
+        .arg(&target)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    assert!(
+        !target.join("themes").exists(),
+        "no theme folder: the built-in theme serves"
+    );
+    let cs: Vec<_> = std::fs::read_dir(target.join("content/case-studies"))
+        .unwrap()
+        .collect();
+    assert_eq!(cs.len(), 2);
+    assert_eq!(
+        std::fs::read_dir(target.join("content/reports"))
+            .unwrap()
+            .count(),
+        1
+    );
+    let site = Site { dir };
+    let build = Command::new(env!("CARGO_BIN_EXE_casebook"))
+        .args(["build", "--root"])
+        .arg(&target)
+        .output()
+        .unwrap();
+    assert!(build.status.success(), "{}", common::stderr(&build));
+    assert_eq!(common::stderr(&build), "", "no warnings");
+    let report =
+        std::fs::read_to_string(target.join("public/reports/year-in-review-2024/index.html"))
+            .unwrap();
+    assert_eq!(
+        common::card_titles(&report).len(),
+        2,
+        "both case studies are in the report"
+    );
+    drop(site);
+
+    // A folder with anything in it is refused.
+    let busy = tempfile::tempdir().unwrap();
+    std::fs::write(busy.path().join("notes.txt"), "mine").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_casebook"))
+        .arg("init")
+        .arg(busy.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(common::stderr(&out).contains("not empty"));
+    assert_eq!(
+        std::fs::read_to_string(busy.path().join("notes.txt")).unwrap(),
+        "mine"
+    );
+}
