@@ -55,24 +55,27 @@ impl Server {
                 let _ = etx.send(line);
             }
         });
+        // From here on the child is owned by `server`, whose Drop stops it
+        // even if this function panics.
+        let mut server = Server {
+            child,
+            addr: String::new(),
+            output,
+            stderr: erx,
+        };
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let line = rx
                 .recv_timeout(deadline.saturating_duration_since(Instant::now()))
                 .expect("serve printed its URL");
             if let Some(url) = line.strip_prefix("Serving the site at ") {
-                let addr = url
+                server.addr = url
                     .trim_start_matches("http://")
                     .trim_end_matches('/')
                     .to_string();
                 // Keep draining stdout so the server never blocks on a full pipe.
                 std::thread::spawn(move || while rx.recv().is_ok() {});
-                return Server {
-                    child,
-                    addr,
-                    output,
-                    stderr: erx,
-                };
+                return server;
             }
         }
     }
