@@ -35,6 +35,7 @@ pub const RELOAD_SCRIPT: &str = r#"<script>/* casebook live reload */(function (
   }
   function hide() { if (box) { box.remove(); box = null; } }
   var es = new EventSource("/__casebook/events");
+  es.onopen = function () { document.documentElement.setAttribute("data-casebook-live", "open"); };
   es.addEventListener("build", function (e) {
     if (build !== null && e.data !== build) { location.reload(); return; }
     build = e.data;
