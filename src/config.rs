@@ -4,6 +4,7 @@
 //! unknown keys are errors with a did-you-mean, because a misspelt option that
 //! is silently ignored costs an afternoon.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Deserialize;
@@ -41,7 +42,123 @@ pub struct Config {
     pub paginate_by: usize,
     pub markdown: MarkdownConfig,
     pub taxonomies: Vec<TaxonomyConfig>,
+    pub schema: Schema,
 }
+
+/// The default required fields of each kind of page.
+fn default_required(kind: &str) -> Vec<String> {
+    let v: &[&str] = match kind {
+        "case-study" => &["title", "date", "ngo", "sector", "program", "summary"],
+        _ => &["title", "date"],
+    };
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+impl Config {
+    /// The schema of a kind of page (`case-study`, `report`, `page`).
+    pub fn kind_schema(&self, kind: &str) -> &KindSchema {
+        match kind {
+            "case-study" => &self.schema.case_study,
+            "report" => &self.schema.report,
+            _ => &self.schema.page,
+        }
+    }
+
+    /// Fields a kind of page must have: site.toml's list, or the defaults.
+    pub fn required_fields(&self, kind: &str) -> Vec<String> {
+        self.kind_schema(kind)
+            .required
+            .clone()
+            .unwrap_or_else(|| default_required(kind))
+    }
+
+    /// The type of a field on a kind of page, if the field is known at all:
+    /// built in, a taxonomy, or declared in `[schema.<kind>] fields`.
+    pub fn field_type(&self, kind: &str, field: &str) -> Option<FieldType> {
+        BUILTIN_FIELDS
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, t)| *t)
+            .or_else(|| {
+                self.taxonomies
+                    .iter()
+                    .any(|t| t.field == field)
+                    .then_some(FieldType::List)
+            })
+            .or_else(|| self.kind_schema(kind).fields.get(field).copied())
+    }
+}
+
+/// The type a front-matter field must have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FieldType {
+    /// Text (numbers are accepted and read as text).
+    String,
+    /// A list of texts; a single text is accepted as a list of one.
+    List,
+    /// A calendar date, `2024-12-10`.
+    Date,
+    Number,
+    /// `true` or `false`.
+    Bool,
+    /// A list of `metric`/`value`/`unit` items.
+    Outcomes,
+}
+
+impl FieldType {
+    pub fn describe(self) -> &'static str {
+        match self {
+            FieldType::String => "text",
+            FieldType::List => "a list of names",
+            FieldType::Date => "a date (YYYY-MM-DD)",
+            FieldType::Number => "a number",
+            FieldType::Bool => "true or false",
+            FieldType::Outcomes => "a list of outcomes",
+        }
+    }
+}
+
+/// What one kind of page must and may have in its front matter.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KindSchema {
+    /// Fields that must be present and not empty.
+    pub required: Option<Vec<String>>,
+    /// Extra fields the site uses (beyond the built-in ones and the
+    /// taxonomies), with their types. Templates see them as `page.extra`.
+    #[serde(default)]
+    pub fields: BTreeMap<String, FieldType>,
+}
+
+/// Per kind of page: `[schema.case-study]`, `[schema.report]`, `[schema.page]`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Schema {
+    #[serde(default, rename = "case-study")]
+    pub case_study: KindSchema,
+    #[serde(default)]
+    pub report: KindSchema,
+    #[serde(default)]
+    pub page: KindSchema,
+}
+
+/// Built-in front-matter fields and their types.
+pub const BUILTIN_FIELDS: &[(&str, FieldType)] = &[
+    ("title", FieldType::String),
+    ("date", FieldType::Date),
+    ("updated", FieldType::Date),
+    ("draft", FieldType::Bool),
+    ("summary", FieldType::String),
+    ("slug", FieldType::String),
+    ("report", FieldType::String),
+    ("authors", FieldType::List),
+    ("author", FieldType::List),
+    ("outcomes", FieldType::Outcomes),
+    ("aliases", FieldType::List),
+    ("image", FieldType::String),
+    ("image_alt", FieldType::String),
+];
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -69,6 +186,48 @@ pub struct TaxonomyConfig {
     /// Whether each term gets an Atom feed.
     #[serde(default = "yes")]
     pub feed: bool,
+    /// A closed vocabulary: the only values allowed, spelt as they should be
+    /// shown. Empty means any value is allowed.
+    #[serde(default)]
+    pub values: Vec<String>,
+    /// Other spellings that mean one of `values`: "Mental health care" ->
+    /// "Mental Health".
+    #[serde(default)]
+    pub aliases: BTreeMap<String, String>,
+    /// slug of an allowed value or alias -> the value to show. Built from
+    /// `values` and `aliases` when the config is loaded.
+    #[serde(skip)]
+    lookup: BTreeMap<String, String>,
+}
+
+/// Whether a value belongs to a taxonomy's vocabulary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VocabularyMatch<'a> {
+    /// The vocabulary is open: any value goes, shown as written.
+    Open,
+    /// An allowed value (in any spelling with the same slug) or an alias of
+    /// one; shown as this.
+    Known(&'a str),
+    /// Not allowed.
+    Unknown,
+}
+
+impl TaxonomyConfig {
+    pub fn is_closed(&self) -> bool {
+        !self.values.is_empty()
+    }
+
+    /// Looks a value up in the vocabulary, by slug, so case and spacing do
+    /// not matter.
+    pub fn lookup(&self, value: &str) -> VocabularyMatch<'_> {
+        if !self.is_closed() {
+            return VocabularyMatch::Open;
+        }
+        match self.lookup.get(&slug::slugify(value)) {
+            Some(v) => VocabularyMatch::Known(v),
+            None => VocabularyMatch::Unknown,
+        }
+    }
 }
 
 fn yes() -> bool {
@@ -83,6 +242,9 @@ impl TaxonomyConfig {
             title: title.into(),
             singular: singular.into(),
             feed: true,
+            values: Vec::new(),
+            aliases: BTreeMap::new(),
+            lookup: BTreeMap::new(),
         }
     }
 }
@@ -115,6 +277,8 @@ struct RawConfig {
     #[serde(default)]
     markdown: MarkdownConfig,
     taxonomies: Option<Vec<TaxonomyConfig>>,
+    #[serde(default)]
+    schema: Schema,
 }
 
 fn default_base_url() -> String {
@@ -210,6 +374,58 @@ impl Config {
             if t.singular.is_empty() {
                 t.singular = t.title.clone();
             }
+            for v in &t.values {
+                if slug::slugify(v).is_empty() {
+                    return Err(at_key("values", format!("taxonomy \"{}\": the value \"{v}\" has no letters or digits", t.name)));
+                }
+                t.lookup.insert(slug::slugify(v), v.clone());
+            }
+            for (alias, target) in &t.aliases {
+                let Some(canonical) = t.lookup.get(&slug::slugify(target)).cloned() else {
+                    let hint = did_you_mean(target, t.values.iter().map(String::as_str))
+                        .map(|s| format!(" (did you mean \"{s}\"?)"))
+                        .unwrap_or_default();
+                    return Err(at_key(
+                        alias,
+                        format!(
+                            "taxonomy \"{}\": the alias \"{alias}\" points to \"{target}\", which is not one of its values{hint}",
+                            t.name
+                        ),
+                    ));
+                };
+                t.lookup.entry(slug::slugify(alias)).or_insert(canonical);
+            }
+        }
+
+        // A required field must be one the site knows, or it could never be
+        // satisfied; catch the typo here rather than on every page.
+        for (kind, ks) in [
+            ("case-study", &raw.schema.case_study),
+            ("report", &raw.schema.report),
+            ("page", &raw.schema.page),
+        ] {
+            for field in ks.required.iter().flatten() {
+                let known = BUILTIN_FIELDS.iter().any(|(f, _)| f == field)
+                    || taxonomies.iter().any(|t| &t.field == field)
+                    || ks.fields.contains_key(field);
+                if !known {
+                    let candidates: Vec<&str> = BUILTIN_FIELDS
+                        .iter()
+                        .map(|(f, _)| *f)
+                        .chain(taxonomies.iter().map(|t| t.field.as_str()))
+                        .chain(ks.fields.keys().map(String::as_str))
+                        .collect();
+                    let mut d = at_key(
+                        "required",
+                        format!("[schema.{kind}] requires `{field}`, which is not a field casebook or this site knows"),
+                    );
+                    d = match did_you_mean(field, candidates) {
+                        Some(s) => d.with_hint(format!("did you mean `{s}`?")),
+                        None => d.with_hint(format!("declare it in [schema.{kind}] fields, e.g. fields = {{ {field} = \"string\" }}")),
+                    };
+                    return Err(d);
+                }
+            }
         }
 
         Ok(Config {
@@ -223,6 +439,7 @@ impl Config {
             paginate_by: raw.paginate_by,
             markdown: raw.markdown,
             taxonomies,
+            schema: raw.schema,
         })
     }
 
@@ -329,6 +546,21 @@ fn toml_diagnostic(text: &str, e: &toml::de::Error) -> Diagnostic {
             message = format!("unknown key `{field}` in site.toml");
         }
     }
+    // "unknown variant `text`, expected one of `string`, `list`".
+    if let Some(rest) = message.strip_prefix("unknown variant `") {
+        if let Some((value, expected)) = rest.split_once('`') {
+            let options: Vec<&str> = expected
+                .split('`')
+                .enumerate()
+                .filter(|(i, _)| i % 2 == 1)
+                .map(|(_, s)| s)
+                .collect();
+            hint = did_you_mean(value, options.iter().copied())
+                .map(|s| format!("did you mean `{s}`?"))
+                .or_else(|| Some(format!("choose one of: {}", options.join(", "))));
+            message = format!("`{value}` is not one of the allowed values here");
+        }
+    }
     let mut d = Diagnostic::error(FILE, message);
     if let Some(span) = e.span() {
         let (line, col) = line_col(text, span.start);
@@ -392,6 +624,39 @@ mod tests {
         let e = Config::parse("title = \"T\"\npaginte_by = 3\n").unwrap_err();
         assert_eq!(e.line, 2);
         assert_eq!(e.hint.as_deref(), Some("did you mean `paginate_by`?"));
+    }
+
+    #[test]
+    fn closed_vocabularies_and_aliases() {
+        let c = Config::parse(
+            "title = \"T\"\n[[taxonomies]]\nname = \"sector\"\nvalues = [\"Health\", \"Mental Health\"]\naliases = { \"Mental health care\" = \"Mental Health\" }\n",
+        )
+        .unwrap();
+        let t = &c.taxonomies[0];
+        assert_eq!(t.lookup("health"), VocabularyMatch::Known("Health"));
+        assert_eq!(t.lookup("mental-health"), VocabularyMatch::Known("Mental Health"));
+        assert_eq!(t.lookup("Mental health  care"), VocabularyMatch::Known("Mental Health"));
+        assert_eq!(t.lookup("Heath"), VocabularyMatch::Unknown);
+        let e = Config::parse(
+            "title = \"T\"\n[[taxonomies]]\nname = \"sector\"\nvalues = [\"Health\"]\naliases = { \"Care\" = \"Helth\" }\n",
+        )
+        .unwrap_err();
+        assert!(e.message.contains("not one of its values (did you mean \"Health\"?)"), "{}", e.message);
+    }
+
+    #[test]
+    fn schema_fields_and_required() {
+        let c = Config::parse("title = \"T\"\n[schema.case-study]\nrequired = [\"title\", \"funder\"]\nfields = { funder = \"string\", budget = \"number\" }\n").unwrap();
+        assert_eq!(c.required_fields("case-study"), ["title", "funder"]);
+        assert_eq!(c.required_fields("report"), ["title", "date"]);
+        assert_eq!(c.field_type("case-study", "budget"), Some(FieldType::Number));
+        assert_eq!(c.field_type("report", "budget"), None);
+        assert_eq!(c.field_type("report", "sector"), Some(FieldType::List));
+        let e = Config::parse("title = \"T\"\n[schema.case-study]\nrequired = [\"summry\"]\n").unwrap_err();
+        assert_eq!(e.hint.as_deref(), Some("did you mean `summary`?"));
+        let e = Config::parse("title = \"T\"\n[schema.case-study]\nfields = { x = \"text\" }\n").unwrap_err();
+        assert!(e.message.contains("`text` is not one of the allowed values"), "{}", e.message);
+        assert!(e.hint.as_deref().unwrap().contains("string"), "{:?}", e.hint);
     }
 
     #[test]

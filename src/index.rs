@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use crate::config::{Config, TaxonomyConfig};
+use crate::config::{Config, TaxonomyConfig, VocabularyMatch};
 use crate::content::slug::slugify;
 use crate::content::{Kind, Page};
 
@@ -75,9 +75,14 @@ fn newest_first(a: &Page, b: &Page) -> std::cmp::Ordering {
         .then_with(|| a.rel.cmp(&b.rel))
 }
 
-/// A term as shown: surrounding and repeated white space removed.
-fn tidy(value: &str) -> String {
-    value.split_whitespace().collect::<Vec<_>>().join(" ")
+/// A term as shown: the vocabulary's spelling when the taxonomy has one
+/// (aliases resolved), otherwise as written with surrounding and repeated
+/// white space removed.
+fn shown(tax: &TaxonomyConfig, value: &str) -> String {
+    match tax.lookup(value) {
+        VocabularyMatch::Known(v) => v.to_string(),
+        _ => value.split_whitespace().collect::<Vec<_>>().join(" "),
+    }
 }
 
 /// How good a spelling of a term is to show, when several group under one
@@ -122,7 +127,7 @@ pub fn index(config: Config, mut pages: Vec<Arc<Page>>) -> Site {
         let mut groups: BTreeMap<String, (BTreeMap<String, usize>, Vec<usize>)> = BTreeMap::new();
         for &i in &case_studies {
             for value in &pages[i].terms[t] {
-                let value = tidy(value);
+                let value = shown(tax, value);
                 let slug = slugify(&value);
                 if slug.is_empty() {
                     continue;
@@ -158,7 +163,7 @@ pub fn index(config: Config, mut pages: Vec<Arc<Page>>) -> Site {
         for &i in case_studies.iter().chain(&reports) {
             let mut mine: Vec<usize> = Vec::new();
             for value in &pages[i].terms[t] {
-                if let Some(&ti) = slug_index.get(&slugify(value.trim()))
+                if let Some(&ti) = slug_index.get(&slugify(&shown(tax, value)))
                     && !mine.contains(&ti)
                 {
                     mine.push(ti);

@@ -7,27 +7,18 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use crate::config::Config;
-use crate::content::front_matter::KNOWN_KEYS;
+use crate::config::{BUILTIN_FIELDS, FieldType, VocabularyMatch};
+use crate::content::date::Date;
+use crate::content::front_matter::FrontMatter;
 use crate::content::slug::slugify;
 use crate::content::{Kind, Page};
 use crate::diagnostic::{Diagnostic, did_you_mean};
 
-/// Fields each kind of page must have.
-fn required_fields(kind: Kind) -> &'static [&'static str] {
-    match kind {
-        Kind::CaseStudy => &["title", "date", "ngo", "sector", "program", "summary"],
-        Kind::Report | Kind::Page => &["title", "date"],
-        Kind::Home | Kind::Section => &[],
-    }
-}
-
 /// Checks every page; returns all problems found, unsorted.
 pub fn validate(pages: &[Arc<Page>], config: &Config) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
-    let tax_fields: Vec<&str> = config.taxonomies.iter().map(|t| t.field.as_str()).collect();
-
     for page in pages {
-        check_fields(page, config, &tax_fields, &mut diags);
+        check_fields(page, config, &mut diags);
     }
 
     // Two files may not claim the same URL.
@@ -91,96 +82,196 @@ pub fn validate(pages: &[Arc<Page>], config: &Config) -> Vec<Diagnostic> {
     diags
 }
 
-fn check_fields(page: &Page, config: &Config, tax_fields: &[&str], diags: &mut Vec<Diagnostic>) {
-    let fm = &page.front_matter;
-    let has = |field: &str| -> bool {
-        match field {
-            "title" => fm
-                .title
-                .as_ref()
-                .is_some_and(|t| !t.value.trim().is_empty()),
-            "date" => fm.date.is_some(),
-            "summary" => fm
-                .summary
-                .as_ref()
-                .is_some_and(|t| !t.value.trim().is_empty()),
-            f => fm.taxonomies.get(f).is_some_and(|v| !v.value.is_empty()),
+/// Whether a page has a field.
+#[derive(PartialEq)]
+enum Presence {
+    Present,
+    Missing,
+    /// Written, but not readable as its type; that has its own error.
+    Unreadable,
+}
+
+fn presence(fm: &FrontMatter, field: &str) -> Presence {
+    let written = fm.key_lines.contains_key(field);
+    let text = |o: &Option<crate::content::front_matter::Located<String>>| match o {
+        Some(l) if !l.value.trim().is_empty() => Presence::Present,
+        Some(_) => Presence::Missing,
+        None if written => Presence::Unreadable,
+        None => Presence::Missing,
+    };
+    let nonempty = |ok: bool| {
+        if ok {
+            Presence::Present
+        } else if written && !fm.extra.contains_key(field) {
+            Presence::Unreadable
+        } else {
+            Presence::Missing
         }
     };
-    let missing: Vec<&str> = required_fields(page.kind)
-        .iter()
-        .copied()
-        // A taxonomy the site does not declare cannot be required.
-        .filter(|f| matches!(*f, "title" | "date" | "summary") || tax_fields.contains(f))
-        .filter(|f| !has(f))
-        // A field that is written but could not be read has its own error.
-        .filter(|f| {
-            !fm.key_lines.contains_key(*f)
-                || fm.taxonomies.contains_key(*f)
-                || matches!(*f, "title" | "summary")
-        })
-        .collect();
-    for field in missing {
-        let line = fm.key_lines.get(field).copied();
-        let example = match field {
-            "title" => "title: SHOFCO builds a data culture",
-            "date" => "date: 2024-12-10",
-            "summary" => "summary: One or two sentences for cards and feeds.",
-            "ngo" => "ngo: SHOFCO",
-            "sector" => "sector: Health",
-            "program" => "program: Fractional CxO",
-            _ => "",
-        };
-        let mut d = Diagnostic::error(
-            page.file.clone(),
-            format!(
-                "this {} has no `{field}`, which is required",
-                noun(page.kind)
-            ),
-        );
-        d = match line {
-            Some(l) => d.at(&page.head, l, 1),
-            None => d.at(&page.head, 1, 1),
-        };
-        if !example.is_empty() {
-            d = d.with_hint(format!(
-                "add a line such as `{example}` between the `---` lines"
-            ));
+    match field {
+        "title" => text(&fm.title),
+        "summary" => text(&fm.summary),
+        "slug" => text(&fm.slug),
+        "report" => text(&fm.report),
+        "image" => text(&fm.image),
+        "date" => nonempty(fm.date.is_some()),
+        "updated" => nonempty(fm.updated.is_some()),
+        "authors" | "author" => nonempty(!fm.authors.is_empty()),
+        "outcomes" => nonempty(!fm.outcomes.is_empty()),
+        "aliases" => nonempty(!fm.aliases.is_empty()),
+        "image_alt" => nonempty(fm.image_alt.as_deref().is_some_and(|a| !a.trim().is_empty())),
+        "draft" => Presence::Present,
+        f => match (fm.taxonomies.get(f), fm.extra.get(f)) {
+            (Some(l), _) if !l.value.is_empty() => Presence::Present,
+            (Some(_), _) => Presence::Missing,
+            (None, Some(v)) => match &v.value {
+                serde_yaml::Value::Null => Presence::Missing,
+                serde_yaml::Value::String(s) if s.trim().is_empty() => Presence::Missing,
+                serde_yaml::Value::Sequence(s) if s.is_empty() => Presence::Missing,
+                _ => Presence::Present,
+            },
+            (None, None) => nonempty(false),
+        },
+    }
+}
+
+/// The schema's name for a kind of page; `None` for the home page and
+/// section intros, which have no required fields.
+fn schema_kind(kind: Kind) -> Option<&'static str> {
+    match kind {
+        Kind::CaseStudy => Some("case-study"),
+        Kind::Report => Some("report"),
+        Kind::Page => Some("page"),
+        Kind::Home | Kind::Section => None,
+    }
+}
+
+/// Where `value` is written in the front matter, searching from the line of
+/// its key to the next top-level key: (line, column), 1-based.
+fn find_value(head: &str, key_line: usize, value: &str) -> (usize, usize) {
+    for (i, line) in head.lines().enumerate().skip(key_line.saturating_sub(1)) {
+        if i + 1 > key_line && !line.starts_with([' ', '\t', '-']) {
+            break;
         }
-        diags.push(d);
+        let from = if i + 1 == key_line { line.find(':').map_or(0, |c| c + 1) } else { 0 };
+        if let Some(pos) = line[from..].find(value) {
+            return (i + 1, line[..from + pos].chars().count() + 1);
+        }
+    }
+    (key_line, 1)
+}
+
+/// Checks a declared extra field's value against its type.
+fn type_error(ty: FieldType, v: &serde_yaml::Value) -> Option<String> {
+    use serde_yaml::Value as Y;
+    let scalar = |v: &Y| matches!(v, Y::String(_) | Y::Number(_) | Y::Bool(_));
+    let ok = match ty {
+        FieldType::String => scalar(v),
+        FieldType::List => scalar(v) || matches!(v, Y::Sequence(items) if items.iter().all(scalar)),
+        FieldType::Number => matches!(v, Y::Number(_)),
+        FieldType::Bool => matches!(v, Y::Bool(_)),
+        FieldType::Outcomes => matches!(v, Y::Sequence(_)),
+        FieldType::Date => {
+            return match v {
+                Y::String(s) => Date::parse(s).err(),
+                _ => Some(format!("must be {}", ty.describe())),
+            };
+        }
+    };
+    (!ok && !v.is_null()).then(|| format!("must be {}", ty.describe()))
+}
+
+fn check_fields(page: &Page, config: &Config, diags: &mut Vec<Diagnostic>) {
+    let fm = &page.front_matter;
+    let Some(kind) = schema_kind(page.kind) else {
+        return;
+    };
+    let head = &page.head;
+
+    for field in config.required_fields(kind) {
+        if presence(fm, &field) != Presence::Missing {
+            continue;
+        }
+        let example = match field.as_str() {
+            "title" => "title: SHOFCO builds a data culture".to_string(),
+            "date" => "date: 2024-12-10".to_string(),
+            "summary" => "summary: One or two sentences for cards and feeds.".to_string(),
+            "ngo" => "ngo: SHOFCO".to_string(),
+            "sector" => "sector: Health".to_string(),
+            "program" => "program: Fractional CxO".to_string(),
+            "country" => "country: Kenya".to_string(),
+            "authors" => "authors: [Asha Rao]".to_string(),
+            f => match config.field_type(kind, f) {
+                Some(FieldType::Date) => format!("{f}: 2024-12-10"),
+                Some(FieldType::Number) => format!("{f}: 100"),
+                Some(FieldType::List) => format!("{f}: [First, Second]"),
+                Some(FieldType::Bool) => format!("{f}: true"),
+                _ => format!("{f}: ..."),
+            },
+        };
+        let line = fm.key_lines.get(&field).copied().unwrap_or(1);
+        diags.push(
+            Diagnostic::error(page.file.clone(), format!("this {} has no `{field}`, which is required", noun(page.kind)))
+                .at(head, line, 1)
+                .with_hint(format!("add a line such as `{example}` between the `---` lines")),
+        );
     }
 
-    for (tax, values) in config.taxonomies.iter().zip(&page.terms) {
-        for v in values {
+    for tax in &config.taxonomies {
+        let Some(loc) = fm.taxonomies.get(&tax.field) else {
+            continue;
+        };
+        for v in &loc.value {
+            let (l, c) = find_value(head, loc.line, v);
             if slugify(v).is_empty() {
-                let loc = fm.taxonomies.get(&tax.field);
-                let (l, c) = loc.map_or((1, 1), |l| (l.line, l.column));
+                diags.push(
+                    Diagnostic::error(page.file.clone(), format!("{} \"{v}\" has no letters or digits to make a URL from", tax.singular))
+                        .at(head, l, c),
+                );
+                continue;
+            }
+            if tax.lookup(v) == VocabularyMatch::Unknown {
+                let candidates = tax.values.iter().chain(tax.aliases.keys()).map(String::as_str);
+                let hint = match did_you_mean(v, candidates) {
+                    Some(s) => format!("did you mean \"{s}\"?"),
+                    None if tax.values.len() <= 12 => format!("allowed values: {}", tax.values.join(", ")),
+                    None => format!("the allowed values are listed under [[taxonomies]] name = \"{}\" in site.toml", tax.name),
+                };
                 diags.push(
                     Diagnostic::error(
                         page.file.clone(),
-                        format!(
-                            "{} \"{v}\" has no letters or digits to make a URL from",
-                            tax.singular
-                        ),
+                        format!("\"{v}\" is not one of the site's {}", tax.title.to_lowercase()),
                     )
-                    .at(&page.head, l, c),
+                    .at(head, l, c)
+                    .with_hint(hint),
                 );
             }
         }
     }
 
-    let known: Vec<&str> = KNOWN_KEYS
-        .iter()
-        .copied()
-        .chain(tax_fields.iter().copied())
-        .collect();
-    for key in &fm.unknown {
-        let mut d =
-            Diagnostic::warning(page.file.clone(), format!("unknown field `{}`", key.value))
-                .at(&page.head, key.line, 1);
-        d = match did_you_mean(&key.value, known.iter().copied()) {
+    let declared = &config.kind_schema(kind).fields;
+    for (key, loc) in &fm.extra {
+        if let Some(ty) = declared.get(key) {
+            if let Some(problem) = type_error(*ty, &loc.value) {
+                diags.push(
+                    Diagnostic::error(page.file.clone(), format!("`{key}` {problem}"))
+                        .at(head, loc.line, loc.column),
+                );
+            }
+            continue;
+        }
+        let known: Vec<&str> = BUILTIN_FIELDS
+            .iter()
+            .map(|(f, _)| *f)
+            .chain(config.taxonomies.iter().map(|t| t.field.as_str()))
+            .chain(declared.keys().map(String::as_str))
+            .collect();
+        let mut d = Diagnostic::warning(page.file.clone(), format!("unknown field `{key}`")).at(head, loc.line, 1);
+        d = match did_you_mean(key, known) {
             Some(s) => d.with_hint(format!("did you mean `{s}`?")),
-            None => d.with_hint("casebook ignores this field"),
+            None => d.with_hint(format!(
+                "casebook ignores it; to use it in templates, declare it in site.toml: [schema.{kind}] fields = {{ {key} = \"string\" }}"
+            )),
         };
         diags.push(d);
     }

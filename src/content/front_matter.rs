@@ -112,29 +112,13 @@ pub struct FrontMatter {
     pub image_alt: Option<String>,
     /// Values of the taxonomy fields, by front-matter key.
     pub taxonomies: BTreeMap<String, Located<Vec<String>>>,
-    /// Keys casebook does not know, with their lines (warned about by validate).
-    pub unknown: Vec<Located<String>>,
+    /// Every other key, with its value and line: fields the site declares in
+    /// its schema (checked and shown to templates as `page.extra`) or
+    /// unknown ones (warned about by validate).
+    pub extra: BTreeMap<String, Located<Value>>,
     /// Line of every top-level key, for "missing"/"wrong" messages later.
     pub key_lines: BTreeMap<String, usize>,
 }
-
-/// Keys that every kind of page may use.
-pub const KNOWN_KEYS: &[&str] = &[
-    "title",
-    "date",
-    "updated",
-    "draft",
-    "summary",
-    "slug",
-    "report",
-    "authors",
-    "author",
-    "outcomes",
-    "aliases",
-    "image",
-    "image_alt",
-    "template",
-];
 
 /// Where each top-level key is written, as (line, column of its value).
 fn key_positions(split: &Split) -> BTreeMap<String, (usize, usize)> {
@@ -219,7 +203,7 @@ pub fn parse(
             column,
         };
         match key.as_str() {
-            "title" | "summary" | "slug" | "report" | "image" | "image_alt" | "template" => {
+            "title" | "summary" | "slug" | "report" | "image" | "image_alt" => {
                 match scalar_string(&v) {
                     Some(s) => match key.as_str() {
                         "title" => fm.title = Some(located(s)),
@@ -276,7 +260,9 @@ pub fn parse(
                         .with_hint(format!("write `{key}: Health` or `{key}: [Health, Education]`")),
                 ),
             },
-            _ => fm.unknown.push(located(key.clone())),
+            _ => {
+                fm.extra.insert(key.clone(), Located { value: v, line, column });
+            }
         }
     }
     (Some(fm), diags)
@@ -332,6 +318,11 @@ fn yaml_error(e: &serde_yaml::Error, split: &Split, text: &str, file: &str) -> D
             "a quoted value is not closed".to_string(),
             "add the closing quote at the end of the value".to_string(),
             at_context,
+        ),
+        _ if problem_text.contains("repetition limit exceeded") || problem_text.contains("recursion limit exceeded") => (
+            "it repeats or nests values too deeply (YAML anchors `&name` and aliases `*name`)".to_string(),
+            "front matter does not need anchors or aliases: write each value out".to_string(),
+            at_problem,
         ),
         _ if problem_text.contains("mapping values are not allowed") => (
             "a value contains `: ` and must be quoted".to_string(),
@@ -568,8 +559,8 @@ mod tests {
         assert_eq!(fm.outcomes[0].value.value, 14.0);
         assert_eq!(fm.outcomes[0].line, 7);
         assert!(fm.draft);
-        assert_eq!(fm.unknown[0].value, "secotr");
-        assert_eq!(fm.unknown[0].line, 11);
+        assert_eq!(fm.extra["secotr"].value, Value::String("x".into()));
+        assert_eq!(fm.extra["secotr"].line, 11);
     }
 
     #[test]

@@ -159,6 +159,7 @@ pub fn render(body: &str, first_line: usize, cx: &MarkdownContext) -> Rendered {
     let mut out = Rendered::default();
     let mut events: Vec<Event> = Vec::new();
     let mut used_ids: HashSet<String> = HashSet::new();
+    let mut next_suffix: HashMap<String, usize> = HashMap::new();
     // Links whose Start we dropped, so the matching End is dropped too.
     let mut link_stack: Vec<bool> = Vec::new();
     // An open heading: where its Start sits in `events`, and its text so far.
@@ -291,12 +292,16 @@ pub fn render(body: &str, first_line: usize, cx: &MarkdownContext) -> Rendered {
                     } else {
                         base
                     };
-                    let mut unique = base.clone();
-                    let mut n = 1;
+                    // Repeated headings get -1, -2, ...; the next number to try
+                    // is remembered per base, so a thousand "Notes" headings
+                    // cost a thousand steps, not half a million.
+                    let n = next_suffix.entry(base.clone()).or_insert(0);
+                    let mut unique = if *n == 0 { base.clone() } else { format!("{base}-{n}") };
                     while !used_ids.insert(unique.clone()) {
+                        *n += 1;
                         unique = format!("{base}-{n}");
-                        n += 1;
                     }
+                    *n += 1;
                     out.toc.push(Heading {
                         level: heading_level(level),
                         id: unique.clone(),

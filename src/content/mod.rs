@@ -92,6 +92,8 @@ pub struct Page {
     pub aliases: Vec<String>,
     pub image: Option<String>,
     pub image_alt: Option<String>,
+    /// Front-matter fields beyond the built-in ones, as written.
+    pub extra: std::collections::BTreeMap<String, serde_yaml::Value>,
     pub body: Rendered,
     pub front_matter: FrontMatter,
     /// The file's text up to the end of its front matter, to quote lines of
@@ -517,6 +519,7 @@ pub fn render_body(h: Parsed, config: &Config, md: &MarkdownContext) -> (Page, V
         aliases: fm.aliases.iter().map(|a| a.value.clone()).collect(),
         image: take(&fm.image),
         image_alt: fm.image_alt.clone(),
+        extra: fm.extra.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect(),
         body,
         head: text[..h.head_len].to_string(),
         front_matter: fm,

@@ -261,6 +261,8 @@ struct PageV<'a> {
     report: Option<LinkV<'a>>,
     image: Option<String>,
     image_alt: Option<&'a str>,
+    /// Fields beyond the built-in ones (declare them in `[schema]`).
+    extra: &'a BTreeMap<String, serde_yaml::Value>,
 }
 
 #[derive(Serialize)]
@@ -594,6 +596,7 @@ impl<'s> Renderer<'s> {
                 }
             }),
             image_alt: p.image_alt.as_deref(),
+            extra: &p.extra,
         };
         with_html(Value::from_serializable(&v), &p.body.html)
     }
