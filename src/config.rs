@@ -376,7 +376,13 @@ impl Config {
             }
             for v in &t.values {
                 if slug::slugify(v).is_empty() {
-                    return Err(at_key("values", format!("taxonomy \"{}\": the value \"{v}\" has no letters or digits", t.name)));
+                    return Err(at_key(
+                        "values",
+                        format!(
+                            "taxonomy \"{}\": the value \"{v}\" has no letters or digits",
+                            t.name
+                        ),
+                    ));
                 }
                 t.lookup.insert(slug::slugify(v), v.clone());
             }
@@ -417,7 +423,9 @@ impl Config {
                         .collect();
                     let mut d = at_key(
                         "required",
-                        format!("[schema.{kind}] requires `{field}`, which is not a field casebook or this site knows"),
+                        format!(
+                            "[schema.{kind}] requires `{field}`, which is not a field casebook or this site knows"
+                        ),
                     );
                     d = match did_you_mean(field, candidates) {
                         Some(s) => d.with_hint(format!("did you mean `{s}`?")),
@@ -634,14 +642,25 @@ mod tests {
         .unwrap();
         let t = &c.taxonomies[0];
         assert_eq!(t.lookup("health"), VocabularyMatch::Known("Health"));
-        assert_eq!(t.lookup("mental-health"), VocabularyMatch::Known("Mental Health"));
-        assert_eq!(t.lookup("Mental health  care"), VocabularyMatch::Known("Mental Health"));
+        assert_eq!(
+            t.lookup("mental-health"),
+            VocabularyMatch::Known("Mental Health")
+        );
+        assert_eq!(
+            t.lookup("Mental health  care"),
+            VocabularyMatch::Known("Mental Health")
+        );
         assert_eq!(t.lookup("Heath"), VocabularyMatch::Unknown);
         let e = Config::parse(
             "title = \"T\"\n[[taxonomies]]\nname = \"sector\"\nvalues = [\"Health\"]\naliases = { \"Care\" = \"Helth\" }\n",
         )
         .unwrap_err();
-        assert!(e.message.contains("not one of its values (did you mean \"Health\"?)"), "{}", e.message);
+        assert!(
+            e.message
+                .contains("not one of its values (did you mean \"Health\"?)"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]
@@ -649,14 +668,28 @@ mod tests {
         let c = Config::parse("title = \"T\"\n[schema.case-study]\nrequired = [\"title\", \"funder\"]\nfields = { funder = \"string\", budget = \"number\" }\n").unwrap();
         assert_eq!(c.required_fields("case-study"), ["title", "funder"]);
         assert_eq!(c.required_fields("report"), ["title", "date"]);
-        assert_eq!(c.field_type("case-study", "budget"), Some(FieldType::Number));
+        assert_eq!(
+            c.field_type("case-study", "budget"),
+            Some(FieldType::Number)
+        );
         assert_eq!(c.field_type("report", "budget"), None);
         assert_eq!(c.field_type("report", "sector"), Some(FieldType::List));
-        let e = Config::parse("title = \"T\"\n[schema.case-study]\nrequired = [\"summry\"]\n").unwrap_err();
+        let e = Config::parse("title = \"T\"\n[schema.case-study]\nrequired = [\"summry\"]\n")
+            .unwrap_err();
         assert_eq!(e.hint.as_deref(), Some("did you mean `summary`?"));
-        let e = Config::parse("title = \"T\"\n[schema.case-study]\nfields = { x = \"text\" }\n").unwrap_err();
-        assert!(e.message.contains("`text` is not one of the allowed values"), "{}", e.message);
-        assert!(e.hint.as_deref().unwrap().contains("string"), "{:?}", e.hint);
+        let e = Config::parse("title = \"T\"\n[schema.case-study]\nfields = { x = \"text\" }\n")
+            .unwrap_err();
+        assert!(
+            e.message
+                .contains("`text` is not one of the allowed values"),
+            "{}",
+            e.message
+        );
+        assert!(
+            e.hint.as_deref().unwrap().contains("string"),
+            "{:?}",
+            e.hint
+        );
     }
 
     #[test]

@@ -38,6 +38,9 @@ pub struct Diagnostic {
     pub column: usize,
     pub message: String,
     pub hint: Option<String>,
+    /// How many characters the caret underlines; 0 means "the word at the
+    /// column".
+    pub width: usize,
     /// The text of `line`, kept so the message can show it without reading
     /// the file again (it may have changed or gone by the time we print).
     pub source_line: Option<String>,
@@ -52,6 +55,7 @@ impl Diagnostic {
             column: 0,
             message: message.into(),
             hint: None,
+            width: 0,
             source_line: None,
         }
     }
@@ -83,6 +87,12 @@ impl Diagnostic {
     pub fn at_line(mut self, line: usize, column: usize) -> Self {
         self.line = line;
         self.column = column;
+        self
+    }
+
+    /// Underlines `width` characters from the column.
+    pub fn with_width(mut self, width: usize) -> Self {
+        self.width = width;
         self
     }
 
@@ -147,7 +157,11 @@ impl Diagnostic {
                 let prefix: String = src.chars().take(self.column - 1).collect();
                 let indent = prefix.replace('\t', "    ").chars().count();
                 let rest: String = src.chars().skip(self.column - 1).collect();
-                let width = caret_width(&rest);
+                let width = if self.width > 0 {
+                    self.width.min(rest.chars().count().max(1))
+                } else {
+                    caret_width(&rest)
+                };
                 out.push_str(&format!(
                     "{pad} {blue}|{off} {}{sev_on}{}{off}\n",
                     " ".repeat(indent),

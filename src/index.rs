@@ -224,9 +224,13 @@ mod tests {
                 text: text.to_string(),
             })
             .collect();
-        let (pages, diags) = content::parse(sources, &config, false);
-        assert!(diags.iter().all(|d| !d.is_error()), "{diags:?}");
-        index(config, pages.into_iter().map(Arc::new).collect())
+        let parsed = content::parse(sources, &config, false);
+        assert!(
+            parsed.diags.iter().all(|d| !d.is_error()),
+            "{:?}",
+            parsed.diags
+        );
+        index(config, parsed.pages.into_iter().map(Arc::new).collect())
     }
 
     fn cs(date: &str, sector: &str) -> String {

@@ -11,6 +11,11 @@
 //! It never prints: problems come back as [`Diagnostic`]s and the CLI in
 //! `main.rs` decides how to show them and which exit code to use.
 
+// A Diagnostic (file, position, message, hint, the quoted line) is returned
+// by value from the functions that find problems; they are rare and built
+// once, so the size of the error variant does not matter.
+#![allow(clippy::result_large_err)]
+
 pub mod config;
 pub mod content;
 pub mod diagnostic;
@@ -152,26 +157,29 @@ pub fn load(opts: &BuildOptions) -> Result<Loaded, Error> {
             .map_err(|d| Error::Diagnostics(vec![d]))?;
     }
     let (sources, mut diags) = content::load(&opts.root.join("content"));
-    let (pages, parse_diags) = content::parse(sources, &config, opts.drafts);
+    let parsed = content::parse(sources, &config, opts.drafts);
     let pages: Vec<std::sync::Arc<content::Page>> =
-        pages.into_iter().map(std::sync::Arc::new).collect();
-    diags.extend(parse_diags);
+        parsed.pages.into_iter().map(std::sync::Arc::new).collect();
+    diags.extend(parsed.diags);
     diags.extend(validate::validate(&pages, &config));
     let theme = match render::Theme::load(&opts.root, &config) {
-        Ok(t) => Some(t),
+        Ok(t) => t,
         Err(d) => {
             diags.extend(d);
-            None
+            render::Theme::builtin()
         }
     };
+    // Links can only be checked against the whole, indexed site; they are
+    // checked even when other files have errors, so one run reports all.
+    let site = index::index(config, pages);
+    diags.extend(validate::check_links(&site, &theme, &parsed.unreadable));
     diagnostic::sort(&mut diags);
     if diags.iter().any(Diagnostic::is_error) {
         return Err(Error::Diagnostics(diags));
     }
-    let site = index::index(config, pages);
     Ok(Loaded {
         site,
-        theme: theme.unwrap_or_default(),
+        theme,
         warnings: diags,
     })
 }

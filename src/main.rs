@@ -81,6 +81,9 @@ enum Command {
         /// Check pages marked `draft: true` too
         #[arg(long)]
         drafts: bool,
+        /// Treat warnings as errors (exit 1 if there are any)
+        #[arg(long)]
+        deny_warnings: bool,
     },
 }
 
@@ -313,22 +316,36 @@ fn main() -> ExitCode {
                 Err(e) => report_error(&e),
             }
         }
-        Command::Check { root, drafts } => {
+        Command::Check {
+            root,
+            drafts,
+            deny_warnings,
+        } => {
             let mut opts = BuildOptions::new(casebook::root_or_cwd(root.as_deref()));
             opts.drafts = drafts;
             match casebook::load(&opts) {
                 Ok(loaded) => {
-                    print_diagnostics(&loaded.warnings);
                     if loaded.warnings.is_empty() {
                         println!(
                             "No problems found in {} case studies and {} reports.",
                             loaded.site.case_studies.len(),
                             loaded.site.reports.len()
                         );
-                    } else {
-                        println!("{}", diagnostic::summary(&loaded.warnings));
+                        return ExitCode::SUCCESS;
                     }
-                    ExitCode::SUCCESS
+                    print_diagnostics(&loaded.warnings);
+                    eprintln!("{}", diagnostic::summary(&loaded.warnings));
+                    if deny_warnings {
+                        eprintln!("warnings are errors here (--deny-warnings)");
+                        ExitCode::from(1)
+                    } else {
+                        ExitCode::SUCCESS
+                    }
+                }
+                Err(Error::Diagnostics(diags)) => {
+                    print_diagnostics(&diags);
+                    eprintln!("{}", diagnostic::summary(&diags));
+                    ExitCode::from(1)
                 }
                 Err(e) => report_error(&e),
             }

@@ -3,16 +3,19 @@
 //! diagnostics. It never changes a page and never stops early: a writer
 //! fixing a site wants the whole list at once.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::config::Config;
 use crate::config::{BUILTIN_FIELDS, FieldType, VocabularyMatch};
 use crate::content::date::Date;
 use crate::content::front_matter::FrontMatter;
+use crate::content::markdown::{LinkKind, percent_decode};
 use crate::content::slug::slugify;
 use crate::content::{Kind, Page};
 use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::index::Site;
+use crate::render;
 
 /// Checks every page; returns all problems found, unsorted.
 pub fn validate(pages: &[Arc<Page>], config: &Config) -> Vec<Diagnostic> {
@@ -119,7 +122,11 @@ fn presence(fm: &FrontMatter, field: &str) -> Presence {
         "authors" | "author" => nonempty(!fm.authors.is_empty()),
         "outcomes" => nonempty(!fm.outcomes.is_empty()),
         "aliases" => nonempty(!fm.aliases.is_empty()),
-        "image_alt" => nonempty(fm.image_alt.as_deref().is_some_and(|a| !a.trim().is_empty())),
+        "image_alt" => nonempty(
+            fm.image_alt
+                .as_deref()
+                .is_some_and(|a| !a.trim().is_empty()),
+        ),
         "draft" => Presence::Present,
         f => match (fm.taxonomies.get(f), fm.extra.get(f)) {
             (Some(l), _) if !l.value.is_empty() => Presence::Present,
@@ -153,7 +160,11 @@ fn find_value(head: &str, key_line: usize, value: &str) -> (usize, usize) {
         if i + 1 > key_line && !line.starts_with([' ', '\t', '-']) {
             break;
         }
-        let from = if i + 1 == key_line { line.find(':').map_or(0, |c| c + 1) } else { 0 };
+        let from = if i + 1 == key_line {
+            line.find(':').map_or(0, |c| c + 1)
+        } else {
+            0
+        };
         if let Some(pos) = line[from..].find(value) {
             return (i + 1, line[..from + pos].chars().count() + 1);
         }
@@ -211,9 +222,17 @@ fn check_fields(page: &Page, config: &Config, diags: &mut Vec<Diagnostic>) {
         };
         let line = fm.key_lines.get(&field).copied().unwrap_or(1);
         diags.push(
-            Diagnostic::error(page.file.clone(), format!("this {} has no `{field}`, which is required", noun(page.kind)))
-                .at(head, line, 1)
-                .with_hint(format!("add a line such as `{example}` between the `---` lines")),
+            Diagnostic::error(
+                page.file.clone(),
+                format!(
+                    "this {} has no `{field}`, which is required",
+                    noun(page.kind)
+                ),
+            )
+            .at(head, line, 1)
+            .with_hint(format!(
+                "add a line such as `{example}` between the `---` lines"
+            )),
         );
     }
 
@@ -225,22 +244,40 @@ fn check_fields(page: &Page, config: &Config, diags: &mut Vec<Diagnostic>) {
             let (l, c) = find_value(head, loc.line, v);
             if slugify(v).is_empty() {
                 diags.push(
-                    Diagnostic::error(page.file.clone(), format!("{} \"{v}\" has no letters or digits to make a URL from", tax.singular))
-                        .at(head, l, c),
+                    Diagnostic::error(
+                        page.file.clone(),
+                        format!(
+                            "{} \"{v}\" has no letters or digits to make a URL from",
+                            tax.singular
+                        ),
+                    )
+                    .at(head, l, c),
                 );
                 continue;
             }
             if tax.lookup(v) == VocabularyMatch::Unknown {
-                let candidates = tax.values.iter().chain(tax.aliases.keys()).map(String::as_str);
+                let candidates = tax
+                    .values
+                    .iter()
+                    .chain(tax.aliases.keys())
+                    .map(String::as_str);
                 let hint = match did_you_mean(v, candidates) {
                     Some(s) => format!("did you mean \"{s}\"?"),
-                    None if tax.values.len() <= 12 => format!("allowed values: {}", tax.values.join(", ")),
-                    None => format!("the allowed values are listed under [[taxonomies]] name = \"{}\" in site.toml", tax.name),
+                    None if tax.values.len() <= 12 => {
+                        format!("allowed values: {}", tax.values.join(", "))
+                    }
+                    None => format!(
+                        "the allowed values are listed under [[taxonomies]] name = \"{}\" in site.toml",
+                        tax.name
+                    ),
                 };
                 diags.push(
                     Diagnostic::error(
                         page.file.clone(),
-                        format!("\"{v}\" is not one of the site's {}", tax.title.to_lowercase()),
+                        format!(
+                            "\"{v}\" is not one of the site's {}",
+                            tax.title.to_lowercase()
+                        ),
                     )
                     .at(head, l, c)
                     .with_hint(hint),
@@ -253,8 +290,13 @@ fn check_fields(page: &Page, config: &Config, diags: &mut Vec<Diagnostic>) {
     for (key, loc) in &fm.extra {
         if let Some(ty) = declared.get(key) {
             if let Some(problem) = type_error(*ty, &loc.value) {
+                let sep = if problem.starts_with("must") {
+                    " "
+                } else {
+                    ": "
+                };
                 diags.push(
-                    Diagnostic::error(page.file.clone(), format!("`{key}` {problem}"))
+                    Diagnostic::error(page.file.clone(), format!("`{key}`{sep}{problem}"))
                         .at(head, loc.line, loc.column),
                 );
             }
@@ -266,7 +308,8 @@ fn check_fields(page: &Page, config: &Config, diags: &mut Vec<Diagnostic>) {
             .chain(config.taxonomies.iter().map(|t| t.field.as_str()))
             .chain(declared.keys().map(String::as_str))
             .collect();
-        let mut d = Diagnostic::warning(page.file.clone(), format!("unknown field `{key}`")).at(head, loc.line, 1);
+        let mut d = Diagnostic::warning(page.file.clone(), format!("unknown field `{key}`"))
+            .at(head, loc.line, 1);
         d = match did_you_mean(key, known) {
             Some(s) => d.with_hint(format!("did you mean `{s}`?")),
             None => d.with_hint(format!(
@@ -277,10 +320,250 @@ fn check_fields(page: &Page, config: &Config, diags: &mut Vec<Diagnostic>) {
     }
 }
 
+/// Ids the built-in templates give elements, which links may point at.
+const TEMPLATE_IDS: &[&str] = &[
+    "main",
+    "outcomes-heading",
+    "toc-heading",
+    "case-studies-heading",
+];
+
+/// Resolves a relative URL path against a page's folder (`case-studies/x/`).
+/// `None` if it climbs above the site's root.
+fn join_url(base_dir: &str, rel: &str) -> Option<String> {
+    let mut segs: Vec<&str> = base_dir.split('/').filter(|s| !s.is_empty()).collect();
+    let parts: Vec<&str> = rel.split('/').collect();
+    for (i, seg) in parts.iter().enumerate() {
+        match *seg {
+            ".." => {
+                segs.pop()?;
+            }
+            "." | "" if i + 1 < parts.len() => {}
+            "." | "" => {}
+            s => segs.push(s),
+        }
+    }
+    let mut out = segs.join("/");
+    if (rel.ends_with('/') || rel.ends_with("/.") || rel.ends_with("..") || rel == ".")
+        && !out.is_empty()
+    {
+        out.push('/');
+    }
+    Some(out)
+}
+
+/// Checks every link and image in every page's Markdown against the files
+/// the build will write: pages, listings, term pages and static files, and
+/// the headings of the page a fragment points into. Also warns about images
+/// without alt text.
+pub fn check_links(
+    site: &Site,
+    theme: &crate::render::Theme,
+    unreadable: &[String],
+) -> Vec<Diagnostic> {
+    let mut outputs: HashSet<String> = render::plan(site)
+        .iter()
+        .map(|j| j.output_path(site))
+        .collect();
+    outputs.extend(theme.statics.keys().cloned());
+    // Pages whose front matter is broken have their own error; a link to
+    // them is not dead.
+    outputs.extend(unreadable.iter().map(|p| format!("{p}index.html")));
+    let by_path: HashMap<&str, &Page> =
+        site.pages.iter().map(|p| (p.path.as_str(), &**p)).collect();
+    let by_rel: HashMap<&str, &Page> = site.pages.iter().map(|p| (p.rel.as_str(), &**p)).collect();
+    let page_paths: Vec<&str> = site.pages.iter().map(|p| p.path.as_str()).collect();
+
+    // The file a site path is served from, if the build writes one.
+    let exists = |path: &str| -> Option<String> {
+        let candidates = if path.is_empty() || path.ends_with('/') {
+            vec![format!("{path}index.html")]
+        } else {
+            vec![path.to_string(), format!("{path}/index.html")]
+        };
+        candidates.into_iter().find(|c| outputs.contains(c))
+    };
+
+    let mut diags = Vec::new();
+    for page in &site.pages {
+        let at = |d: Diagnostic, l: &crate::content::markdown::LinkRef| Diagnostic {
+            source_line: Some(l.line_text.clone()),
+            ..d.at_line(l.line, l.column).with_width(l.width)
+        };
+        for link in page.links() {
+            let (target, fragment) = match link.target.split_once('#') {
+                Some((t, f)) => (t, Some(f)),
+                None => (link.target.as_str(), None),
+            };
+            let target = target.split('?').next().unwrap_or(target);
+            // The site path of the target, without the base path.
+            let (path, target_page): (Option<String>, Option<&Page>) = match link.kind {
+                LinkKind::Source => match by_rel.get(&target[2..]) {
+                    Some(p) => (Some(p.path.clone()), Some(p)),
+                    // Reported when the Markdown was rendered.
+                    None => continue,
+                },
+                LinkKind::Fragment => (Some(page.path.clone()), Some(&**page)),
+                LinkKind::SiteRelative => (percent_decode(&target[1..]), None),
+                LinkKind::Relative => (
+                    percent_decode(target).and_then(|t| join_url(&page.path, &t)),
+                    None,
+                ),
+            };
+            let what = if link.is_image { "image" } else { "link" };
+            let Some(path) = path else {
+                diags.push(at(
+                    Diagnostic::error(
+                        page.file.clone(),
+                        format!("{what} `{}` points outside the site", link.target),
+                    ),
+                    link,
+                ));
+                continue;
+            };
+            let Some(file) = exists(&path) else {
+                let mut d = Diagnostic::error(
+                    page.file.clone(),
+                    format!(
+                        "{what} `{}`: there is no such page or file in the site",
+                        link.target
+                    ),
+                );
+                // A near miss in the same folder: `case-studies/shofko/` for
+                // `case-studies/shofco/`.
+                let wanted = path.trim_end_matches('/');
+                let (dir, name) = wanted.rsplit_once('/').unwrap_or(("", wanted));
+                let siblings: Vec<&str> = page_paths
+                    .iter()
+                    .map(|p| p.trim_end_matches('/'))
+                    .filter(|p| p.rsplit_once('/').map_or("", |x| x.0) == dir)
+                    .collect();
+                let close = did_you_mean(
+                    name,
+                    siblings.iter().map(|p| p.rsplit('/').next().unwrap_or(p)),
+                )
+                .and_then(|n| {
+                    siblings
+                        .iter()
+                        .find(|p| p.rsplit('/').next() == Some(n))
+                        .copied()
+                });
+                d = match (close, link.is_image) {
+                    (Some(p), _) => d.with_hint(format!("did you mean `/{p}/`? Or link to the file: `@/{}`", by_path[&*format!("{p}/")].rel)),
+                    (None, true) => d.with_hint("put images in static/ (static/images/x.png is /images/x.png)"),
+                    (None, false) if path.starts_with(site.config.base_path.trim_start_matches('/')) && site.config.base_path != "/" => {
+                        d.with_hint(format!("leave out {}: casebook adds the base path to links starting with /", site.config.base_path))
+                    }
+                    (None, false) => d.with_hint("`@/case-studies/name.md` links to a file by its name and is checked when you build"),
+                };
+                diags.push(at(d, link));
+                continue;
+            };
+            let Some(fragment) = fragment.filter(|f| !f.is_empty()) else {
+                continue;
+            };
+            let target_page = target_page.or_else(|| {
+                file.strip_suffix("index.html")
+                    .and_then(|p| by_path.get(p).copied())
+            });
+            let Some(tp) = target_page else {
+                continue;
+            };
+            if !matches!(tp.kind, Kind::CaseStudy | Kind::Report | Kind::Page) {
+                continue;
+            }
+            let ids = tp.body.anchors();
+            let fragment = percent_decode(fragment).unwrap_or_else(|| fragment.to_string());
+            if ids.contains(fragment.as_str()) || TEMPLATE_IDS.contains(&fragment.as_str()) {
+                continue;
+            }
+            let mut d = Diagnostic::error(
+                page.file.clone(),
+                format!(
+                    "{what} `{}`: {} has no heading `#{fragment}`",
+                    link.target, tp.file
+                ),
+            );
+            let mut choices: Vec<&str> = ids.into_iter().collect();
+            choices.sort();
+            d = match did_you_mean(&fragment, choices.iter().copied()) {
+                Some(s) => d.with_hint(format!("did you mean `#{s}`?")),
+                None if choices.is_empty() => d.with_hint("that page has no headings to link to"),
+                None => d.with_hint(format!(
+                    "its headings are: {}",
+                    choices
+                        .iter()
+                        .map(|c| format!("#{c}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            };
+            diags.push(at(d, link));
+        }
+        for (line, col, src, text) in &page.body.images_without_alt {
+            diags.push(Diagnostic {
+                source_line: Some(text.clone()),
+                ..Diagnostic::warning(page.file.clone(), format!("image `{src}` has no alt text"))
+                    .at_line(*line, *col)
+                    .with_hint("describe the image for readers who cannot see it: ![A counsellor using the app](/images/app.png)")
+            });
+        }
+        if page.image.is_some()
+            && page
+                .image_alt
+                .as_deref()
+                .is_none_or(|a| a.trim().is_empty())
+        {
+            let line = page
+                .front_matter
+                .key_lines
+                .get("image")
+                .copied()
+                .unwrap_or(1);
+            diags.push(
+                Diagnostic::warning(
+                    page.file.clone(),
+                    "`image` has no `image_alt` describing it",
+                )
+                .at(&page.head, line, 1)
+                .with_hint("add `image_alt: What the picture shows` below it"),
+            );
+        }
+    }
+    diags
+}
+
 fn noun(kind: Kind) -> &'static str {
     match kind {
         Kind::CaseStudy => "case study",
         Kind::Report => "report",
         _ => "page",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_urls() {
+        assert_eq!(
+            join_url("case-studies/x/", "../y/").as_deref(),
+            Some("case-studies/y/")
+        );
+        assert_eq!(
+            join_url("case-studies/x/", "img.png").as_deref(),
+            Some("case-studies/x/img.png")
+        );
+        assert_eq!(
+            join_url("case-studies/x/", "../../sector/").as_deref(),
+            Some("sector/")
+        );
+        assert_eq!(
+            join_url("case-studies/x/", "./a/./b").as_deref(),
+            Some("case-studies/x/a/b")
+        );
+        assert_eq!(join_url("about/", "../../../x"), None);
+        assert_eq!(join_url("about/", "..").as_deref(), Some(""));
     }
 }

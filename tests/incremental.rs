@@ -365,11 +365,20 @@ fn broken_link_target_appearing_fixes_the_linking_page() {
 #[test]
 fn changing_a_static_file_only_copies_it() {
     let mut h = Harness::new();
-    h.edit(&["static/docs/guide.txt"], |s| s.write("static/docs/guide.txt", "v1")).unwrap();
+    h.edit(&["static/docs/guide.txt"], |s| {
+        s.write("static/docs/guide.txt", "v1")
+    })
+    .unwrap();
     h.site.write("static/docs/guide.txt", "v2");
-    let r = h.session.rebuild(&changed(&["static/docs/guide.txt"])).unwrap();
+    let r = h
+        .session
+        .rebuild(&changed(&["static/docs/guide.txt"]))
+        .unwrap();
     assert_eq!(r.pages_written, 0, "no page depends on it");
     assert_eq!(r.static_copied, 1);
-    assert_eq!(std::fs::read_to_string(h.out.join("docs/guide.txt")).unwrap(), "v2");
+    assert_eq!(
+        std::fs::read_to_string(h.out.join("docs/guide.txt")).unwrap(),
+        "v2"
+    );
     h.check("static edit");
 }

@@ -319,11 +319,16 @@ fn yaml_error(e: &serde_yaml::Error, split: &Split, text: &str, file: &str) -> D
             "add the closing quote at the end of the value".to_string(),
             at_context,
         ),
-        _ if problem_text.contains("repetition limit exceeded") || problem_text.contains("recursion limit exceeded") => (
-            "it repeats or nests values too deeply (YAML anchors `&name` and aliases `*name`)".to_string(),
-            "front matter does not need anchors or aliases: write each value out".to_string(),
-            at_problem,
-        ),
+        _ if problem_text.contains("repetition limit exceeded")
+            || problem_text.contains("recursion limit exceeded") =>
+        {
+            (
+                "it repeats or nests values too deeply (YAML anchors `&name` and aliases `*name`)"
+                    .to_string(),
+                "front matter does not need anchors or aliases: write each value out".to_string(),
+                at_problem,
+            )
+        }
         _ if problem_text.contains("mapping values are not allowed") => (
             "a value contains `: ` and must be quoted".to_string(),
             "put the value in double quotes, e.g. `title: \"Kenya: one year on\"`".to_string(),
@@ -428,7 +433,8 @@ fn read_outcomes(
                 let mut d = err(
                     field_line("value"),
                     format!("outcome value \"{shown}\" is not a number"),
-                );
+                )
+                .with_width(shown.chars().count());
                 if !cleaned.is_empty() && cleaned.parse::<f64>().is_ok() {
                     d = d.with_hint(format!(
                         "write the bare number, `value: {cleaned}`, and put any unit in `unit:`"

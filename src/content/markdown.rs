@@ -35,6 +35,10 @@ pub struct LinkRef {
     pub target: String,
     pub kind: LinkKind,
     pub is_image: bool,
+    /// The text of the line it is on, to quote in a diagnostic.
+    pub line_text: String,
+    /// Length of the link's Markdown on that line, in characters.
+    pub width: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,10 +60,12 @@ pub struct Rendered {
     pub toc: Vec<Heading>,
     pub word_count: usize,
     pub links: Vec<LinkRef>,
-    /// `@/` links whose file does not exist: (line, column, target).
-    pub unresolved: Vec<(usize, usize, String)>,
+    /// `@/` links whose file does not exist: (line, column, width, target).
+    pub unresolved: Vec<(usize, usize, usize, String)>,
     /// Links dropped because their scheme can run script: (line, column, target).
     pub unsafe_links: Vec<(usize, usize, String)>,
+    /// Images with no alt text: (line, column, source, the line's text).
+    pub images_without_alt: Vec<(usize, usize, String, String)>,
 }
 
 impl Rendered {
@@ -98,6 +104,25 @@ pub fn is_unsafe_url(dest: &str) -> bool {
     ["javascript:", "vbscript:", "data:"]
         .iter()
         .any(|s| cleaned.starts_with(s))
+}
+
+/// Decodes `%XX` escapes in a URL path. `None` for malformed escapes or
+/// bytes that are not UTF-8.
+pub fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 fn has_scheme(dest: &str) -> bool {
@@ -142,6 +167,12 @@ impl Lines {
         v.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         Lines(v)
     }
+    /// The text of 1-based line `line` of the body.
+    fn text<'t>(&self, text: &'t str, line: usize) -> &'t str {
+        let start = self.0[line - 1];
+        let end = self.0.get(line).map_or(text.len(), |e| e - 1);
+        text.get(start..end).unwrap_or("").trim_end_matches('\r')
+    }
     /// 1-based (line, column) of `offset` within the body.
     fn locate(&self, text: &str, offset: usize) -> (usize, usize) {
         let line = self.0.partition_point(|&s| s <= offset);
@@ -164,53 +195,66 @@ pub fn render(body: &str, first_line: usize, cx: &MarkdownContext) -> Rendered {
     let mut link_stack: Vec<bool> = Vec::new();
     // An open heading: where its Start sits in `events`, and its text so far.
     let mut heading: Option<(usize, String)> = None;
-    // Inside an image, its alt text is text events we must not count twice.
+    // Inside an image, its alt text is text events we must not count twice;
+    // the open image's position, source and alt text so far.
     let mut image_depth = 0usize;
+    let mut image: Option<(usize, String, String)> = None;
 
-    let resolve =
-        |dest: CowStr<'_>, is_image: bool, offset: usize, out: &mut Rendered| -> Option<String> {
-            let (l, c) = lines.locate(body, offset);
-            let (line, column) = (l + first_line - 1, c);
-            if is_unsafe_url(&dest) {
-                out.unsafe_links.push((line, column, dest.to_string()));
-                return None;
-            }
-            let Some(kind) = classify(&dest) else {
-                return Some(dest.to_string());
-            };
-            out.links.push(LinkRef {
-                line,
-                column,
-                target: dest.to_string(),
-                kind,
-                is_image,
-            });
-            match kind {
-                LinkKind::Source => {
-                    let rest = &dest[2..];
-                    let (file, frag) = match rest.split_once('#') {
-                        Some((f, h)) => (f, Some(h)),
-                        None => (rest, None),
-                    };
-                    match cx.sources.get(file) {
-                        Some(path) => {
-                            let mut url = format!("{}{}", cx.base_path, path);
-                            if let Some(h) = frag {
-                                url.push('#');
-                                url.push_str(h);
-                            }
-                            Some(url)
+    let resolve = |dest: CowStr<'_>,
+                   is_image: bool,
+                   range: std::ops::Range<usize>,
+                   out: &mut Rendered|
+     -> Option<String> {
+        let (l, c) = lines.locate(body, range.start);
+        let (line, column) = (l + first_line - 1, c);
+        let line_text = lines.text(body, l);
+        // The link's Markdown, up to the end of its line.
+        let width = body
+            .get(range.clone())
+            .map_or(1, |t| t.lines().next().unwrap_or("").chars().count())
+            .max(1);
+        if is_unsafe_url(&dest) {
+            out.unsafe_links.push((line, column, dest.to_string()));
+            return None;
+        }
+        let Some(kind) = classify(&dest) else {
+            return Some(dest.to_string());
+        };
+        out.links.push(LinkRef {
+            line,
+            column,
+            target: dest.to_string(),
+            kind,
+            is_image,
+            line_text: line_text.to_string(),
+            width,
+        });
+        match kind {
+            LinkKind::Source => {
+                let rest = &dest[2..];
+                let (file, frag) = match rest.split_once('#') {
+                    Some((f, h)) => (f, Some(h)),
+                    None => (rest, None),
+                };
+                match cx.sources.get(file) {
+                    Some(path) => {
+                        let mut url = format!("{}{}", cx.base_path, path);
+                        if let Some(h) = frag {
+                            url.push('#');
+                            url.push_str(h);
                         }
-                        None => {
-                            out.unresolved.push((line, column, dest.to_string()));
-                            Some(dest.to_string())
-                        }
+                        Some(url)
+                    }
+                    None => {
+                        out.unresolved.push((line, column, width, dest.to_string()));
+                        Some(dest.to_string())
                     }
                 }
-                LinkKind::SiteRelative => Some(format!("{}{}", cx.base_path, &dest[1..])),
-                _ => Some(dest.to_string()),
             }
-        };
+            LinkKind::SiteRelative => Some(format!("{}{}", cx.base_path, &dest[1..])),
+            _ => Some(dest.to_string()),
+        }
+    };
 
     for (event, range) in Parser::new_ext(body, options()).into_offset_iter() {
         let event = match event {
@@ -229,7 +273,7 @@ pub fn render(body: &str, first_line: usize, cx: &MarkdownContext) -> Rendered {
                         id,
                     })
                 } else {
-                    match resolve(dest_url, false, range.start, &mut out) {
+                    match resolve(dest_url, false, range.clone(), &mut out) {
                         Some(url) => {
                             link_stack.push(true);
                             Event::Start(Tag::Link {
@@ -260,7 +304,8 @@ pub fn render(body: &str, first_line: usize, cx: &MarkdownContext) -> Rendered {
                 id,
             }) => {
                 image_depth += 1;
-                let url = resolve(dest_url, true, range.start, &mut out).unwrap_or_default();
+                image = Some((range.start, dest_url.to_string(), String::new()));
+                let url = resolve(dest_url, true, range.clone(), &mut out).unwrap_or_default();
                 Event::Start(Tag::Image {
                     link_type,
                     dest_url: url.into(),
@@ -270,6 +315,14 @@ pub fn render(body: &str, first_line: usize, cx: &MarkdownContext) -> Rendered {
             }
             Event::End(TagEnd::Image) => {
                 image_depth = image_depth.saturating_sub(1);
+                if let Some((offset, src, alt)) = image.take()
+                    && alt.trim().is_empty()
+                {
+                    let (l, c) = lines.locate(body, offset);
+                    let text = lines.text(body, l).to_string();
+                    out.images_without_alt
+                        .push((l + first_line - 1, c, src, text));
+                }
                 Event::End(TagEnd::Image)
             }
             Event::Start(Tag::Heading { .. }) => {
@@ -296,7 +349,11 @@ pub fn render(body: &str, first_line: usize, cx: &MarkdownContext) -> Rendered {
                     // is remembered per base, so a thousand "Notes" headings
                     // cost a thousand steps, not half a million.
                     let n = next_suffix.entry(base.clone()).or_insert(0);
-                    let mut unique = if *n == 0 { base.clone() } else { format!("{base}-{n}") };
+                    let mut unique = if *n == 0 {
+                        base.clone()
+                    } else {
+                        format!("{base}-{n}")
+                    };
                     while !used_ids.insert(unique.clone()) {
                         *n += 1;
                         unique = format!("{base}-{n}");
@@ -322,6 +379,8 @@ pub fn render(body: &str, first_line: usize, cx: &MarkdownContext) -> Rendered {
                 }
                 if image_depth == 0 {
                     out.word_count += t.split_whitespace().count();
+                } else if let Some((_, _, alt)) = image.as_mut() {
+                    alt.push_str(t);
                 }
                 event
             }
@@ -444,7 +503,7 @@ mod tests {
         );
         assert!(r.html.contains("href=\"https://x.org/\""), "{}", r.html);
         assert!(r.html.contains("src=\"/learning/img/x.png\""), "{}", r.html);
-        assert_eq!(r.unresolved, vec![(5, 56, "@/nope.md".to_string())]);
+        assert_eq!(r.unresolved, vec![(5, 56, 14, "@/nope.md".to_string())]);
         let kinds: Vec<_> = r.links.iter().map(|l| l.kind).collect();
         assert_eq!(
             kinds,

@@ -347,11 +347,7 @@ pub fn markdown_context<'a>(
 /// Parses every source: front matter first (all files), then Markdown bodies,
 /// which need the map of every file to its URL for `@/` links. Drafts are
 /// dropped here unless `include_drafts`.
-pub fn parse(
-    sources: Vec<Source>,
-    config: &Config,
-    include_drafts: bool,
-) -> (Vec<Page>, Vec<Diagnostic>) {
+pub fn parse(sources: Vec<Source>, config: &Config, include_drafts: bool) -> Parse {
     let tax_fields = taxonomy_fields(config);
     let heads: Vec<HeadResult> = sources
         .into_par_iter()
@@ -363,8 +359,12 @@ pub fn parse(
         .collect();
     let mut diags = Vec::new();
     let mut parsed = Vec::new();
+    let mut unreadable = Vec::new();
     for h in heads {
         let publish = h.is_published(include_drafts);
+        if h.parsed.is_none() {
+            unreadable.extend(h.link_target(include_drafts));
+        }
         diags.extend(h.diags);
         if let (true, Some(p)) = (publish, h.parsed) {
             parsed.push(p);
@@ -380,7 +380,20 @@ pub fn parse(
         diags.extend(d);
         pages.push(p);
     }
-    (pages, diags)
+    Parse {
+        pages,
+        diags,
+        unreadable,
+    }
+}
+
+/// What parsing the sources gave.
+pub struct Parse {
+    pub pages: Vec<Page>,
+    pub diags: Vec<Diagnostic>,
+    /// Site paths of files whose front matter could not be read at all: they
+    /// exist, so a link to them is not dead, but they have no page yet.
+    pub unreadable: Vec<String>,
 }
 
 /// Reads one file's front matter.
@@ -466,13 +479,14 @@ pub fn render_body(h: Parsed, config: &Config, md: &MarkdownContext) -> (Page, V
     let text = &h.source.text;
     let body = markdown::render(&text[h.body_start..], h.body_line, md);
     let mut diags = Vec::new();
-    for (line, col, target) in &body.unresolved {
+    for (line, col, width, target) in &body.unresolved {
         diags.push(
             Diagnostic::error(
                 file.clone(),
                 format!("link to `{target}`: there is no such file in content/"),
             )
             .at(text, *line, *col)
+            .with_width(*width)
             .with_hint("`@/` links name a file under content/, e.g. `@/case-studies/shofco.md`"),
         );
     }
@@ -519,7 +533,11 @@ pub fn render_body(h: Parsed, config: &Config, md: &MarkdownContext) -> (Page, V
         aliases: fm.aliases.iter().map(|a| a.value.clone()).collect(),
         image: take(&fm.image),
         image_alt: fm.image_alt.clone(),
-        extra: fm.extra.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect(),
+        extra: fm
+            .extra
+            .iter()
+            .map(|(k, v)| (k.clone(), v.value.clone()))
+            .collect(),
         body,
         head: text[..h.head_len].to_string(),
         front_matter: fm,

@@ -11,6 +11,8 @@ use std::time::Duration;
 
 use tiny_http::{Header, Method, Request, Response, StatusCode};
 
+use crate::content::markdown::percent_decode;
+
 /// The path of the event stream. Not a file name a site can have: content
 /// paths are slugs, which never start with an underscore.
 pub const EVENTS_PATH: &str = "/__casebook/events";
@@ -171,24 +173,6 @@ impl Default for LiveReload {
     fn default() -> Self {
         Self::new()
     }
-}
-
-/// Decodes `%XX` escapes. `None` for malformed escapes or invalid UTF-8.
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = s.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 /// Where a request path points inside `root`, or `None` if it tries to leave

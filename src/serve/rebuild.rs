@@ -353,19 +353,31 @@ impl Session {
             .values()
             .flat_map(|f| f.diags.iter().cloned())
             .collect();
-        diags.extend(theme_diags);
         diags.extend(validate::validate(&pages, &config));
+        let fallback;
+        let theme = match (&self.theme, theme_diags.is_empty()) {
+            (Some(t), true) => t,
+            _ => {
+                fallback = Theme::builtin();
+                &fallback
+            }
+        };
+        diags.extend(theme_diags);
+
+        // 5. Index and check links (even when there are errors already, so
+        // one rebuild reports every problem), render what changed, write it.
+        let unreadable: Vec<String> = self
+            .files
+            .values()
+            .filter(|f| f.page.is_none())
+            .filter_map(|f| f.target.clone())
+            .collect();
+        let site = index::index(config, pages);
+        diags.extend(validate::check_links(&site, theme, &unreadable));
         diagnostic::sort(&mut diags);
         if diags.iter().any(Diagnostic::is_error) {
             return Err(Error::Diagnostics(diags));
         }
-        let theme = self
-            .theme
-            .as_ref()
-            .expect("a theme loads whenever there are no errors");
-
-        // 5. Index, render what changed, write it.
-        let site = index::index(config, pages);
         let renderer = Renderer::new(&site, theme).map_err(|d| Error::Diagnostics(vec![d]))?;
         let hashes: Vec<u64> = site
             .pages

@@ -1,0 +1,200 @@
+//! `casebook check` and the diagnostics a writer reads: every problem in
+//! every file in one run, rustc-style, with the exact text kept beside the
+//! broken fixture so a change in wording is a visible diff.
+//!
+//! After an intended change to the messages:
+//! `CASEBOOK_BLESS=1 cargo test --test check`.
+
+mod common;
+
+use std::path::Path;
+
+use common::{Site, stderr, stdout};
+
+fn expect_text(expected_file: &Path, got: &str) {
+    if std::env::var_os("CASEBOOK_BLESS").is_some() {
+        std::fs::write(expected_file, got).unwrap();
+        return;
+    }
+    let want = std::fs::read_to_string(expected_file).unwrap_or_default();
+    if got != want {
+        let line = got
+            .lines()
+            .zip(want.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(0);
+        panic!(
+            "{} differs at line {}:\n  got:      {:?}\n  expected: {:?}\n--- full output ---\n{got}\n(CASEBOOK_BLESS=1 cargo test --test check to accept)",
+            expected_file.display(),
+            line + 1,
+            got.lines().nth(line).unwrap_or("<end>"),
+            want.lines().nth(line).unwrap_or("<end>"),
+        );
+    }
+}
+
+#[test]
+fn broken_site_reports_everything_at_once() {
+    let site = Site::from_fixture("broken");
+    let out = site.run(&["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out), "", "check writes its findings to stderr");
+    let expected = common::fixture("broken").join("expected-check.txt");
+    expect_text(&expected, &stderr(&out));
+    // check wrote nothing.
+    assert!(!site.out().exists());
+}
+
+#[test]
+fn diagnostics_are_sorted_by_file_and_line_and_counted() {
+    let site = Site::from_fixture("broken");
+    let err = stderr(&site.run(&["check"]));
+    let locations: Vec<(String, usize)> = err
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("--> "))
+        .map(|loc| {
+            let mut parts = loc.split(':');
+            (
+                parts.next().unwrap().to_string(),
+                parts.next().and_then(|n| n.parse().ok()).unwrap_or(0),
+            )
+        })
+        .collect();
+    let mut sorted = locations.clone();
+    sorted.sort();
+    assert_eq!(locations, sorted);
+    let files: std::collections::BTreeSet<_> = locations.iter().map(|l| &l.0).collect();
+    assert!(files.len() >= 14, "{files:?}");
+    let last = err.lines().last().unwrap();
+    assert!(
+        last.ends_with(&format!("in {} files", files.len())),
+        "{last}"
+    );
+    assert!(last.contains(" errors, "), "{last}");
+}
+
+#[test]
+fn build_refuses_the_broken_site_with_the_same_diagnostics() {
+    let site = Site::from_fixture("broken");
+    let out = site.run(&["build"]);
+    assert_eq!(out.status.code(), Some(1));
+    let expected =
+        std::fs::read_to_string(common::fixture("broken").join("expected-check.txt")).unwrap();
+    let err = stderr(&out);
+    assert!(
+        err.starts_with(&expected),
+        "build prints what check prints, then says nothing was written:\n{err}"
+    );
+    assert!(err.contains("nothing was written"));
+    assert!(!site.out().exists());
+}
+
+#[test]
+fn a_clean_site_checks_clean() {
+    let site = Site::from_fixture("basic");
+    let out = site.run(&["check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("No problems found in 3 case studies and 1 reports."),
+        "{}",
+        stdout(&out)
+    );
+    assert!(!site.out().exists(), "check writes nothing");
+}
+
+#[test]
+fn warnings_alone_pass_unless_denied() {
+    let site = Site::from_fixture("basic");
+    let text =
+        std::fs::read_to_string(site.root().join("content/case-studies/chatbot.md")).unwrap();
+    site.write(
+        "content/case-studies/chatbot.md",
+        &text.replace("country: India", "country: India\nfunder: Someone"),
+    );
+    let out = site.run(&["check"]);
+    assert_eq!(out.status.code(), Some(0));
+    let err = stderr(&out);
+    assert!(err.contains("warning: unknown field `funder`"), "{err}");
+    assert!(err.contains("0 errors, 1 warning in 1 file"), "{err}");
+    let out = site.run(&["check", "--deny-warnings"]);
+    assert_eq!(out.status.code(), Some(1));
+    // Declaring the field in the schema makes it known, and typed.
+    let toml = std::fs::read_to_string(site.root().join("site.toml")).unwrap();
+    site.write(
+        "site.toml",
+        &format!("{toml}\n[schema.case-study]\nfields = {{ funder = \"string\" }}\n"),
+    );
+    let out = site.run(&["check", "--deny-warnings"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
+fn declared_fields_reach_templates_as_extra() {
+    let site = Site::from_fixture("basic");
+    let toml = std::fs::read_to_string(site.root().join("site.toml")).unwrap();
+    site.write(
+        "site.toml",
+        &format!("{toml}\ntheme = \"t\"\n[schema.case-study]\nrequired = [\"title\", \"date\", \"ngo\", \"sector\", \"program\", \"summary\", \"budget\"]\nfields = {{ budget = \"number\" }}\n"),
+    );
+    site.write(
+        "themes/t/templates/case-study.html",
+        "{% extends \"base.html\" %}{% block content %}<p id=\"budget\">{{ page.extra.budget }}</p>{% endblock content %}",
+    );
+    let out = site.run(&["build"]);
+    assert_eq!(out.status.code(), Some(1), "budget is now required");
+    assert!(stderr(&out).contains("this case study has no `budget`, which is required"));
+    assert!(stderr(&out).contains("`budget: 100`"), "{}", stderr(&out));
+    for f in ["chatbot", "data-culture", "network"] {
+        let p = site.root().join(format!("content/case-studies/{f}.md"));
+        let t = std::fs::read_to_string(&p).unwrap();
+        std::fs::write(&p, t.replacen("---\n", "---\nbudget: 25000\n", 1)).unwrap();
+    }
+    site.build(&[]);
+    assert!(
+        site.read("case-studies/chatbot/index.html")
+            .contains("<p id=\"budget\">25000</p>")
+    );
+}
+
+#[test]
+fn closed_vocabulary_shows_the_canonical_spelling() {
+    let site = Site::from_fixture("basic");
+    site.write(
+        "site.toml",
+        "title = \"V\"\n[[taxonomies]]\nname = \"sector\"\nvalues = [\"Health\", \"Mental Health\", \"Gender\", \"Civil Society\"]\naliases = { \"Mental health care\" = \"Mental Health\" }\n[[taxonomies]]\nname = \"ngo\"\n[[taxonomies]]\nname = \"program\"\n",
+    );
+    let p = site.root().join("content/case-studies/chatbot.md");
+    let t = std::fs::read_to_string(&p).unwrap();
+    std::fs::write(
+        &p,
+        t.replace(
+            "sector: [Health, Mental Health]",
+            "sector: [health, Mental health care]",
+        ),
+    )
+    .unwrap();
+    site.build(&[]);
+    let html = site.read("case-studies/chatbot/index.html");
+    assert!(
+        html.contains("<a href=\"/sector/health/\">Health</a>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<a href=\"/sector/mental-health/\">Mental Health</a>"),
+        "{html}"
+    );
+    assert!(!site.exists("sector/mental-health-care/index.html"));
+}
+
+#[test]
+fn colour_only_on_a_terminal() {
+    let site = Site::from_fixture("broken");
+    // Captured output is not a terminal: no escape codes, even without NO_COLOR.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_casebook"))
+        .args(["check", "--root"])
+        .arg(site.root())
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap();
+    assert!(!stderr(&out).contains('\x1b'));
+}
