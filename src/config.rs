@@ -40,6 +40,8 @@ pub struct Config {
     /// override the built-in ones; `None` uses the built-in theme only.
     pub theme: Option<String>,
     pub paginate_by: usize,
+    /// How many of the newest entries each Atom feed carries.
+    pub feed_limit: usize,
     pub markdown: MarkdownConfig,
     pub taxonomies: Vec<TaxonomyConfig>,
     pub schema: Schema,
@@ -274,6 +276,8 @@ struct RawConfig {
     theme: Option<String>,
     #[serde(default = "default_paginate_by")]
     paginate_by: usize,
+    #[serde(default = "default_feed_limit")]
+    feed_limit: usize,
     #[serde(default)]
     markdown: MarkdownConfig,
     taxonomies: Option<Vec<TaxonomyConfig>>,
@@ -289,6 +293,9 @@ fn default_language() -> String {
 }
 fn default_paginate_by() -> usize {
     20
+}
+fn default_feed_limit() -> usize {
+    50
 }
 
 const FILE: &str = "site.toml";
@@ -445,6 +452,7 @@ impl Config {
             author: raw.author,
             theme: raw.theme,
             paginate_by: raw.paginate_by,
+            feed_limit: raw.feed_limit.max(1),
             markdown: raw.markdown,
             taxonomies,
             schema: raw.schema,

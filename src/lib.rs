@@ -104,18 +104,17 @@ impl BuildReport {
             "pages",
             "listings",
             "taxonomy pages",
-            "home",
-            "404",
+            "feeds",
+            "redirects",
         ];
         let parts: Vec<String> = order
             .iter()
             .filter_map(|k| w.by_label.get(k).map(|n| (k, *n)))
-            .filter(|(k, _)| !matches!(**k, "home" | "404"))
             .map(|(k, n)| format!("{n} {}", if n == 1 { singular(k) } else { k }))
             .collect();
         let terms: Vec<String> = self.terms.iter().map(|(t, n)| format!("{t} {n}")).collect();
         format!(
-            "Built {} pages ({}), terms: {}; {} static files in {} ms",
+            "Built {} files ({}), terms: {}; {} static files in {} ms",
             w.pages(),
             parts.join(", "),
             if terms.is_empty() {
@@ -136,6 +135,8 @@ fn singular(label: &str) -> &str {
         "pages" => "page",
         "listings" => "listing",
         "taxonomy pages" => "taxonomy page",
+        "feeds" => "feed",
+        "redirects" => "redirect",
         other => other,
     }
 }

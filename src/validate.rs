@@ -286,6 +286,18 @@ fn check_fields(page: &Page, config: &Config, diags: &mut Vec<Diagnostic>) {
         }
     }
 
+    for alias in &fm.aliases {
+        if crate::render::publish::alias_output(&alias.value).is_none() {
+            let (l, c) = find_value(head, alias.line, &alias.value);
+            diags.push(
+                Diagnostic::error(page.file.clone(), format!("alias `{}` is not a path inside the site", alias.value))
+                    .at(head, l, c)
+                    .with_width(alias.value.chars().count())
+                    .with_hint("write the old address as a path from the site's root, e.g. `aliases: [/case-studies/old-name/]`"),
+            );
+        }
+    }
+
     let declared = &config.kind_schema(kind).fields;
     for (key, loc) in &fm.extra {
         if let Some(ty) = declared.get(key) {
@@ -361,10 +373,42 @@ pub fn check_links(
     theme: &crate::render::Theme,
     unreadable: &[String],
 ) -> Vec<Diagnostic> {
-    let mut outputs: HashSet<String> = render::plan(site)
-        .iter()
-        .map(|j| j.output_path(site))
-        .collect();
+    let mut plan = render::plan(site);
+    // Real pages claim their paths first; redirects take what is left.
+    plan.sort_by_key(|j| matches!(j, render::Job::Alias { .. }));
+    let mut diags = Vec::new();
+    // A redirect must not take the place of a real page (or another redirect).
+    let mut claimed: HashMap<String, render::Job> = HashMap::new();
+    for job in &plan {
+        let path = job.output_path(site);
+        if let Some(first) = claimed.get(&path) {
+            if let render::Job::Alias { page, n } = *job {
+                let p = &site.pages[page];
+                let alias = &p.front_matter.aliases[n];
+                let other = match *first {
+                    render::Job::Page(i) | render::Job::Alias { page: i, .. } => {
+                        site.pages[i].file.clone()
+                    }
+                    _ => "a page casebook makes".to_string(),
+                };
+                let (l, c) = find_value(&p.head, alias.line, &alias.value);
+                diags.push(
+                    Diagnostic::error(
+                        p.file.clone(),
+                        format!(
+                            "alias `{}` would replace /{path}, which belongs to {other}",
+                            alias.value
+                        ),
+                    )
+                    .at(&p.head, l, c)
+                    .with_width(alias.value.chars().count()),
+                );
+            }
+            continue;
+        }
+        claimed.insert(path, *job);
+    }
+    let mut outputs: HashSet<String> = claimed.into_keys().collect();
     outputs.extend(theme.statics.keys().cloned());
     // Pages whose front matter is broken have their own error; a link to
     // them is not dead.
@@ -384,7 +428,6 @@ pub fn check_links(
         candidates.into_iter().find(|c| outputs.contains(c))
     };
 
-    let mut diags = Vec::new();
     for page in &site.pages {
         let at = |d: Diagnostic, l: &crate::content::markdown::LinkRef| Diagnostic {
             source_line: Some(l.line_text.clone()),

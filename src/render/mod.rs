@@ -6,7 +6,9 @@
 //! runs them in parallel and streams each to its file; no stage holds the
 //! whole site's HTML in memory.
 
+pub mod publish;
 pub mod theme;
+pub mod values;
 
 use std::collections::BTreeMap;
 
@@ -19,6 +21,8 @@ use crate::content::{Kind, Page};
 use crate::diagnostic::Diagnostic;
 use crate::index::Site;
 pub use theme::Theme;
+pub use values::format_number;
+use values::*;
 
 /// Adds `content`: HTML that casebook rendered itself from Markdown, and so
 /// marked safe — the only value templates print unescaped.
@@ -51,6 +55,20 @@ pub enum Job {
         page: usize,
     },
     NotFound,
+    /// `/atom.xml`: everything new on the site.
+    SiteFeed,
+    /// `/<taxonomy>/<term>/atom.xml`.
+    TermFeed {
+        tax: usize,
+        term: usize,
+    },
+    Sitemap,
+    Robots,
+    /// A redirect from the page's `n`th alias to the page.
+    Alias {
+        page: usize,
+        n: usize,
+    },
 }
 
 impl Job {
@@ -67,6 +85,18 @@ impl Job {
                 format!("{}index.html", paged(&t.term_path(&t.terms[term]), page))
             }
             Job::NotFound => "404.html".into(),
+            Job::SiteFeed => "atom.xml".into(),
+            Job::TermFeed { tax, term } => {
+                let t = &site.taxonomies[tax];
+                format!("{}atom.xml", t.term_path(&t.terms[term]))
+            }
+            Job::Sitemap => "sitemap.xml".into(),
+            Job::Robots => "robots.txt".into(),
+            Job::Alias { page, n } => {
+                // `plan` only makes alias jobs for aliases that map to a
+                // path inside the output.
+                publish::alias_output(&site.pages[page].aliases[n]).unwrap_or_default()
+            }
         }
     }
 
@@ -82,6 +112,9 @@ impl Job {
             Job::CaseStudyList(_) | Job::ReportList => "listings",
             Job::TaxonomyIndex(_) | Job::Term { .. } => "taxonomy pages",
             Job::NotFound => "404",
+            Job::SiteFeed | Job::TermFeed { .. } => "feeds",
+            Job::Sitemap | Job::Robots => "sitemap",
+            Job::Alias { .. } => "redirects",
         }
     }
 }
@@ -103,10 +136,21 @@ fn page_count(items: usize, per_page: usize) -> usize {
 /// Every output file of the site, in a stable order.
 pub fn plan(site: &Site) -> Vec<Job> {
     let per = site.config.paginate_by;
-    let mut jobs = vec![Job::Home, Job::NotFound];
+    let mut jobs = vec![
+        Job::Home,
+        Job::NotFound,
+        Job::SiteFeed,
+        Job::Sitemap,
+        Job::Robots,
+    ];
     for (i, p) in site.pages.iter().enumerate() {
         if matches!(p.kind, Kind::CaseStudy | Kind::Report | Kind::Page) {
             jobs.push(Job::Page(i));
+            for (n, alias) in p.aliases.iter().enumerate() {
+                if publish::alias_output(alias).is_some() {
+                    jobs.push(Job::Alias { page: i, n });
+                }
+            }
         }
     }
     for n in 1..=page_count(site.case_studies.len(), per) {
@@ -118,6 +162,9 @@ pub fn plan(site: &Site) -> Vec<Job> {
     for (t, tax) in site.taxonomies.iter().enumerate() {
         jobs.push(Job::TaxonomyIndex(t));
         for (ti, term) in tax.terms.iter().enumerate() {
+            if tax.config.feed {
+                jobs.push(Job::TermFeed { tax: t, term: ti });
+            }
             for page in 1..=page_count(term.pages.len(), per) {
                 jobs.push(Job::Term {
                     tax: t,
@@ -128,203 +175,6 @@ pub fn plan(site: &Site) -> Vec<Job> {
         }
     }
     jobs
-}
-
-/// Formats an outcome figure for people: `1200` -> `1,200`, `3.50` -> `3.5`.
-pub fn format_number(v: f64) -> String {
-    let neg = v < 0.0;
-    let v = v.abs();
-    let rounded = (v * 100.0).round() / 100.0;
-    let int = rounded.trunc() as u128;
-    let frac = ((rounded - rounded.trunc()) * 100.0).round() as u32;
-    let digits = int.to_string();
-    let mut grouped = String::new();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(ch);
-    }
-    let mut s = if neg { format!("-{grouped}") } else { grouped };
-    if frac > 0 {
-        let f = format!("{frac:02}");
-        s.push('.');
-        s.push_str(f.trim_end_matches('0'));
-    }
-    s
-}
-
-#[derive(Serialize)]
-struct LinkV<'a> {
-    name: &'a str,
-    url: String,
-}
-
-#[derive(Serialize)]
-struct TaxonomyTermsV<'a> {
-    name: &'a str,
-    title: &'a str,
-    singular: &'a str,
-    url: String,
-    terms: Vec<LinkV<'a>>,
-}
-
-#[derive(Serialize)]
-struct OutcomeV<'a> {
-    metric: &'a str,
-    value: f64,
-    /// `1,200`, or `45%` for percentages.
-    value_display: String,
-    unit: Option<&'a str>,
-    /// What the figure counts, for under the number: the metric, with the
-    /// unit added when the metric does not already say it.
-    label: String,
-}
-
-fn is_percent(unit: &str) -> bool {
-    matches!(
-        unit.trim().to_lowercase().as_str(),
-        "%" | "percent" | "per cent" | "percentage"
-    )
-}
-
-fn outcome_v(o: &crate::content::front_matter::Outcome) -> OutcomeV<'_> {
-    let mut value_display = format_number(o.value);
-    let mut label = o.metric.clone();
-    if let Some(unit) = o.unit.as_deref() {
-        if is_percent(unit) {
-            value_display.push('%');
-        } else if !o.metric.to_lowercase().contains(&unit.to_lowercase()) {
-            label = format!("{} ({unit})", o.metric);
-        }
-    }
-    OutcomeV {
-        metric: &o.metric,
-        value: o.value,
-        value_display,
-        unit: o.unit.as_deref(),
-        label,
-    }
-}
-
-#[derive(Serialize)]
-struct DateV {
-    iso: String,
-    human: String,
-    rfc3339: String,
-}
-
-fn date_v(d: Option<crate::content::date::Date>) -> Option<DateV> {
-    d.map(|d| DateV {
-        iso: d.iso_date(),
-        human: d.human(),
-        rfc3339: d.rfc3339(),
-    })
-}
-
-/// What a card (a case study or report in a list) shows.
-#[derive(Serialize)]
-struct CardV<'a> {
-    kind: &'static str,
-    title: &'a str,
-    url: String,
-    date: Option<DateV>,
-    summary: &'a str,
-    /// Terms by taxonomy name; every declared taxonomy has a key.
-    terms: BTreeMap<&'a str, Vec<LinkV<'a>>>,
-    first_outcome: Option<OutcomeV<'a>>,
-    /// Number of case studies (reports only).
-    case_study_count: usize,
-}
-
-#[derive(Serialize)]
-struct PageV<'a> {
-    kind: &'static str,
-    title: &'a str,
-    url: String,
-    permalink: String,
-    path: &'a str,
-    slug: &'a str,
-    source: &'a str,
-    date: Option<DateV>,
-    updated: Option<DateV>,
-    summary: &'a str,
-    toc: &'a [crate::content::markdown::Heading],
-    word_count: usize,
-    reading_minutes: usize,
-    authors: &'a [String],
-    /// Non-empty taxonomies of this page, in site order.
-    taxonomies: Vec<TaxonomyTermsV<'a>>,
-    /// Terms by taxonomy name; every declared taxonomy has a key.
-    terms: BTreeMap<&'a str, Vec<LinkV<'a>>>,
-    outcomes: Vec<OutcomeV<'a>>,
-    report: Option<LinkV<'a>>,
-    image: Option<String>,
-    image_alt: Option<&'a str>,
-    /// Fields beyond the built-in ones (declare them in `[schema]`).
-    extra: &'a BTreeMap<String, serde_yaml::Value>,
-}
-
-#[derive(Serialize)]
-struct PagerLinkV {
-    number: usize,
-    url: String,
-    current: bool,
-}
-
-#[derive(Serialize)]
-struct PaginatorV {
-    current: usize,
-    total_pages: usize,
-    total_items: usize,
-    first_item: usize,
-    last_item: usize,
-    prev: Option<String>,
-    next: Option<String>,
-    pages: Vec<PagerLinkV>,
-}
-
-#[derive(Serialize)]
-struct TermV<'a> {
-    name: &'a str,
-    slug: &'a str,
-    url: String,
-    count: usize,
-}
-
-#[derive(Serialize)]
-struct TaxonomyV<'a> {
-    name: &'a str,
-    title: &'a str,
-    singular: &'a str,
-    url: String,
-    count: usize,
-    terms: Vec<TermV<'a>>,
-}
-
-#[derive(Serialize)]
-struct NavV {
-    title: String,
-    url: String,
-}
-
-#[derive(Serialize)]
-struct SiteV<'a> {
-    title: &'a str,
-    description: &'a str,
-    language: &'a str,
-    author: Option<&'a str>,
-    base_url: &'a str,
-    base_path: &'a str,
-    home_url: &'a str,
-    css_url: String,
-    case_study_count: usize,
-    report_count: usize,
-    nav: Vec<NavV>,
-    /// Every taxonomy with its terms (the terms sorted by name).
-    taxonomies: Vec<TaxonomyV<'a>>,
-    pages: Vec<NavV>,
-    generator: &'static str,
 }
 
 /// Renders jobs. Holds the compiled templates and, for each page, the tera
@@ -426,6 +276,10 @@ impl<'s> Renderer<'s> {
             "taxonomy.html",
             "term.html",
             "404.html",
+            "atom.xml",
+            "sitemap.xml",
+            "robots.txt",
+            "alias.html",
         ] {
             if !r.tera.contains_template(name) {
                 return Err(Diagnostic::error(
@@ -475,6 +329,7 @@ impl<'s> Renderer<'s> {
                         slug: &term.slug,
                         url: c.url(&t.term_path(term)),
                         count: term.pages.len(),
+                        feed_url: None,
                     })
                     .collect();
                 terms.sort_by(|a, b| {
@@ -502,6 +357,8 @@ impl<'s> Renderer<'s> {
             base_path: &c.base_path,
             home_url: &c.base_path,
             css_url: theme.asset_url(c, "style.css"),
+            favicon_url: theme.asset_url(c, "favicon.svg"),
+            feed_url: c.url("atom.xml"),
             case_study_count: site.case_studies.len(),
             report_count: site.reports.len(),
             nav,
@@ -664,12 +521,23 @@ impl<'s> Renderer<'s> {
         let site = self.site;
         let c = &site.config;
         let mut cx = Context::new();
-        let current = match job.output_path(site).strip_suffix("index.html") {
+        let out_path = job.output_path(site);
+        let current = match out_path.strip_suffix("index.html") {
             Some(dir) => c.url(dir),
-            None => c.url(&job.output_path(site)),
+            None => c.url(&out_path),
         };
         cx.insert("current_url", &current);
-        let template = match *job {
+        let here = out_path.strip_suffix("index.html").map(str::to_string);
+        let mut json_ld = None;
+        let count = |n: usize| format!("{n} case {}", if n == 1 { "study" } else { "studies" });
+        let paged_title = |t: &str, n: usize| {
+            if n > 1 {
+                format!("{t} (page {n})")
+            } else {
+                t.to_string()
+            }
+        };
+        let (template, meta) = match *job {
             Job::Home => {
                 let intro = self.section_home();
                 cx.insert_value("home", intro);
@@ -686,11 +554,24 @@ impl<'s> Renderer<'s> {
                     .map(|&i| self.cards[i].clone())
                     .collect();
                 cx.insert_value("reports", Value::from(reports));
-                "index.html"
+                json_ld = Some(serde_json::json!({
+                    "@context": "https://schema.org",
+                    "@type": "WebSite",
+                    "name": c.title,
+                    "description": c.description,
+                    "url": c.permalink(""),
+                    "inLanguage": c.language,
+                }));
+                (
+                    "index.html",
+                    publish::MetaV::new(site, &c.title, &c.description, here.as_deref()),
+                )
             }
             Job::Page(i) => {
                 cx.insert_value("page", self.page_value(i));
-                match site.pages[i].kind {
+                let (meta, ld) = publish::MetaV::for_page(site, i);
+                json_ld = ld;
+                let template = match site.pages[i].kind {
                     Kind::CaseStudy => "case-study.html",
                     Kind::Report => {
                         let members: Vec<Value> = site.members[i]
@@ -701,14 +582,29 @@ impl<'s> Renderer<'s> {
                         "report.html"
                     }
                     _ => "page.html",
-                }
+                };
+                (template, meta)
             }
             Job::CaseStudyList(n) => {
                 let (p, items) = self.paginator(&site.case_studies, n, "case-studies/");
                 cx.insert("paginator", &p);
                 cx.insert_value("items", Value::from(items));
+                let (title, summary) = self.section_text("case-studies", "Case studies");
                 cx.insert_value("section", self.section("case-studies", "Case studies"));
-                "list.html"
+                let description = if summary.is_empty() {
+                    format!("{} from {}.", count(site.case_studies.len()), c.title)
+                } else {
+                    summary
+                };
+                (
+                    "list.html",
+                    publish::MetaV::new(
+                        site,
+                        &paged_title(&title, n),
+                        &description,
+                        here.as_deref(),
+                    ),
+                )
             }
             Job::ReportList => {
                 let items: Vec<Value> = site
@@ -717,12 +613,25 @@ impl<'s> Renderer<'s> {
                     .map(|&i| self.cards[i].clone())
                     .collect();
                 cx.insert_value("items", Value::from(items));
+                let (title, summary) = self.section_text("reports", "Reports");
                 cx.insert_value("section", self.section("reports", "Reports"));
-                "reports.html"
+                (
+                    "reports.html",
+                    publish::MetaV::new(site, &title, &summary, here.as_deref()),
+                )
             }
             Job::TaxonomyIndex(t) => {
                 cx.insert_value("taxonomy", self.taxonomies[t].clone());
-                "taxonomy.html"
+                let tax = &site.taxonomies[t];
+                let description = format!(
+                    "Case studies by {}: {} in all.",
+                    tax.config.singular.to_lowercase(),
+                    tax.terms.len()
+                );
+                (
+                    "taxonomy.html",
+                    publish::MetaV::new(site, &tax.config.title, &description, here.as_deref()),
+                )
             }
             Job::Term { tax, term, page } => {
                 let t = &site.taxonomies[tax];
@@ -738,14 +647,104 @@ impl<'s> Renderer<'s> {
                         slug: &tm.slug,
                         url: c.url(&base),
                         count: tm.pages.len(),
+                        feed_url: t.config.feed.then(|| c.url(&format!("{base}atom.xml"))),
                     },
                 );
                 cx.insert_value("taxonomy", self.taxonomies[tax].clone());
-                "term.html"
+                let title = paged_title(&format!("{} · {}", tm.name, t.config.title), page);
+                let description = format!("{} on {}.", count(tm.pages.len()), tm.name);
+                let mut meta = publish::MetaV::new(site, &title, &description, here.as_deref());
+                if t.config.feed {
+                    meta.feeds.push(publish::FeedLinkV {
+                        title: format!("{}: {}", c.title, tm.name),
+                        url: c.url(&format!("{base}atom.xml")),
+                    });
+                }
+                ("term.html", meta)
             }
-            Job::NotFound => "404.html",
+            Job::NotFound => (
+                "404.html",
+                publish::MetaV::new(site, "Page not found", "", None),
+            ),
+            Job::SiteFeed => {
+                let items = publish::site_feed_items(site);
+                cx.insert(
+                    "feed",
+                    &publish::feed(
+                        site,
+                        c.title.clone(),
+                        c.description.clone(),
+                        &items,
+                        "atom.xml",
+                        "",
+                    ),
+                );
+                return ("atom.xml", cx);
+            }
+            Job::TermFeed { tax, term } => {
+                let t = &site.taxonomies[tax];
+                let tm = &t.terms[term];
+                let items = publish::feed_items(site, &tm.pages);
+                let base = t.term_path(tm);
+                let title = format!("{}: {} ({})", c.title, tm.name, t.config.singular);
+                let subtitle = format!("Case studies on {} from {}.", tm.name, c.title);
+                cx.insert(
+                    "feed",
+                    &publish::feed(
+                        site,
+                        title,
+                        subtitle,
+                        &items,
+                        &format!("{base}atom.xml"),
+                        &base,
+                    ),
+                );
+                return ("atom.xml", cx);
+            }
+            Job::Sitemap => {
+                cx.insert("urls", &publish::sitemap(site));
+                return ("sitemap.xml", cx);
+            }
+            Job::Robots => {
+                cx.insert("sitemap_url", &c.permalink("sitemap.xml"));
+                return ("robots.txt", cx);
+            }
+            Job::Alias { page, .. } => {
+                let p = &site.pages[page];
+                cx.insert(
+                    "target",
+                    &LinkV {
+                        name: &p.title,
+                        url: c.url(&p.path),
+                    },
+                );
+                cx.insert("target_permalink", &c.permalink(&p.path));
+                return ("alias.html", cx);
+            }
         };
+        let mut meta_value = Value::from_serializable(&meta);
+        if let (Some(ld), Some(map)) = (json_ld, meta_value.as_map()) {
+            // JSON inside a script element: escaped by script_json so no
+            // value can end the element, then marked safe so the HTML
+            // escaper does not turn its quotes into entities.
+            let mut map = map.clone();
+            map.insert(
+                "json_ld".into(),
+                Value::safe_string(&publish::script_json(&ld)),
+            );
+            meta_value = Value::from(map);
+        }
+        cx.insert_value("meta", meta_value);
         (template, cx)
+    }
+
+    /// The title and summary of a listing, from its `_index.md` if any.
+    fn section_text(&self, name: &str, default_title: &str) -> (String, String) {
+        match self.site.sections.get(name).map(|&i| &self.site.pages[i]) {
+            Some(p) if !p.title.is_empty() => (p.title.clone(), p.summary.clone()),
+            Some(p) => (default_title.to_string(), p.summary.clone()),
+            None => (default_title.to_string(), String::new()),
+        }
     }
 
     fn section_home(&self) -> Value {
@@ -821,7 +820,24 @@ impl<'s> Renderer<'s> {
                     card(i, &mut h);
                 }
             }
-            Job::TaxonomyIndex(_) | Job::NotFound => {}
+            Job::TaxonomyIndex(_) | Job::NotFound | Job::Robots => {}
+            Job::SiteFeed => {
+                for i in publish::site_feed_items(site) {
+                    page_hashes[i].hash(&mut h);
+                }
+            }
+            Job::TermFeed { tax, term } => {
+                for i in publish::feed_items(site, &site.taxonomies[tax].terms[term].pages) {
+                    page_hashes[i].hash(&mut h);
+                }
+            }
+            // Only where pages are and when they changed.
+            Job::Sitemap => {
+                for p in &site.pages {
+                    (&p.path, p.date, p.updated).hash(&mut h);
+                }
+            }
+            Job::Alias { page, .. } => page_hashes[page].hash(&mut h),
             Job::Term { tax, term, page } => {
                 for i in page_of(&site.taxonomies[tax].terms[term].pages, page) {
                     card(i, &mut h);

@@ -29,13 +29,27 @@ pub const BUILTIN_TEMPLATES: &[(&str, &str)] = builtin!(
     "taxonomy.html",
     "term.html",
     "404.html",
+    "atom.xml",
+    "sitemap.xml",
+    "robots.txt",
+    "alias.html",
 );
 
 /// The default theme's static files, compiled in.
-pub const BUILTIN_STATIC: &[(&str, &[u8])] = &[(
-    "style.css",
-    include_bytes!("../../themes/default/static/style.css"),
-)];
+pub const BUILTIN_STATIC: &[(&str, &[u8])] = &[
+    (
+        "style.css",
+        include_bytes!("../../themes/default/static/style.css"),
+    ),
+    (
+        "favicon.svg",
+        include_bytes!("../../themes/default/static/favicon.svg"),
+    ),
+    (
+        "favicon.ico",
+        include_bytes!("../../themes/default/static/favicon.ico"),
+    ),
+];
 
 #[derive(Debug, Clone)]
 pub struct TemplateSource {

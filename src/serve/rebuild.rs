@@ -138,6 +138,8 @@ pub struct Session {
     files: BTreeMap<String, FileState>,
     /// Output path -> fingerprint of what is on disk now (the last good build).
     written: HashMap<String, u64>,
+    /// The output paths the last rebuild rewrote.
+    last_written: Vec<String>,
 }
 
 /// What a page's output can depend on from its own file: where it is
@@ -168,11 +170,17 @@ impl Session {
             theme: None,
             files: BTreeMap::new(),
             written: HashMap::new(),
+            last_written: Vec::new(),
         }
     }
 
     pub fn output(&self) -> &Path {
         &self.out
+    }
+
+    /// The output files the last successful rebuild rewrote, sorted.
+    pub fn last_written(&self) -> &[String] {
+        &self.last_written
     }
 
     /// Reads one file under `content/` (relative path) as the loader would.
@@ -422,6 +430,9 @@ impl Session {
                 .collect();
             files_removed += write::remove_stale(&self.out, &keep)?;
         }
+        let mut rewritten: Vec<String> = dirty.iter().map(|j| j.output_path(&site)).collect();
+        rewritten.sort();
+        self.last_written = rewritten;
         self.written = now;
 
         let elapsed = start.elapsed();

@@ -166,3 +166,52 @@ pub fn card_titles(html: &str) -> Vec<String> {
     }
     out
 }
+
+/// Whether tests that need outside tools can run here. `tools` are (name,
+/// present?) pairs. In CI (`CI` set) a missing tool is a failure, never a
+/// silent skip; elsewhere the test says SKIPPED and passes.
+pub fn tools_available(tools: &[(&str, bool)], install: &str) -> bool {
+    let missing: Vec<&str> = tools
+        .iter()
+        .filter(|(_, ok)| !ok)
+        .map(|(n, _)| *n)
+        .collect();
+    if missing.is_empty() {
+        return true;
+    }
+    let msg = format!("needs {}: {install}", missing.join(", "));
+    if std::env::var_os("CI").is_some() {
+        panic!("{msg}");
+    }
+    eprintln!("SKIPPED: {msg}");
+    false
+}
+
+/// Whether a command runs (`cmd --version` or similar succeeds).
+pub fn runs(cmd: &str, args: &[&str]) -> bool {
+    std::process::Command::new(cmd)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// The repository's own example site, copied into a temporary folder.
+pub fn example_site() -> Site {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(repo.join("site.toml"), dir.path().join("site.toml")).unwrap();
+    copy_dir(&repo.join("content"), &dir.path().join("content"));
+    copy_dir(&repo.join("themes"), &dir.path().join("themes"));
+    Site { dir }
+}
+
+/// A free TCP port on loopback (bound, then released for the caller).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}

@@ -1,0 +1,468 @@
+//! What a site needs beyond its pages to be published well: Atom feeds (the
+//! whole site and each term), the sitemap, robots.txt, redirect pages for
+//! renamed URLs, and the metadata in every page's head (canonical URL, Open
+//! Graph and Twitter cards, schema.org JSON-LD).
+
+use serde::Serialize;
+
+use crate::content::{Kind, Page};
+use crate::index::Site;
+
+/// Where an alias (`/old/url/`, `/old-page.html`) writes its redirect,
+/// relative to the output folder. `None` unless the alias is a plain site
+/// path: it must start with `/`, and no segment may be empty-dot, `..`,
+/// contain a backslash, NUL or percent-escape trickery. Validation reports
+/// the refused ones; nothing here ever writes outside the output.
+pub fn alias_output(alias: &str) -> Option<String> {
+    let path = alias.strip_prefix('/')?;
+    let decoded = crate::content::markdown::percent_decode(path)?;
+    if decoded
+        .chars()
+        .any(|c| c.is_control() || matches!(c, '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|'))
+    {
+        return None;
+    }
+    let segs: Vec<&str> = decoded.split('/').filter(|s| !s.is_empty()).collect();
+    if segs.is_empty()
+        || segs
+            .iter()
+            .any(|s| *s == "." || *s == ".." || s.starts_with('.'))
+    {
+        return None;
+    }
+    let last = segs[segs.len() - 1];
+    let is_file = !decoded.ends_with('/') && (last.ends_with(".html") || last.ends_with(".htm"));
+    Some(if is_file {
+        segs.join("/")
+    } else {
+        format!("{}/index.html", segs.join("/"))
+    })
+}
+
+/// JSON to put inside `<script type="application/ld+json">`: escaped so no
+/// value can close the element, open a comment or break a line in old
+/// parsers.
+pub fn script_json(v: &serde_json::Value) -> String {
+    let s = serde_json::to_string(v).unwrap_or_else(|_| "{}".into());
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Removes characters XML 1.0 does not allow (most control characters), so
+/// a stray one in a title cannot make a feed unreadable.
+pub fn xml_safe(s: &str) -> String {
+    s.chars()
+        .filter(|&c| !c.is_control() || matches!(c, '\t' | '\n' | '\r'))
+        .collect()
+}
+
+/// The date a page was last changed: `updated`, else `date`.
+fn changed(p: &Page) -> Option<crate::content::date::Date> {
+    p.updated.or(p.date)
+}
+
+const EPOCH: &str = "1970-01-01T00:00:00Z";
+
+#[derive(Serialize)]
+pub(crate) struct CategoryV {
+    term: String,
+    label: String,
+    scheme: String,
+}
+
+#[derive(Serialize)]
+pub(crate) struct EntryV {
+    title: String,
+    permalink: String,
+    id: String,
+    published: String,
+    updated: String,
+    authors: Vec<String>,
+    summary: String,
+    /// The page's HTML, as text: templates escape it into the feed.
+    content: String,
+    categories: Vec<CategoryV>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct FeedV {
+    title: String,
+    subtitle: String,
+    self_url: String,
+    home_url: String,
+    id: String,
+    updated: String,
+    author: String,
+    entries: Vec<EntryV>,
+}
+
+fn authors_of(site: &Site, p: &Page) -> Vec<String> {
+    if !p.authors.is_empty() {
+        return p.authors.iter().map(|a| xml_safe(a)).collect();
+    }
+    vec![xml_safe(
+        site.config.author.as_deref().unwrap_or(&site.config.title),
+    )]
+}
+
+fn entry(site: &Site, i: usize) -> EntryV {
+    let p = &site.pages[i];
+    let c = &site.config;
+    let permalink = c.permalink(&p.path);
+    let published = p.date.map_or_else(|| EPOCH.to_string(), |d| d.rfc3339());
+    let categories = site
+        .taxonomies
+        .iter()
+        .enumerate()
+        .flat_map(|(t, tax)| {
+            site.page_terms[i][t].iter().map(move |&ti| CategoryV {
+                term: tax.terms[ti].slug.clone(),
+                label: xml_safe(&tax.terms[ti].name),
+                scheme: c.permalink(&tax.path()),
+            })
+        })
+        .collect();
+    EntryV {
+        title: xml_safe(&p.title),
+        id: permalink.clone(),
+        permalink,
+        updated: changed(p).map_or_else(|| published.clone(), |d| d.rfc3339()),
+        published,
+        authors: authors_of(site, p),
+        summary: xml_safe(&p.summary),
+        content: xml_safe(&p.body.html),
+        categories,
+    }
+}
+
+/// The entries a feed of `items` shows: the newest `feed_limit`.
+pub(crate) fn feed_items(site: &Site, items: &[usize]) -> Vec<usize> {
+    items.iter().copied().take(site.config.feed_limit).collect()
+}
+
+/// Everything the site publishes, newest first: case studies and reports.
+pub(crate) fn site_feed_items(site: &Site) -> Vec<usize> {
+    let mut all: Vec<usize> = site
+        .case_studies
+        .iter()
+        .chain(&site.reports)
+        .copied()
+        .collect();
+    all.sort_by(|&a, &b| {
+        let (pa, pb) = (&site.pages[a], &site.pages[b]);
+        let (ta, tb) = (
+            pa.date.map(|d| d.timestamp()),
+            pb.date.map(|d| d.timestamp()),
+        );
+        tb.cmp(&ta)
+            .then_with(|| pa.title.cmp(&pb.title))
+            .then_with(|| pa.rel.cmp(&pb.rel))
+    });
+    feed_items(site, &all)
+}
+
+/// A feed of `items` (already limited), published at `self_path`, about the
+/// page at `home_path`.
+pub(crate) fn feed(
+    site: &Site,
+    title: String,
+    subtitle: String,
+    items: &[usize],
+    self_path: &str,
+    home_path: &str,
+) -> FeedV {
+    let c = &site.config;
+    let entries: Vec<EntryV> = items.iter().map(|&i| entry(site, i)).collect();
+    let updated = items
+        .iter()
+        .filter_map(|&i| changed(&site.pages[i]))
+        .max_by_key(|d| d.timestamp())
+        .map_or_else(|| EPOCH.to_string(), |d| d.rfc3339());
+    FeedV {
+        title: xml_safe(&title),
+        subtitle: xml_safe(&subtitle),
+        self_url: c.permalink(self_path),
+        home_url: c.permalink(home_path),
+        id: c.permalink(self_path),
+        updated,
+        author: xml_safe(c.author.as_deref().unwrap_or(&c.title)),
+        entries,
+    }
+}
+
+#[derive(Serialize)]
+pub(crate) struct UrlV {
+    loc: String,
+    lastmod: Option<String>,
+}
+
+/// Every page a search engine should know, with its last change.
+pub(crate) fn sitemap(site: &Site) -> Vec<UrlV> {
+    let c = &site.config;
+    let newest = |items: &[usize]| -> Option<String> {
+        items
+            .iter()
+            .filter_map(|&i| changed(&site.pages[i]))
+            .max_by_key(|d| d.timestamp())
+            .map(|d| d.to_string())
+    };
+    let mut urls = Vec::new();
+    let everything: Vec<usize> = (0..site.pages.len()).collect();
+    urls.push(UrlV {
+        loc: c.permalink(""),
+        lastmod: newest(&everything),
+    });
+    for (i, p) in site.pages.iter().enumerate() {
+        if matches!(p.kind, Kind::CaseStudy | Kind::Report | Kind::Page) {
+            urls.push(UrlV {
+                loc: c.permalink(&p.path),
+                lastmod: newest(&[i]),
+            });
+        }
+    }
+    urls.push(UrlV {
+        loc: c.permalink("case-studies/"),
+        lastmod: newest(&site.case_studies),
+    });
+    if !site.reports.is_empty() {
+        urls.push(UrlV {
+            loc: c.permalink("reports/"),
+            lastmod: newest(&site.reports),
+        });
+    }
+    for tax in &site.taxonomies {
+        let all: Vec<usize> = tax
+            .terms
+            .iter()
+            .flat_map(|t| t.pages.iter().copied())
+            .collect();
+        urls.push(UrlV {
+            loc: c.permalink(&tax.path()),
+            lastmod: newest(&all),
+        });
+        for term in &tax.terms {
+            urls.push(UrlV {
+                loc: c.permalink(&tax.term_path(term)),
+                lastmod: newest(&term.pages),
+            });
+        }
+    }
+    urls
+}
+
+#[derive(Serialize)]
+pub(crate) struct FeedLinkV {
+    pub(crate) title: String,
+    pub(crate) url: String,
+}
+
+/// What goes in a page's `<head>`, worked out once here so every template
+/// says the same thing.
+#[derive(Serialize)]
+pub(crate) struct MetaV {
+    /// The page's own title.
+    pub(crate) title: String,
+    /// For `<title>`: the page's title and the site's.
+    pub(crate) full_title: String,
+    pub(crate) description: String,
+    /// Absolute URL; empty for pages that have none (404).
+    pub(crate) canonical: String,
+    pub(crate) og_type: &'static str,
+    pub(crate) image: Option<String>,
+    pub(crate) image_alt: Option<String>,
+    pub(crate) twitter_card: &'static str,
+    pub(crate) feeds: Vec<FeedLinkV>,
+    pub(crate) noindex: bool,
+}
+
+impl MetaV {
+    pub(crate) fn new(site: &Site, title: &str, description: &str, path: Option<&str>) -> MetaV {
+        let c = &site.config;
+        let full_title = if title.is_empty() || title == c.title {
+            c.title.clone()
+        } else {
+            format!("{title} · {}", c.title)
+        };
+        let description = if description.trim().is_empty() {
+            c.description.clone()
+        } else {
+            description.to_string()
+        };
+        MetaV {
+            title: if title.is_empty() {
+                c.title.clone()
+            } else {
+                title.to_string()
+            },
+            full_title,
+            description,
+            canonical: path.map(|p| c.permalink(p)).unwrap_or_default(),
+            og_type: "website",
+            image: None,
+            image_alt: None,
+            twitter_card: "summary",
+            feeds: vec![FeedLinkV {
+                title: format!("{}: everything new", c.title),
+                url: c.url("atom.xml"),
+            }],
+            noindex: path.is_none(),
+        }
+    }
+
+    /// Article metadata for a case study or report.
+    pub(crate) fn for_page(site: &Site, i: usize) -> (MetaV, Option<serde_json::Value>) {
+        let p = &site.pages[i];
+        let c = &site.config;
+        let mut m = MetaV::new(site, &p.title, &p.summary, Some(&p.path));
+        let image = p.image.as_deref().map(|img| {
+            if img.starts_with("http://") || img.starts_with("https://") {
+                img.to_string()
+            } else {
+                c.permalink(img)
+            }
+        });
+        if image.is_some() {
+            m.twitter_card = "summary_large_image";
+        }
+        m.image = image.clone();
+        m.image_alt = p.image_alt.clone();
+        if !matches!(p.kind, Kind::CaseStudy | Kind::Report) {
+            return (m, None);
+        }
+        m.og_type = "article";
+        let names = |field: &str| -> Vec<String> {
+            site.taxonomies
+                .iter()
+                .position(|t| t.config.field == field)
+                .map(|t| {
+                    site.page_terms[i][t]
+                        .iter()
+                        .map(|&ti| site.taxonomies[t].terms[ti].name.clone())
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let authors: Vec<serde_json::Value> = if p.authors.is_empty() {
+            vec![
+                serde_json::json!({"@type": "Organization", "name": c.author.as_deref().unwrap_or(&c.title)}),
+            ]
+        } else {
+            p.authors
+                .iter()
+                .map(|a| serde_json::json!({"@type": "Person", "name": a}))
+                .collect()
+        };
+        let mut ld = serde_json::json!({
+            "@context": "https://schema.org",
+            "@type": "Article",
+            "headline": p.title,
+            "description": p.summary,
+            "url": c.permalink(&p.path),
+            "mainEntityOfPage": c.permalink(&p.path),
+            "inLanguage": c.language,
+            "author": authors,
+            "publisher": {"@type": "Organization", "name": c.title},
+        });
+        if let Some(d) = p.date {
+            ld["datePublished"] = d.to_string().into();
+        }
+        if let Some(d) = changed(p) {
+            ld["dateModified"] = d.to_string().into();
+        }
+        let ngos: Vec<serde_json::Value> = names("ngo")
+            .into_iter()
+            .map(|n| serde_json::json!({"@type": "Organization", "name": n}))
+            .collect();
+        match ngos.len() {
+            0 => {}
+            1 => ld["about"] = ngos[0].clone(),
+            _ => ld["about"] = ngos.into(),
+        }
+        let keywords: Vec<String> = site
+            .taxonomies
+            .iter()
+            .enumerate()
+            .flat_map(|(t, tax)| {
+                site.page_terms[i][t]
+                    .iter()
+                    .map(move |&ti| tax.terms[ti].name.clone())
+            })
+            .collect();
+        if !keywords.is_empty() {
+            ld["keywords"] = keywords.join(", ").into();
+        }
+        if let Some(img) = image {
+            ld["image"] = img.into();
+        }
+        (m, Some(ld))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aliases_stay_inside_the_output() {
+        assert_eq!(
+            alias_output("/old/url/").as_deref(),
+            Some("old/url/index.html")
+        );
+        assert_eq!(
+            alias_output("/old/url").as_deref(),
+            Some("old/url/index.html")
+        );
+        assert_eq!(
+            alias_output("/old-page.html").as_deref(),
+            Some("old-page.html")
+        );
+        assert_eq!(
+            alias_output("/caf%C3%A9/").as_deref(),
+            Some("café/index.html")
+        );
+        for bad in [
+            "old/url/",
+            "/",
+            "/../etc/",
+            "/a/../../b/",
+            "/%2e%2e/x/",
+            "/a%2f..%2f..%2fb/",
+            "/..\\..\\x/",
+            "/a%5c..%5cb/",
+            "/a%00b/",
+            "/.hidden/",
+            "/C:/x/",
+            "/a/./b/",
+        ] {
+            assert_eq!(alias_output(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn json_in_script_cannot_escape() {
+        let v = serde_json::json!({"headline": "</script><script>alert(1)</script> & <!--", "x": "\u{2028}"});
+        let s = script_json(&v);
+        assert!(
+            !s.contains('<') && !s.contains('>') && !s.contains('&'),
+            "{s}"
+        );
+        assert!(s.contains("\\u003c/script\\u003e"));
+        let back: serde_json::Value = serde_json::from_str(&s).unwrap();
+        assert_eq!(back, v);
+    }
+
+    #[test]
+    fn xml_safe_drops_control_characters() {
+        assert_eq!(xml_safe("a\u{7}b\0c\td"), "abc\td");
+    }
+}

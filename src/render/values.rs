@@ -1,0 +1,209 @@
+//! The values templates see: serializable views of pages, cards, terms and
+//! the site, borrowing from the indexed [`Site`](crate::index::Site) so that
+//! building them copies as little as possible.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+/// Formats an outcome figure for people: `1200` -> `1,200`, `3.50` -> `3.5`.
+pub fn format_number(v: f64) -> String {
+    let neg = v < 0.0;
+    let v = v.abs();
+    let rounded = (v * 100.0).round() / 100.0;
+    let int = rounded.trunc() as u128;
+    let frac = ((rounded - rounded.trunc()) * 100.0).round() as u32;
+    let digits = int.to_string();
+    let mut grouped = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    let mut s = if neg { format!("-{grouped}") } else { grouped };
+    if frac > 0 {
+        let f = format!("{frac:02}");
+        s.push('.');
+        s.push_str(f.trim_end_matches('0'));
+    }
+    s
+}
+
+#[derive(Serialize)]
+pub(crate) struct LinkV<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) url: String,
+}
+
+#[derive(Serialize)]
+pub(crate) struct TaxonomyTermsV<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) title: &'a str,
+    pub(crate) singular: &'a str,
+    pub(crate) url: String,
+    pub(crate) terms: Vec<LinkV<'a>>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct OutcomeV<'a> {
+    pub(crate) metric: &'a str,
+    pub(crate) value: f64,
+    /// `1,200`, or `45%` for percentages.
+    pub(crate) value_display: String,
+    pub(crate) unit: Option<&'a str>,
+    /// What the figure counts, for under the number: the metric, with the
+    /// unit added when the metric does not already say it.
+    pub(crate) label: String,
+}
+
+pub(crate) fn is_percent(unit: &str) -> bool {
+    matches!(
+        unit.trim().to_lowercase().as_str(),
+        "%" | "percent" | "per cent" | "percentage"
+    )
+}
+
+pub(crate) fn outcome_v(o: &crate::content::front_matter::Outcome) -> OutcomeV<'_> {
+    let mut value_display = format_number(o.value);
+    let mut label = o.metric.clone();
+    if let Some(unit) = o.unit.as_deref() {
+        if is_percent(unit) {
+            value_display.push('%');
+        } else if !o.metric.to_lowercase().contains(&unit.to_lowercase()) {
+            label = format!("{} ({unit})", o.metric);
+        }
+    }
+    OutcomeV {
+        metric: &o.metric,
+        value: o.value,
+        value_display,
+        unit: o.unit.as_deref(),
+        label,
+    }
+}
+
+#[derive(Serialize)]
+pub(crate) struct DateV {
+    pub(crate) iso: String,
+    pub(crate) human: String,
+    pub(crate) rfc3339: String,
+}
+
+pub(crate) fn date_v(d: Option<crate::content::date::Date>) -> Option<DateV> {
+    d.map(|d| DateV {
+        iso: d.iso_date(),
+        human: d.human(),
+        rfc3339: d.rfc3339(),
+    })
+}
+
+/// What a card (a case study or report in a list) shows.
+#[derive(Serialize)]
+pub(crate) struct CardV<'a> {
+    pub(crate) kind: &'static str,
+    pub(crate) title: &'a str,
+    pub(crate) url: String,
+    pub(crate) date: Option<DateV>,
+    pub(crate) summary: &'a str,
+    /// Terms by taxonomy name; every declared taxonomy has a key.
+    pub(crate) terms: BTreeMap<&'a str, Vec<LinkV<'a>>>,
+    pub(crate) first_outcome: Option<OutcomeV<'a>>,
+    /// Number of case studies (reports only).
+    pub(crate) case_study_count: usize,
+}
+
+#[derive(Serialize)]
+pub(crate) struct PageV<'a> {
+    pub(crate) kind: &'static str,
+    pub(crate) title: &'a str,
+    pub(crate) url: String,
+    pub(crate) permalink: String,
+    pub(crate) path: &'a str,
+    pub(crate) slug: &'a str,
+    pub(crate) source: &'a str,
+    pub(crate) date: Option<DateV>,
+    pub(crate) updated: Option<DateV>,
+    pub(crate) summary: &'a str,
+    pub(crate) toc: &'a [crate::content::markdown::Heading],
+    pub(crate) word_count: usize,
+    pub(crate) reading_minutes: usize,
+    pub(crate) authors: &'a [String],
+    /// Non-empty taxonomies of this page, in site order.
+    pub(crate) taxonomies: Vec<TaxonomyTermsV<'a>>,
+    /// Terms by taxonomy name; every declared taxonomy has a key.
+    pub(crate) terms: BTreeMap<&'a str, Vec<LinkV<'a>>>,
+    pub(crate) outcomes: Vec<OutcomeV<'a>>,
+    pub(crate) report: Option<LinkV<'a>>,
+    pub(crate) image: Option<String>,
+    pub(crate) image_alt: Option<&'a str>,
+    /// Fields beyond the built-in ones (declare them in `[schema]`).
+    pub(crate) extra: &'a BTreeMap<String, serde_yaml::Value>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct PagerLinkV {
+    pub(crate) number: usize,
+    pub(crate) url: String,
+    pub(crate) current: bool,
+}
+
+#[derive(Serialize)]
+pub(crate) struct PaginatorV {
+    pub(crate) current: usize,
+    pub(crate) total_pages: usize,
+    pub(crate) total_items: usize,
+    pub(crate) first_item: usize,
+    pub(crate) last_item: usize,
+    pub(crate) prev: Option<String>,
+    pub(crate) next: Option<String>,
+    pub(crate) pages: Vec<PagerLinkV>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct TermV<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) slug: &'a str,
+    pub(crate) url: String,
+    pub(crate) count: usize,
+    /// The term's Atom feed, if its taxonomy has feeds.
+    pub(crate) feed_url: Option<String>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct TaxonomyV<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) title: &'a str,
+    pub(crate) singular: &'a str,
+    pub(crate) url: String,
+    pub(crate) count: usize,
+    pub(crate) terms: Vec<TermV<'a>>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct NavV {
+    pub(crate) title: String,
+    pub(crate) url: String,
+}
+
+#[derive(Serialize)]
+pub(crate) struct SiteV<'a> {
+    pub(crate) title: &'a str,
+    pub(crate) description: &'a str,
+    pub(crate) language: &'a str,
+    pub(crate) author: Option<&'a str>,
+    pub(crate) base_url: &'a str,
+    pub(crate) base_path: &'a str,
+    pub(crate) home_url: &'a str,
+    pub(crate) css_url: String,
+    pub(crate) favicon_url: String,
+    /// The site's Atom feed.
+    pub(crate) feed_url: String,
+    pub(crate) case_study_count: usize,
+    pub(crate) report_count: usize,
+    pub(crate) nav: Vec<NavV>,
+    /// Every taxonomy with its terms (the terms sorted by name).
+    pub(crate) taxonomies: Vec<TaxonomyV<'a>>,
+    pub(crate) pages: Vec<NavV>,
+    pub(crate) generator: &'static str,
+}
