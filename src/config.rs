@@ -219,6 +219,16 @@ impl TaxonomyConfig {
         !self.values.is_empty()
     }
 
+    /// How a value is shown: the vocabulary's spelling when the taxonomy has
+    /// one (aliases resolved), otherwise as written with surrounding and
+    /// repeated white space removed.
+    pub fn shown(&self, value: &str) -> String {
+        match self.lookup(value) {
+            VocabularyMatch::Known(v) => v.to_string(),
+            _ => value.split_whitespace().collect::<Vec<_>>().join(" "),
+        }
+    }
+
     /// Looks a value up in the vocabulary, by slug, so case and spacing do
     /// not matter.
     pub fn lookup(&self, value: &str) -> VocabularyMatch<'_> {

@@ -8,8 +8,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use crate::config::{Config, TaxonomyConfig, VocabularyMatch};
-use crate::content::slug::slugify;
+use crate::config::{Config, TaxonomyConfig};
 use crate::content::{Kind, Page};
 
 /// A term of a taxonomy: "Health" in "sector".
@@ -66,25 +65,6 @@ pub struct Site {
     pub page_terms: Vec<Vec<Vec<usize>>>,
 }
 
-/// Newest first; undated pages last; ties broken by title then file.
-fn newest_first(a: &Page, b: &Page) -> std::cmp::Ordering {
-    let ta = a.date.map(|d| d.timestamp());
-    let tb = b.date.map(|d| d.timestamp());
-    tb.cmp(&ta)
-        .then_with(|| a.title.cmp(&b.title))
-        .then_with(|| a.rel.cmp(&b.rel))
-}
-
-/// A term as shown: the vocabulary's spelling when the taxonomy has one
-/// (aliases resolved), otherwise as written with surrounding and repeated
-/// white space removed.
-fn shown(tax: &TaxonomyConfig, value: &str) -> String {
-    match tax.lookup(value) {
-        VocabularyMatch::Known(v) => v.to_string(),
-        _ => value.split_whitespace().collect::<Vec<_>>().join(" "),
-    }
-}
-
 /// How good a spelling of a term is to show, when several group under one
 /// slug: the most used wins; among equals, one that is not shouting in
 /// capitals, then one that starts with a capital ("Mental Health" over
@@ -98,8 +78,29 @@ fn spelling_rank(s: &str, count: usize) -> (usize, bool, bool, usize) {
 }
 
 /// Builds the site from validated pages.
-pub fn index(config: Config, mut pages: Vec<Arc<Page>>) -> Site {
-    pages.sort_by(|a, b| a.kind.cmp(&b.kind).then_with(|| newest_first(a, b)));
+pub fn index(config: Config, pages: Vec<Arc<Page>>) -> Site {
+    // By kind, then newest first (undated last), then title, then file.
+    // Sort by keys read once per page: comparing pages directly would visit
+    // each (scattered in memory) a dozen times.
+    let mut keyed: Vec<(Kind, bool, i64, usize)> = pages
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            (
+                p.kind,
+                p.date.is_none(),
+                p.date.map_or(0, |d| -d.timestamp()),
+                i,
+            )
+        })
+        .collect();
+    keyed.sort_unstable_by(|a, b| {
+        (a.0, a.1, a.2)
+            .cmp(&(b.0, b.1, b.2))
+            .then_with(|| pages[a.3].title.cmp(&pages[b.3].title))
+            .then_with(|| pages[a.3].rel.cmp(&pages[b.3].rel))
+    });
+    let pages: Vec<Arc<Page>> = keyed.iter().map(|k| Arc::clone(&pages[k.3])).collect();
 
     let mut home = None;
     let mut sections = BTreeMap::new();
@@ -119,63 +120,104 @@ pub fn index(config: Config, mut pages: Vec<Arc<Page>>) -> Site {
     }
     plain.sort_by(|&a, &b| pages[a].path.cmp(&pages[b].path));
 
-    // Taxonomies: group the raw values of every case study by slug.
-    let mut page_terms = vec![vec![Vec::new(); config.taxonomies.len()]; pages.len()];
-    let mut taxonomies = Vec::with_capacity(config.taxonomies.len());
-    for (t, tax) in config.taxonomies.iter().enumerate() {
-        // slug -> (spelling -> count, pages)
-        let mut groups: BTreeMap<String, (BTreeMap<String, usize>, Vec<usize>)> = BTreeMap::new();
-        for &i in &case_studies {
-            for value in &pages[i].terms[t] {
-                let value = shown(tax, value);
-                let slug = slugify(&value);
-                if slug.is_empty() {
-                    continue;
+    // Taxonomies: group every case study's values by slug. Each page is
+    // visited once for all taxonomies (its data is scattered in memory, and
+    // visiting it is most of the cost), and records the ids of its groups so
+    // the final term numbers need no second look at the page.
+    struct Group<'a> {
+        slug: &'a str,
+        /// (spelling, how many pages use it)
+        spellings: Vec<(&'a str, usize)>,
+        members: Vec<usize>,
+    }
+    let n_tax = config.taxonomies.len();
+    let mut groups: Vec<Vec<Group>> = (0..n_tax).map(|_| Vec::new()).collect();
+    let mut lookup: Vec<HashMap<&str, usize>> = (0..n_tax).map(|_| HashMap::new()).collect();
+    let mut page_groups: Vec<(usize, Vec<Vec<usize>>)> =
+        Vec::with_capacity(case_studies.len() + reports.len());
+    for &i in &case_studies {
+        let mut mine = vec![Vec::new(); n_tax];
+        for (t, values) in pages[i].terms.iter().enumerate().take(n_tax) {
+            for v in values {
+                let id = *lookup[t].entry(v.slug.as_str()).or_insert_with(|| {
+                    groups[t].push(Group {
+                        slug: &v.slug,
+                        spellings: Vec::new(),
+                        members: Vec::new(),
+                    });
+                    groups[t].len() - 1
+                });
+                let g = &mut groups[t][id];
+                match g.spellings.iter_mut().find(|(s, _)| *s == v.shown) {
+                    Some((_, n)) => *n += 1,
+                    None => g.spellings.push((&v.shown, 1)),
                 }
-                let g = groups.entry(slug).or_default();
-                *g.0.entry(value).or_default() += 1;
-                if g.1.last() != Some(&i) {
-                    g.1.push(i);
+                if g.members.last() != Some(&i) {
+                    g.members.push(i);
+                }
+                if !mine[t].contains(&id) {
+                    mine[t].push(id);
                 }
             }
         }
-        let mut terms = Vec::with_capacity(groups.len());
-        let mut slug_index = HashMap::with_capacity(groups.len());
-        for (slug, (spellings, members)) in groups {
-            let name = spellings
-                .iter()
-                .max_by(|a, b| {
-                    spelling_rank(a.0, *a.1)
-                        .cmp(&spelling_rank(b.0, *b.1))
-                        .then_with(|| b.0.cmp(a.0))
-                })
-                .map(|(s, _)| s.to_string())
-                .unwrap_or_default();
-            slug_index.insert(slug.clone(), terms.len());
-            terms.push(Term {
-                name,
-                slug,
-                pages: members,
-            });
-        }
-        // Reports link to the terms their case studies made (a report's
-        // `program:` links to that programme's page) without being members.
-        for &i in case_studies.iter().chain(&reports) {
-            let mut mine: Vec<usize> = Vec::new();
-            for value in &pages[i].terms[t] {
-                if let Some(&ti) = slug_index.get(&slugify(&shown(tax, value)))
-                    && !mine.contains(&ti)
+        page_groups.push((i, mine));
+    }
+    // Reports link to the terms their case studies made (a report's
+    // `program:` links to that programme's page) without being members.
+    for &i in &reports {
+        let mut mine = vec![Vec::new(); n_tax];
+        for (t, values) in pages[i].terms.iter().enumerate().take(n_tax) {
+            for v in values {
+                if let Some(&id) = lookup[t].get(v.slug.as_str())
+                    && !mine[t].contains(&id)
                 {
-                    mine.push(ti);
+                    mine[t].push(id);
                 }
             }
-            page_terms[i][t] = mine;
+        }
+        page_groups.push((i, mine));
+    }
+    let mut page_terms = vec![vec![Vec::new(); n_tax]; pages.len()];
+    let mut taxonomies = Vec::with_capacity(n_tax);
+    for (t, tax) in config.taxonomies.iter().enumerate() {
+        let mut order: Vec<usize> = (0..groups[t].len()).collect();
+        order.sort_unstable_by(|&a, &b| groups[t][a].slug.cmp(groups[t][b].slug));
+        // group id -> term number
+        let mut number = vec![0; order.len()];
+        for (n, &id) in order.iter().enumerate() {
+            number[id] = n;
+        }
+        let terms = order
+            .iter()
+            .map(|&id| {
+                let g = &mut groups[t][id];
+                let name = g
+                    .spellings
+                    .iter()
+                    .max_by(|a, b| {
+                        spelling_rank(a.0, a.1)
+                            .cmp(&spelling_rank(b.0, b.1))
+                            .then_with(|| b.0.cmp(a.0))
+                    })
+                    .map(|(s, _)| s.to_string())
+                    .unwrap_or_default();
+                Term {
+                    name,
+                    slug: g.slug.to_string(),
+                    pages: std::mem::take(&mut g.members),
+                }
+            })
+            .collect();
+        for (i, mine) in &page_groups {
+            page_terms[*i][t] = mine[t].iter().map(|&id| number[id]).collect();
         }
         taxonomies.push(Taxonomy {
             config: tax.clone(),
             terms,
         });
     }
+    drop(lookup);
+    drop(groups);
 
     // Reports and their case studies.
     let report_by_slug: HashMap<&str, usize> = reports

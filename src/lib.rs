@@ -85,6 +85,7 @@ impl BuildOptions {
 /// What a successful build did.
 #[derive(Debug)]
 pub struct BuildReport {
+    pub timings: Timings,
     pub written: write::Written,
     /// (taxonomy name, number of terms), in site order.
     pub terms: Vec<(String, usize)>,
@@ -146,6 +147,32 @@ pub struct Loaded {
     pub site: Site,
     pub theme: render::Theme,
     pub warnings: Vec<Diagnostic>,
+    pub timings: Timings,
+}
+
+/// How long each stage took, for `casebook build --timings`.
+#[derive(Debug, Clone)]
+pub struct Timings {
+    last: Instant,
+    pub stages: Vec<(&'static str, Duration)>,
+}
+
+impl Default for Timings {
+    fn default() -> Self {
+        Timings {
+            last: Instant::now(),
+            stages: Vec::new(),
+        }
+    }
+}
+
+impl Timings {
+    /// Records the time since the previous mark under `stage`.
+    pub fn mark(&mut self, stage: &'static str) {
+        let now = Instant::now();
+        self.stages.push((stage, now - self.last));
+        self.last = now;
+    }
 }
 
 /// Runs `load -> parse -> validate -> index`: everything up to rendering.
@@ -157,10 +184,13 @@ pub fn load(opts: &BuildOptions) -> Result<Loaded, Error> {
             .with_base_url(url)
             .map_err(|d| Error::Diagnostics(vec![d]))?;
     }
+    let mut timings = Timings::default();
     let (sources, mut diags) = content::load(&opts.root.join("content"));
+    timings.mark("read");
     let parsed = content::parse(sources, &config, opts.drafts);
     let pages: Vec<std::sync::Arc<content::Page>> =
         parsed.pages.into_iter().map(std::sync::Arc::new).collect();
+    timings.mark("parse");
     diags.extend(parsed.diags);
     diags.extend(validate::validate(&pages, &config));
     let theme = match render::Theme::load(&opts.root, &config) {
@@ -173,7 +203,9 @@ pub fn load(opts: &BuildOptions) -> Result<Loaded, Error> {
     // Links can only be checked against the whole, indexed site; they are
     // checked even when other files have errors, so one run reports all.
     let site = index::index(config, pages);
+    timings.mark("validate and index");
     diags.extend(validate::check_links(&site, &theme, &parsed.unreadable));
+    timings.mark("check links");
     diagnostic::sort(&mut diags);
     if diags.iter().any(Diagnostic::is_error) {
         return Err(Error::Diagnostics(diags));
@@ -182,6 +214,7 @@ pub fn load(opts: &BuildOptions) -> Result<Loaded, Error> {
         site,
         theme,
         warnings: diags,
+        timings,
     })
 }
 
@@ -195,11 +228,15 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, Error> {
         site,
         theme,
         warnings,
+        mut timings,
     } = load(opts)?;
     let renderer = render::Renderer::new(&site, &theme).map_err(|d| Error::Diagnostics(vec![d]))?;
     let jobs = render::plan(&site);
+    timings.mark("prepare templates");
     let written = write::write_site(&site, &renderer, &theme, &jobs, &out)?;
+    timings.mark("render and write");
     Ok(BuildReport {
+        timings,
         written,
         terms: site
             .taxonomies
@@ -215,4 +252,13 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, Error> {
 /// The site root given on the command line, or the current folder.
 pub fn root_or_cwd(root: Option<&Path>) -> PathBuf {
     root.map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+/// The most memory this process has held at once, where the system tells
+/// (Linux: `VmHWM` in /proc/self/status).
+pub fn peak_memory_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
 }

@@ -41,6 +41,9 @@ enum Command {
         /// Include pages marked `draft: true`
         #[arg(long)]
         drafts: bool,
+        /// Print how long each stage took
+        #[arg(long)]
+        timings: bool,
     },
     /// Preview the site: build it, serve it on this computer, rebuild and reload on every save
     Serve {
@@ -62,6 +65,9 @@ enum Command {
         /// Open the site in a web browser
         #[arg(long)]
         open: bool,
+        /// Print how long each stage of every rebuild took
+        #[arg(long)]
+        timings: bool,
     },
     /// Create a new case study or report with its front matter ready to fill in
     New {
@@ -136,7 +142,7 @@ fn print_diagnostics(diags: &[Diagnostic]) {
     }
 }
 
-fn print_serve_event(event: Event, open: bool) {
+fn print_serve_event(event: Event, open: bool, timings: bool) {
     match event {
         Event::Listening { url, output } => {
             println!("Serving the site at {url}");
@@ -178,6 +184,9 @@ fn print_serve_event(event: Event, open: bool) {
                     r.elapsed.as_millis()
                 ),
             }
+            if timings {
+                print_timings(&r.timings);
+            }
         }
         Event::Failed(diags) => {
             print_diagnostics(&diags);
@@ -187,6 +196,12 @@ fn print_serve_event(event: Event, open: bool) {
             );
         }
         Event::WatchError(e) => eprintln!("warning: file watcher: {e}"),
+    }
+}
+
+fn print_timings(t: &casebook::Timings) {
+    for (stage, took) in &t.stages {
+        println!("  {stage:<20} {:>7.1} ms", took.as_secs_f64() * 1000.0);
     }
 }
 
@@ -229,6 +244,7 @@ fn main() -> ExitCode {
             output,
             base_url,
             drafts,
+            timings,
         } => {
             let mut opts = BuildOptions::new(casebook::root_or_cwd(root.as_deref()));
             opts.output = output;
@@ -238,6 +254,15 @@ fn main() -> ExitCode {
                 Ok(report) => {
                     print_diagnostics(&report.warnings);
                     println!("{}", report.summary());
+                    if timings {
+                        print_timings(&report.timings);
+                        if let Some(peak) = casebook::peak_memory_bytes() {
+                            println!(
+                                "  peak memory          {:>7.1} MiB",
+                                peak as f64 / (1024.0 * 1024.0)
+                            );
+                        }
+                    }
                     println!("Output: {}", report.output.display());
                     ExitCode::SUCCESS
                 }
@@ -251,6 +276,7 @@ fn main() -> ExitCode {
             output,
             drafts,
             open,
+            timings,
         } => {
             if !bind.is_loopback() {
                 eprintln!(
@@ -264,7 +290,7 @@ fn main() -> ExitCode {
                 port,
                 drafts,
             };
-            let result = serve::serve(opts, move |event| print_serve_event(event, open));
+            let result = serve::serve(opts, move |event| print_serve_event(event, open, timings));
             match result {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e @ Error::Io { .. }) if port != 0 => {

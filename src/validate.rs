@@ -19,10 +19,28 @@ use crate::render;
 
 /// Checks every page; returns all problems found, unsorted.
 pub fn validate(pages: &[Arc<Page>], config: &Config) -> Vec<Diagnostic> {
+    use rayon::prelude::*;
+    let mut diags: Vec<Diagnostic> = pages
+        .par_iter()
+        .flat_map_iter(|p| check_page(p, config))
+        .collect();
+    diags.extend(check_site(pages));
+    diags
+}
+
+/// Checks one page against the site's schema, on its own: required fields,
+/// types, vocabularies, unknown fields, aliases. The preview server keeps
+/// the result until the page changes.
+pub fn check_page(page: &Page, config: &Config) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
-    for page in pages {
-        check_fields(page, config, &mut diags);
-    }
+    check_fields(page, config, &mut diags);
+    diags
+}
+
+/// Checks what involves several pages: two files claiming one URL, a
+/// `report:` that names no report.
+pub fn check_site(pages: &[Arc<Page>]) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
 
     // Two files may not claim the same URL.
     let mut by_path: BTreeMap<&str, Vec<&Page>> = BTreeMap::new();

@@ -53,6 +53,17 @@ impl Kind {
     }
 }
 
+/// One taxonomy value of a page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TermValue {
+    /// As it is shown: the vocabulary's spelling, or as written with its
+    /// white space tidied.
+    pub shown: String,
+    /// What terms are grouped by: `mental-health`. Never empty (validation
+    /// reports values without letters or digits, and they are left out).
+    pub slug: String,
+}
+
 /// A file read from disk, not yet parsed.
 #[derive(Debug, Clone)]
 pub struct Source {
@@ -86,8 +97,10 @@ pub struct Page {
     pub summary: String,
     pub report: Option<String>,
     pub authors: Vec<String>,
-    /// Raw values of each taxonomy, in the order of `Config::taxonomies`.
-    pub terms: Vec<Vec<String>>,
+    /// Each taxonomy's values, in the order of `Config::taxonomies`: as
+    /// shown and as slugs (worked out here, once per page, so indexing the
+    /// whole site is only grouping).
+    pub terms: Vec<Vec<TermValue>>,
     pub outcomes: Vec<Outcome>,
     pub aliases: Vec<String>,
     pub image: Option<String>,
@@ -506,7 +519,19 @@ pub fn render_body(h: Parsed, config: &Config, md: &MarkdownContext) -> (Page, V
         .map(|t| {
             fm.taxonomies
                 .get(&t.field)
-                .map(|l| l.value.clone())
+                .map(|l| {
+                    l.value
+                        .iter()
+                        .map(|v| {
+                            let shown = t.shown(v);
+                            TermValue {
+                                slug: slug::slugify(&shown),
+                                shown,
+                            }
+                        })
+                        .filter(|v| !v.slug.is_empty())
+                        .collect()
+                })
                 .unwrap_or_default()
         })
         .collect();

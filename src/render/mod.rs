@@ -12,7 +12,9 @@ pub mod values;
 
 use std::collections::BTreeMap;
 
+use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::{Mutex, OnceLock};
 
 use serde::Serialize;
 use tera::{Context, Tera, Value};
@@ -177,13 +179,44 @@ pub fn plan(site: &Site) -> Vec<Job> {
     jobs
 }
 
-/// Renders jobs. Holds the compiled templates and, for each page, the tera
-/// value of its card, built once and shared (tera values are reference
-/// counted) by every listing the page appears in.
+/// The heading level of cards in a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Level {
+    /// On listing pages, where the cards are the page's sections.
+    H2 = 0,
+    /// Under a section heading: the home page, a report's case studies.
+    H3 = 1,
+}
+
+impl Level {
+    fn tag(self) -> &'static str {
+        match self {
+            Level::H2 => "h2",
+            Level::H3 => "h3",
+        }
+    }
+}
+
+/// Cards (a case study's or report's summary in a list, with its HTML)
+/// kept across rebuilds of the preview server, by a key that changes when
+/// anything on the card could: see [`Renderer::with_card_cache`].
+pub type CardCache = Mutex<HashMap<u64, Value>>;
+
+/// Renders jobs. Holds the compiled templates and, for each page, its card:
+/// the data and the HTML of the theme's `card` component, made the first
+/// time a listing needs it and shared (tera values are reference counted) by
+/// every listing the page appears in — a page is in up to a dozen lists, and
+/// rendering its card once instead of in each is most of a build's
+/// template work.
 pub struct Renderer<'s> {
     site: &'s Site,
     tera: Tera,
-    cards: Vec<Value>,
+    theme: &'s Theme,
+    /// Each page's card, under an h2 and under an h3.
+    cards: Vec<[OnceLock<Result<Value, Diagnostic>>; 2]>,
+    /// With the preview server: cards made by earlier rebuilds, and the key
+    /// of each page's card.
+    shared: Option<(&'s CardCache, Vec<u64>)>,
     /// One value per taxonomy, with its terms and counts.
     taxonomies: Vec<Value>,
     /// A hash of everything every page can see: the `site` value, the
@@ -210,7 +243,7 @@ fn template_diagnostic(theme: &Theme, template: &str, e: &tera::Error) -> Diagno
 
 impl<'s> Renderer<'s> {
     /// Compiles the theme's templates and prepares shared data.
-    pub fn new(site: &'s Site, theme: &Theme) -> Result<Renderer<'s>, Diagnostic> {
+    pub fn new(site: &'s Site, theme: &'s Theme) -> Result<Renderer<'s>, Diagnostic> {
         let mut tera = Tera::new();
         let base_path = site.config.base_path.clone();
         tera.register_function(
@@ -248,22 +281,25 @@ impl<'s> Renderer<'s> {
         };
         tera.global_context()
             .insert_value("site", Value::from_serializable(&site_v));
-        let mut r = Renderer {
+        let r = Renderer {
             site,
             tera,
-            cards: Vec::new(),
+            theme,
+            cards: site
+                .pages
+                .iter()
+                .map(|_| [OnceLock::new(), OnceLock::new()])
+                .collect(),
+            shared: None,
             taxonomies,
             global,
         };
-        r.cards = site
-            .pages
-            .iter()
-            .enumerate()
-            .map(|(i, p)| match p.kind {
-                Kind::CaseStudy | Kind::Report => Value::from_serializable(&r.card(i)),
-                _ => Value::none(),
-            })
-            .collect();
+        if !r.tera.contains_component("card") {
+            return Err(Diagnostic::error(
+                theme.origin("components.html"),
+                "the theme has no `card` component, which every list of case studies uses",
+            ));
+        }
         // Every template the plan can ask for must exist, so a theme missing
         // one fails here, once, rather than on every page.
         for name in [
@@ -386,6 +422,72 @@ impl<'s> Renderer<'s> {
             .collect()
     }
 
+    /// The hash of everything every page sees (see [`Renderer::fingerprint`]).
+    pub fn global_fingerprint(&self) -> u64 {
+        self.global
+    }
+
+    /// Reuses cards from earlier rebuilds: a card's key covers everything
+    /// it shows (its page's source, `page_hashes[i]`; its report's size; and
+    /// everything global, such as term names and the templates).
+    pub fn with_card_cache(mut self, cache: &'s CardCache, page_hashes: &[u64]) -> Self {
+        let keys = (0..self.site.pages.len())
+            .map(|i| {
+                let mut h = DefaultHasher::new();
+                (self.global, page_hashes[i], self.site.members[i].len()).hash(&mut h);
+                h.finish()
+            })
+            .collect();
+        self.shared = Some((cache, keys));
+        self
+    }
+
+    /// The card of page `i` for a list whose cards are headed by `level`
+    /// (h2 on listing pages, h3 where the list sits under a section heading),
+    /// made on first use.
+    fn card_value(&self, i: usize, level: Level) -> Result<Value, Diagnostic> {
+        if let Some((cache, keys)) = &self.shared {
+            let key = keys[i] ^ level as u64;
+            if let Some(v) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+                return Ok(v.clone());
+            }
+            let v = self.make_card(i, level)?;
+            cache
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(key, v.clone());
+            return Ok(v);
+        }
+        self.cards[i][level as usize]
+            .get_or_init(|| self.make_card(i, level))
+            .clone()
+    }
+
+    fn cards_of(&self, items: &[usize], level: Level) -> Result<Vec<Value>, Diagnostic> {
+        items.iter().map(|&i| self.card_value(i, level)).collect()
+    }
+
+    /// A card's data, with its HTML as the theme's `card` component renders
+    /// it, under `html`.
+    fn make_card(&self, i: usize, level: Level) -> Result<Value, Diagnostic> {
+        let data = Value::from_serializable(&self.card(i));
+        let mut cx = Context::new();
+        cx.insert_value("c", data.clone());
+        cx.insert("heading", level.tag());
+        let html = self
+            .tera
+            .render_component("card", &cx, None, true)
+            .map_err(|e| template_diagnostic(self.theme, "components.html", &e))?;
+        Ok(match data.as_map() {
+            Some(map) => {
+                let mut map = map.clone();
+                map.insert("html".into(), Value::safe_string(&html));
+                Value::from(map)
+            }
+            None => data,
+        })
+    }
+
     fn card(&self, i: usize) -> CardV<'s> {
         let p: &'s Page = &self.site.pages[i];
         CardV {
@@ -458,7 +560,12 @@ impl<'s> Renderer<'s> {
         with_html(Value::from_serializable(&v), &p.body.html)
     }
 
-    fn paginator(&self, items: &[usize], n: usize, base: &str) -> (PaginatorV, Vec<Value>) {
+    fn paginator(
+        &self,
+        items: &[usize],
+        n: usize,
+        base: &str,
+    ) -> Result<(PaginatorV, Vec<Value>), Diagnostic> {
         let per = self.site.config.paginate_by;
         let total_pages = page_count(items.len(), per);
         let start = ((n - 1) * per).min(items.len());
@@ -480,11 +587,7 @@ impl<'s> Renderer<'s> {
                 })
                 .collect(),
         };
-        let cards = items[start..end]
-            .iter()
-            .map(|&i| self.cards[i].clone())
-            .collect();
-        (p, cards)
+        Ok((p, self.cards_of(&items[start..end], Level::H2)?))
     }
 
     fn section(&self, name: &str, default_title: &str) -> Value {
@@ -517,7 +620,7 @@ impl<'s> Renderer<'s> {
     }
 
     /// The template and context for a job.
-    fn prepare(&self, job: &Job) -> (&'static str, Context) {
+    fn prepare(&self, job: &Job) -> Result<(&'static str, Context), Diagnostic> {
         let site = self.site;
         let c = &site.config;
         let mut cx = Context::new();
@@ -541,18 +644,12 @@ impl<'s> Renderer<'s> {
             Job::Home => {
                 let intro = self.section_home();
                 cx.insert_value("home", intro);
-                let latest: Vec<Value> = site
-                    .case_studies
-                    .iter()
-                    .take(6)
-                    .map(|&i| self.cards[i].clone())
-                    .collect();
+                let latest = self.cards_of(
+                    &site.case_studies[..site.case_studies.len().min(6)],
+                    Level::H3,
+                )?;
                 cx.insert_value("latest", Value::from(latest));
-                let reports: Vec<Value> = site
-                    .reports
-                    .iter()
-                    .map(|&i| self.cards[i].clone())
-                    .collect();
+                let reports = self.cards_of(&site.reports, Level::H3)?;
                 cx.insert_value("reports", Value::from(reports));
                 json_ld = Some(serde_json::json!({
                     "@context": "https://schema.org",
@@ -574,10 +671,7 @@ impl<'s> Renderer<'s> {
                 let template = match site.pages[i].kind {
                     Kind::CaseStudy => "case-study.html",
                     Kind::Report => {
-                        let members: Vec<Value> = site.members[i]
-                            .iter()
-                            .map(|&m| self.cards[m].clone())
-                            .collect();
+                        let members = self.cards_of(&site.members[i], Level::H3)?;
                         cx.insert_value("case_studies", Value::from(members));
                         "report.html"
                     }
@@ -586,7 +680,7 @@ impl<'s> Renderer<'s> {
                 (template, meta)
             }
             Job::CaseStudyList(n) => {
-                let (p, items) = self.paginator(&site.case_studies, n, "case-studies/");
+                let (p, items) = self.paginator(&site.case_studies, n, "case-studies/")?;
                 cx.insert("paginator", &p);
                 cx.insert_value("items", Value::from(items));
                 let (title, summary) = self.section_text("case-studies", "Case studies");
@@ -607,11 +701,7 @@ impl<'s> Renderer<'s> {
                 )
             }
             Job::ReportList => {
-                let items: Vec<Value> = site
-                    .reports
-                    .iter()
-                    .map(|&i| self.cards[i].clone())
-                    .collect();
+                let items = self.cards_of(&site.reports, Level::H2)?;
                 cx.insert_value("items", Value::from(items));
                 let (title, summary) = self.section_text("reports", "Reports");
                 cx.insert_value("section", self.section("reports", "Reports"));
@@ -637,7 +727,7 @@ impl<'s> Renderer<'s> {
                 let t = &site.taxonomies[tax];
                 let tm = &t.terms[term];
                 let base = t.term_path(tm);
-                let (p, items) = self.paginator(&tm.pages, page, &base);
+                let (p, items) = self.paginator(&tm.pages, page, &base)?;
                 cx.insert("paginator", &p);
                 cx.insert_value("items", Value::from(items));
                 cx.insert(
@@ -679,7 +769,7 @@ impl<'s> Renderer<'s> {
                         "",
                     ),
                 );
-                return ("atom.xml", cx);
+                return Ok(("atom.xml", cx));
             }
             Job::TermFeed { tax, term } => {
                 let t = &site.taxonomies[tax];
@@ -699,15 +789,15 @@ impl<'s> Renderer<'s> {
                         &base,
                     ),
                 );
-                return ("atom.xml", cx);
+                return Ok(("atom.xml", cx));
             }
             Job::Sitemap => {
                 cx.insert("urls", &publish::sitemap(site));
-                return ("sitemap.xml", cx);
+                return Ok(("sitemap.xml", cx));
             }
             Job::Robots => {
                 cx.insert("sitemap_url", &c.permalink("sitemap.xml"));
-                return ("robots.txt", cx);
+                return Ok(("robots.txt", cx));
             }
             Job::Alias { page, .. } => {
                 let p = &site.pages[page];
@@ -719,7 +809,7 @@ impl<'s> Renderer<'s> {
                     },
                 );
                 cx.insert("target_permalink", &c.permalink(&p.path));
-                return ("alias.html", cx);
+                return Ok(("alias.html", cx));
             }
         };
         let mut meta_value = Value::from_serializable(&meta);
@@ -735,7 +825,7 @@ impl<'s> Renderer<'s> {
             meta_value = Value::from(map);
         }
         cx.insert_value("meta", meta_value);
-        (template, cx)
+        Ok((template, cx))
     }
 
     /// The title and summary of a listing, from its `_index.md` if any.
@@ -849,7 +939,7 @@ impl<'s> Renderer<'s> {
 
     /// Renders one job into `out`.
     pub fn render(&self, job: &Job, theme: &Theme, out: &mut Vec<u8>) -> Result<(), Diagnostic> {
-        let (template, cx) = self.prepare(job);
+        let (template, cx) = self.prepare(job)?;
         self.tera
             .render_to(template, &cx, &mut *out)
             .map_err(|e| template_diagnostic(theme, template, &e))

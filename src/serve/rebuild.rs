@@ -125,6 +125,7 @@ pub struct Rebuilt {
     pub elapsed: Duration,
     /// The full build summary, on the first build.
     pub summary: Option<String>,
+    pub timings: crate::Timings,
 }
 
 /// The preview server's memory of the site between rebuilds.
@@ -140,6 +141,9 @@ pub struct Session {
     written: HashMap<String, u64>,
     /// The output paths the last rebuild rewrote.
     last_written: Vec<String>,
+    /// Cards rendered by earlier rebuilds (see `render::CardCache`).
+    cards: render::CardCache,
+    cards_global: Option<u64>,
 }
 
 /// What a page's output can depend on from its own file: where it is
@@ -171,6 +175,8 @@ impl Session {
             files: BTreeMap::new(),
             written: HashMap::new(),
             last_written: Vec::new(),
+            cards: render::CardCache::default(),
+            cards_global: None,
         }
     }
 
@@ -208,6 +214,7 @@ impl Session {
     /// files, so the next rebuild starts from the disk as it is.
     pub fn rebuild(&mut self, changes: &Changes) -> Result<Rebuilt, Error> {
         let start = Instant::now();
+        let mut timings = crate::Timings::default();
         let first = self.written.is_empty();
 
         // 1. Configuration and theme.
@@ -335,6 +342,7 @@ impl Session {
                     (true, Some(p)) => {
                         let (page, d) = content::render_body(p, &config, &md);
                         diags.extend(d);
+                        diags.extend(validate::check_page(&page, &config));
                         let links = source_links(&page);
                         (Some(Arc::new(page)), links)
                     }
@@ -354,6 +362,8 @@ impl Session {
             .collect();
         self.files.extend(states);
 
+        timings.mark("read and parse");
+
         // 4. Check the whole site.
         let pages: Vec<Arc<Page>> = self.files.values().filter_map(|f| f.page.clone()).collect();
         let mut diags: Vec<Diagnostic> = self
@@ -361,7 +371,9 @@ impl Session {
             .values()
             .flat_map(|f| f.diags.iter().cloned())
             .collect();
-        diags.extend(validate::validate(&pages, &config));
+        // Each page's own checks ran when it was parsed; only what spans
+        // pages runs every time.
+        diags.extend(validate::check_site(&pages));
         let fallback;
         let theme = match (&self.theme, theme_diags.is_empty()) {
             (Some(t), true) => t,
@@ -380,18 +392,28 @@ impl Session {
             .filter(|f| f.page.is_none())
             .filter_map(|f| f.target.clone())
             .collect();
+        timings.mark("validate");
         let site = index::index(config, pages);
+        timings.mark("index");
         diags.extend(validate::check_links(&site, theme, &unreadable));
         diagnostic::sort(&mut diags);
         if diags.iter().any(Diagnostic::is_error) {
             return Err(Error::Diagnostics(diags));
         }
-        let renderer = Renderer::new(&site, theme).map_err(|d| Error::Diagnostics(vec![d]))?;
+        timings.mark("check links");
         let hashes: Vec<u64> = site
             .pages
             .iter()
             .map(|p| self.files.get(&p.rel).map_or(0, |f| f.hash))
             .collect();
+        let renderer = Renderer::new(&site, theme).map_err(|d| Error::Diagnostics(vec![d]))?;
+        // Cards keyed under another global state can never be used again.
+        if self.cards_global != Some(renderer.global_fingerprint()) {
+            self.cards.lock().unwrap_or_else(|e| e.into_inner()).clear();
+            self.cards_global = Some(renderer.global_fingerprint());
+        }
+        let renderer = renderer.with_card_cache(&self.cards, &hashes);
+        timings.mark("prepare templates");
         let jobs = render::plan(&site);
         let mut now: HashMap<String, u64> = HashMap::with_capacity(jobs.len());
         let mut dirty = Vec::new();
@@ -403,6 +425,7 @@ impl Session {
             }
             now.insert(path, fp);
         }
+        timings.mark("plan and compare");
         let written = match write::write_in_place(&site, &renderer, theme, &dirty, &self.out) {
             Ok(w) => w,
             Err(e) => {
@@ -430,6 +453,7 @@ impl Session {
                 .collect();
             files_removed += write::remove_stale(&self.out, &keep)?;
         }
+        timings.mark("render and write");
         let mut rewritten: Vec<String> = dirty.iter().map(|j| j.output_path(&site)).collect();
         rewritten.sort();
         self.last_written = rewritten;
@@ -438,6 +462,7 @@ impl Session {
         let elapsed = start.elapsed();
         let summary = first.then(|| {
             crate::BuildReport {
+                timings: crate::Timings::default(),
                 terms: site
                     .taxonomies
                     .iter()
@@ -461,6 +486,7 @@ impl Session {
             warnings: diags,
             elapsed,
             summary,
+            timings,
         })
     }
 }
