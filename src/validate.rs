@@ -382,6 +382,21 @@ fn join_url(base_dir: &str, rel: &str) -> Option<String> {
     Some(out)
 }
 
+/// Checks links against the files a build will write. Made once per
+/// indexed site (the set of outputs is most of the work); each page's links
+/// are then checked on their own, so the preview server re-checks only the
+/// pages that changed.
+pub struct LinkChecker {
+    outputs: HashSet<String>,
+    /// Site path -> index in `Site::pages`.
+    by_path: HashMap<String, usize>,
+    /// Source path (`case-studies/x.md`) -> index in `Site::pages`.
+    by_rel: HashMap<String, usize>,
+    base_path: String,
+    /// Problems with the site as a whole: redirects that would replace pages.
+    site_diags: Vec<Diagnostic>,
+}
+
 /// Checks every link and image in every page's Markdown against the files
 /// the build will write: pages, listings, term pages and static files, and
 /// the headings of the page a fragment points into. Also warns about images
@@ -391,62 +406,96 @@ pub fn check_links(
     theme: &crate::render::Theme,
     unreadable: &[String],
 ) -> Vec<Diagnostic> {
-    let mut plan = render::plan(site);
-    // Real pages claim their paths first; redirects take what is left.
-    plan.sort_by_key(|j| matches!(j, render::Job::Alias { .. }));
-    let mut diags = Vec::new();
-    // A redirect must not take the place of a real page (or another redirect).
-    let mut claimed: HashMap<String, render::Job> = HashMap::new();
-    for job in &plan {
-        let path = job.output_path(site);
-        if let Some(first) = claimed.get(&path) {
-            if let render::Job::Alias { page, n } = *job {
-                let p = &site.pages[page];
-                let alias = &p.front_matter.aliases[n];
-                let other = match *first {
-                    render::Job::Page(i) | render::Job::Alias { page: i, .. } => {
-                        site.pages[i].file.clone()
-                    }
-                    _ => "a page casebook makes".to_string(),
-                };
-                let (l, c) = find_value(&p.head, alias.line, &alias.value);
-                diags.push(
-                    Diagnostic::error(
-                        p.file.clone(),
-                        format!(
-                            "alias `{}` would replace /{path}, which belongs to {other}",
-                            alias.value
-                        ),
-                    )
-                    .at(&p.head, l, c)
-                    .with_width(alias.value.chars().count()),
-                );
-            }
-            continue;
-        }
-        claimed.insert(path, *job);
-    }
-    let mut outputs: HashSet<String> = claimed.into_keys().collect();
-    outputs.extend(theme.statics.keys().cloned());
-    // Pages whose front matter is broken have their own error; a link to
-    // them is not dead.
-    outputs.extend(unreadable.iter().map(|p| format!("{p}index.html")));
-    let by_path: HashMap<&str, &Page> =
-        site.pages.iter().map(|p| (p.path.as_str(), &**p)).collect();
-    let by_rel: HashMap<&str, &Page> = site.pages.iter().map(|p| (p.rel.as_str(), &**p)).collect();
-    let page_paths: Vec<&str> = site.pages.iter().map(|p| p.path.as_str()).collect();
+    use rayon::prelude::*;
+    let checker = LinkChecker::new(site, theme, unreadable);
+    let mut diags: Vec<Diagnostic> = (0..site.pages.len())
+        .into_par_iter()
+        .flat_map_iter(|i| checker.check_page(site, i))
+        .collect();
+    diags.extend(checker.site_diags().iter().cloned());
+    diags
+}
 
-    // The file a site path is served from, if the build writes one.
-    let exists = |path: &str| -> Option<String> {
+impl LinkChecker {
+    pub fn new(site: &Site, theme: &crate::render::Theme, unreadable: &[String]) -> LinkChecker {
+        let mut plan = render::plan(site);
+        // Real pages claim their paths first; redirects take what is left.
+        plan.sort_by_key(|j| matches!(j, render::Job::Alias { .. }));
+        let mut diags = Vec::new();
+        // A redirect must not take the place of a real page (or another redirect).
+        let mut claimed: HashMap<String, render::Job> = HashMap::new();
+        for job in &plan {
+            let path = job.output_path(site);
+            if let Some(first) = claimed.get(&path) {
+                if let render::Job::Alias { page, n } = *job {
+                    let p = &site.pages[page];
+                    let alias = &p.front_matter.aliases[n];
+                    let other = match *first {
+                        render::Job::Page(i) | render::Job::Alias { page: i, .. } => {
+                            site.pages[i].file.clone()
+                        }
+                        _ => "a page casebook makes".to_string(),
+                    };
+                    let (l, c) = find_value(&p.head, alias.line, &alias.value);
+                    diags.push(
+                        Diagnostic::error(
+                            p.file.clone(),
+                            format!(
+                                "alias `{}` would replace /{path}, which belongs to {other}",
+                                alias.value
+                            ),
+                        )
+                        .at(&p.head, l, c)
+                        .with_width(alias.value.chars().count()),
+                    );
+                }
+                continue;
+            }
+            claimed.insert(path, *job);
+        }
+        let mut outputs: HashSet<String> = claimed.into_keys().collect();
+        outputs.extend(theme.statics.keys().cloned());
+        // Pages whose front matter is broken have their own error; a link to
+        // them is not dead.
+        outputs.extend(unreadable.iter().map(|p| format!("{p}index.html")));
+        LinkChecker {
+            outputs,
+            by_path: site
+                .pages
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (p.path.clone(), i))
+                .collect(),
+            by_rel: site
+                .pages
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (p.rel.clone(), i))
+                .collect(),
+            base_path: site.config.base_path.clone(),
+            site_diags: diags,
+        }
+    }
+
+    pub fn site_diags(&self) -> &[Diagnostic] {
+        &self.site_diags
+    }
+
+    /// The file a site path is served from, if the build writes one.
+    fn exists(&self, path: &str) -> Option<String> {
         let candidates = if path.is_empty() || path.ends_with('/') {
             vec![format!("{path}index.html")]
         } else {
             vec![path.to_string(), format!("{path}/index.html")]
         };
-        candidates.into_iter().find(|c| outputs.contains(c))
-    };
+        candidates.into_iter().find(|c| self.outputs.contains(c))
+    }
 
-    for page in &site.pages {
+    /// Checks the links and images of page `i`.
+    pub fn check_page(&self, site: &Site, i: usize) -> Vec<Diagnostic> {
+        let mut diags = Vec::new();
+        let page = &site.pages[i];
+        let page_at = |j: usize| -> &Page { &site.pages[j] };
         let at = |d: Diagnostic, l: &crate::content::markdown::LinkRef| Diagnostic {
             source_line: Some(l.line_text.clone()),
             ..d.at_line(l.line, l.column).with_width(l.width)
@@ -459,7 +508,7 @@ pub fn check_links(
             let target = target.split('?').next().unwrap_or(target);
             // The site path of the target, without the base path.
             let (path, target_page): (Option<String>, Option<&Page>) = match link.kind {
-                LinkKind::Source => match by_rel.get(&target[2..]) {
+                LinkKind::Source => match self.by_rel.get(&target[2..]).map(|&j| page_at(j)) {
                     Some(p) => (Some(p.path.clone()), Some(p)),
                     // Reported when the Markdown was rendered.
                     None => continue,
@@ -482,7 +531,7 @@ pub fn check_links(
                 ));
                 continue;
             };
-            let Some(file) = exists(&path) else {
+            let Some(file) = self.exists(&path) else {
                 let mut d = Diagnostic::error(
                     page.file.clone(),
                     format!(
@@ -494,8 +543,10 @@ pub fn check_links(
                 // `case-studies/shofco/`.
                 let wanted = path.trim_end_matches('/');
                 let (dir, name) = wanted.rsplit_once('/').unwrap_or(("", wanted));
-                let siblings: Vec<&str> = page_paths
-                    .iter()
+                let siblings: Vec<&str> = self
+                    .by_path
+                    .keys()
+                    .map(String::as_str)
                     .map(|p| p.trim_end_matches('/'))
                     .filter(|p| p.rsplit_once('/').map_or("", |x| x.0) == dir)
                     .collect();
@@ -510,10 +561,10 @@ pub fn check_links(
                         .copied()
                 });
                 d = match (close, link.is_image) {
-                    (Some(p), _) => d.with_hint(format!("did you mean `/{p}/`? Or link to the file: `@/{}`", by_path[&*format!("{p}/")].rel)),
+                    (Some(p), _) => d.with_hint(format!("did you mean `/{p}/`? Or link to the file: `@/{}`", page_at(self.by_path[&format!("{p}/")]).rel)),
                     (None, true) => d.with_hint("put images in static/ (static/images/x.png is /images/x.png)"),
-                    (None, false) if path.starts_with(site.config.base_path.trim_start_matches('/')) && site.config.base_path != "/" => {
-                        d.with_hint(format!("leave out {}: casebook adds the base path to links starting with /", site.config.base_path))
+                    (None, false) if path.starts_with(self.base_path.trim_start_matches('/')) && self.base_path != "/" => {
+                        d.with_hint(format!("leave out {}: casebook adds the base path to links starting with /", self.base_path))
                     }
                     (None, false) => d.with_hint("`@/case-studies/name.md` links to a file by its name and is checked when you build"),
                 };
@@ -525,7 +576,7 @@ pub fn check_links(
             };
             let target_page = target_page.or_else(|| {
                 file.strip_suffix("index.html")
-                    .and_then(|p| by_path.get(p).copied())
+                    .and_then(|p| self.by_path.get(p).map(|&j| page_at(j)))
             });
             let Some(tp) = target_page else {
                 continue;
@@ -590,8 +641,8 @@ pub fn check_links(
                 .with_hint("add `image_alt: What the picture shows` below it"),
             );
         }
+        diags
     }
-    diags
 }
 
 fn noun(kind: Kind) -> &'static str {

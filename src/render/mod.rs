@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::Serialize;
 use tera::{Context, Tera, Value};
@@ -210,18 +210,115 @@ pub type CardCache = Mutex<HashMap<u64, Value>>;
 /// template work.
 pub struct Renderer<'s> {
     site: &'s Site,
-    tera: Tera,
+    tera: Arc<Templates>,
     theme: &'s Theme,
     /// Each page's card, under an h2 and under an h3.
     cards: Vec<[OnceLock<Result<Value, Diagnostic>>; 2]>,
     /// With the preview server: cards made by earlier rebuilds, and the key
     /// of each page's card.
     shared: Option<(&'s CardCache, Vec<u64>)>,
+    values: Arc<SiteValues>,
+}
+
+/// A theme's templates, compiled for a site's base path.
+pub struct Templates {
+    tera: Tera,
+}
+
+impl std::ops::Deref for Templates {
+    type Target = Tera;
+    fn deref(&self) -> &Tera {
+        &self.tera
+    }
+}
+
+impl Templates {
+    /// Compiles the theme's templates and checks that every template and
+    /// component casebook uses is there, so a theme missing one fails here,
+    /// once, rather than on every page.
+    pub fn compile(theme: &Theme, config: &crate::config::Config) -> Result<Templates, Diagnostic> {
+        let mut tera = Tera::new();
+        let base_path = config.base_path.clone();
+        tera.register_function(
+            "url",
+            move |kwargs: tera::Kwargs, _: &tera::State| -> tera::TeraResult<String> {
+                let path: &str = kwargs.must_get("path")?;
+                Ok(format!("{base_path}{}", path.trim_start_matches('/')))
+            },
+        );
+        // Functions must be registered first: templates are checked against
+        // them when added.
+        tera.add_raw_templates(
+            theme
+                .templates
+                .iter()
+                .map(|(n, t)| (n.as_str(), t.source.as_str())),
+        )
+        .map_err(|e| template_diagnostic(theme, "", &e))?;
+        if !tera.contains_component("card") {
+            return Err(Diagnostic::error(
+                theme.origin("components.html"),
+                "the theme has no `card` component, which every list of case studies uses",
+            ));
+        }
+        for name in [
+            "index.html",
+            "case-study.html",
+            "report.html",
+            "page.html",
+            "list.html",
+            "reports.html",
+            "taxonomy.html",
+            "term.html",
+            "404.html",
+            "atom.xml",
+            "sitemap.xml",
+            "robots.txt",
+            "alias.html",
+        ] {
+            if !tera.contains_template(name) {
+                return Err(Diagnostic::error(
+                    theme.origin(name),
+                    format!("the theme has no `{name}` template"),
+                ));
+            }
+        }
+        Ok(Templates { tera })
+    }
+}
+
+/// What every page can see: the `site` value and one value per taxonomy,
+/// with a hash of it all (and of the templates and configuration) that is
+/// part of every job's fingerprint.
+pub struct SiteValues {
+    site: Value,
     /// One value per taxonomy, with its terms and counts.
     taxonomies: Vec<Value>,
-    /// A hash of everything every page can see: the `site` value, the
-    /// templates, the configuration. See [`Renderer::fingerprint`].
     global: u64,
+}
+
+impl SiteValues {
+    pub fn new(site: &Site, theme: &Theme) -> SiteValues {
+        let site_v = Renderer::site_value(site, theme);
+        let taxonomies = site_v
+            .taxonomies
+            .iter()
+            .map(Value::from_serializable)
+            .collect();
+        let mut h = DefaultHasher::new();
+        serde_json::to_string(&site_v)
+            .unwrap_or_default()
+            .hash(&mut h);
+        format!("{:?}", site.config).hash(&mut h);
+        for (name, t) in &theme.templates {
+            (name, &t.source).hash(&mut h);
+        }
+        SiteValues {
+            site: Value::from_serializable(&site_v),
+            taxonomies,
+            global: h.finish(),
+        }
+    }
 }
 
 /// A template error, turned into a diagnostic that names the template file.
@@ -244,46 +341,22 @@ fn template_diagnostic(theme: &Theme, template: &str, e: &tera::Error) -> Diagno
 impl<'s> Renderer<'s> {
     /// Compiles the theme's templates and prepares shared data.
     pub fn new(site: &'s Site, theme: &'s Theme) -> Result<Renderer<'s>, Diagnostic> {
-        let mut tera = Tera::new();
-        let base_path = site.config.base_path.clone();
-        tera.register_function(
-            "url",
-            move |kwargs: tera::Kwargs, _: &tera::State| -> tera::TeraResult<String> {
-                let path: &str = kwargs.must_get("path")?;
-                Ok(format!("{base_path}{}", path.trim_start_matches('/')))
-            },
-        );
-        // Functions must be registered first: templates are checked against
-        // them when added.
-        tera.add_raw_templates(
-            theme
-                .templates
-                .iter()
-                .map(|(n, t)| (n.as_str(), t.source.as_str())),
-        )
-        .map_err(|e| template_diagnostic(theme, "", &e))?;
-        let site_v = Self::site_value(site, theme);
-        let taxonomies = site_v
-            .taxonomies
-            .iter()
-            .map(Value::from_serializable)
-            .collect();
-        let global = {
-            let mut h = DefaultHasher::new();
-            serde_json::to_string(&site_v)
-                .unwrap_or_default()
-                .hash(&mut h);
-            format!("{:?}", site.config).hash(&mut h);
-            for (name, t) in &theme.templates {
-                (name, &t.source).hash(&mut h);
-            }
-            h.finish()
-        };
-        tera.global_context()
-            .insert_value("site", Value::from_serializable(&site_v));
-        let r = Renderer {
+        let templates = Arc::new(Templates::compile(theme, &site.config)?);
+        let values = Arc::new(SiteValues::new(site, theme));
+        Ok(Renderer::from_parts(site, theme, templates, values))
+    }
+
+    /// A renderer from templates and site values made earlier (the preview
+    /// server keeps them while the theme, or the site's shape, is the same).
+    pub fn from_parts(
+        site: &'s Site,
+        theme: &'s Theme,
+        templates: Arc<Templates>,
+        values: Arc<SiteValues>,
+    ) -> Renderer<'s> {
+        Renderer {
             site,
-            tera,
+            tera: templates,
             theme,
             cards: site
                 .pages
@@ -291,40 +364,8 @@ impl<'s> Renderer<'s> {
                 .map(|_| [OnceLock::new(), OnceLock::new()])
                 .collect(),
             shared: None,
-            taxonomies,
-            global,
-        };
-        if !r.tera.contains_component("card") {
-            return Err(Diagnostic::error(
-                theme.origin("components.html"),
-                "the theme has no `card` component, which every list of case studies uses",
-            ));
+            values,
         }
-        // Every template the plan can ask for must exist, so a theme missing
-        // one fails here, once, rather than on every page.
-        for name in [
-            "index.html",
-            "case-study.html",
-            "report.html",
-            "page.html",
-            "list.html",
-            "reports.html",
-            "taxonomy.html",
-            "term.html",
-            "404.html",
-            "atom.xml",
-            "sitemap.xml",
-            "robots.txt",
-            "alias.html",
-        ] {
-            if !r.tera.contains_template(name) {
-                return Err(Diagnostic::error(
-                    theme.origin(name),
-                    format!("the theme has no `{name}` template"),
-                ));
-            }
-        }
-        Ok(r)
     }
 
     fn site_value<'a>(site: &'a Site, theme: &Theme) -> SiteV<'a> {
@@ -424,7 +465,7 @@ impl<'s> Renderer<'s> {
 
     /// The hash of everything every page sees (see [`Renderer::fingerprint`]).
     pub fn global_fingerprint(&self) -> u64 {
-        self.global
+        self.values.global
     }
 
     /// Reuses cards from earlier rebuilds: a card's key covers everything
@@ -434,7 +475,12 @@ impl<'s> Renderer<'s> {
         let keys = (0..self.site.pages.len())
             .map(|i| {
                 let mut h = DefaultHasher::new();
-                (self.global, page_hashes[i], self.site.members[i].len()).hash(&mut h);
+                (
+                    self.values.global,
+                    page_hashes[i],
+                    self.site.members[i].len(),
+                )
+                    .hash(&mut h);
                 h.finish()
             })
             .collect();
@@ -630,6 +676,7 @@ impl<'s> Renderer<'s> {
             None => c.url(&out_path),
         };
         cx.insert("current_url", &current);
+        cx.insert_value("site", self.values.site.clone());
         let here = out_path.strip_suffix("index.html").map(str::to_string);
         let mut json_ld = None;
         let count = |n: usize| format!("{n} case {}", if n == 1 { "study" } else { "studies" });
@@ -711,7 +758,7 @@ impl<'s> Renderer<'s> {
                 )
             }
             Job::TaxonomyIndex(t) => {
-                cx.insert_value("taxonomy", self.taxonomies[t].clone());
+                cx.insert_value("taxonomy", self.values.taxonomies[t].clone());
                 let tax = &site.taxonomies[t];
                 let description = format!(
                     "Case studies by {}: {} in all.",
@@ -740,7 +787,7 @@ impl<'s> Renderer<'s> {
                         feed_url: t.config.feed.then(|| c.url(&format!("{base}atom.xml"))),
                     },
                 );
-                cx.insert_value("taxonomy", self.taxonomies[tax].clone());
+                cx.insert_value("taxonomy", self.values.taxonomies[tax].clone());
                 let title = paged_title(&format!("{} · {}", tm.name, t.config.title), page);
                 let description = format!("{} on {}.", count(tm.pages.len()), tm.name);
                 let mut meta = publish::MetaV::new(site, &title, &description, here.as_deref());
@@ -865,7 +912,7 @@ impl<'s> Renderer<'s> {
     pub fn fingerprint(&self, job: &Job, page_hashes: &[u64]) -> u64 {
         let site = self.site;
         let mut h = DefaultHasher::new();
-        self.global.hash(&mut h);
+        self.values.global.hash(&mut h);
         let card = |i: usize, h: &mut DefaultHasher| {
             page_hashes[i].hash(h);
             site.members[i].len().hash(h);
