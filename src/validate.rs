@@ -481,6 +481,12 @@ impl LinkChecker {
         &self.site_diags
     }
 
+    /// Where the page made from a source file (`case-studies/x.md`) sits in
+    /// `Site::pages`.
+    pub fn page_index(&self, rel: &str) -> Option<usize> {
+        self.by_rel.get(rel).copied()
+    }
+
     /// The file a site path is served from, if the build writes one.
     fn exists(&self, path: &str) -> Option<String> {
         let candidates = if path.is_empty() || path.ends_with('/') {

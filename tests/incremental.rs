@@ -387,3 +387,101 @@ fn changing_a_static_file_only_copies_it() {
     );
     h.check("static edit");
 }
+
+/// Saves that change only words (the usual save) take the fast path, which
+/// reuses the index and plan; it must still write exactly what a clean build
+/// writes, through errors and back.
+#[test]
+fn word_edits_take_the_fast_path_and_still_match_a_clean_build() {
+    let mut h = Harness::new();
+    let path = "content/case-studies/chatbot.md";
+    let original = h.read(path);
+    type Edit = (&'static str, Box<dyn Fn(&str) -> String>, bool);
+    let edits: Vec<Edit> = vec![
+        (
+            "change a sentence",
+            Box::new(|t: &str| {
+                t.replace(
+                    "Answers arrive in minutes.",
+                    "Answers arrive within the hour.",
+                )
+            }),
+            true,
+        ),
+        (
+            "change the summary",
+            Box::new(|t: &str| t.replace("between clinic visits", "between visits to the clinic")),
+            true,
+        ),
+        (
+            "add an outcome figure",
+            Box::new(|t: &str| t.replace("value: 1200", "value: 1500")),
+            true,
+        ),
+        (
+            "add an updated date",
+            Box::new(|t: &str| {
+                t.replace("date: 2024-12-10", "date: 2024-12-10\nupdated: 2025-01-15")
+            }),
+            true,
+        ),
+        (
+            "rename a heading",
+            Box::new(|t: &str| t.replace("## The challenge", "## The first challenge")),
+            false,
+        ),
+        (
+            "break the front matter",
+            Box::new(|t: &str| {
+                t.replace(
+                    "title: A mental-health chatbot in Gadchiroli",
+                    "title: [oops",
+                )
+            }),
+            false,
+        ),
+        (
+            "fix it with new words",
+            Box::new(|t: &str| {
+                t.replace(
+                    "Counsellors were stretched.",
+                    "Counsellors were stretched thin.",
+                )
+            }),
+            true,
+        ),
+        (
+            "change the title",
+            Box::new(|t: &str| {
+                t.replace(
+                    "A mental-health chatbot in Gadchiroli",
+                    "A chatbot for mental health in Gadchiroli",
+                )
+            }),
+            false,
+        ),
+    ];
+    let mut text = original.clone();
+    for (name, edit, fast) in edits {
+        text = edit(&text);
+        h.site.write(path, &text);
+        let r = h.session.rebuild(&changed(&[path]));
+        if name == "break the front matter" {
+            assert!(r.is_err(), "{name}");
+            // The broken title goes; the other edits stay.
+            text = text.replace(
+                "title: [oops",
+                "title: A mental-health chatbot in Gadchiroli",
+            );
+            continue;
+        }
+        let r = r.unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        let took_fast_path = r
+            .timings
+            .stages
+            .iter()
+            .any(|(s, _)| *s == "reuse the index");
+        assert_eq!(took_fast_path, fast, "{name}: fast path expected {fast}");
+        h.check(name);
+    }
+}

@@ -18,6 +18,7 @@ use rayon::prelude::*;
 use crate::config::Config;
 use crate::content::{self, HeadResult, Page, Source};
 use crate::diagnostic::{self, Diagnostic};
+use crate::index::Site;
 use crate::render::{self, Renderer, Theme};
 use crate::{Error, index, validate, write};
 
@@ -108,6 +109,7 @@ struct FileState {
     /// Where `@/` links to this file go (None: an unpublished draft).
     target: Option<String>,
     page: Option<Arc<Page>>,
+    /// Its own problems: front matter, Markdown, schema.
     diags: Vec<Diagnostic>,
     /// The `@/` files this page links to, so it is re-rendered when one of
     /// them appears, disappears or moves.
@@ -128,6 +130,31 @@ pub struct Rebuilt {
     pub timings: crate::Timings,
 }
 
+/// The last good build, kept whole so that an edit which leaves the site's
+/// shape alone (the usual save: words changed, not dates, titles, terms or
+/// links) can reuse its index, link checks, plan and site values.
+struct LastBuild {
+    site: Site,
+    /// Page hashes in the order of `site.pages`.
+    hashes: Vec<u64>,
+    /// Each job's output path and the fingerprint of what was written.
+    plan: Vec<(render::Job, String, u64)>,
+    checker: validate::LinkChecker,
+    /// Link diagnostics (warnings) of each page, and the site-wide ones.
+    link_diags: Vec<Vec<Diagnostic>>,
+    site_diags: Vec<Diagnostic>,
+    values: Arc<render::SiteValues>,
+}
+
+/// What decides where a page sits in the site: if none of it changes, the
+/// index, the plan and everyone else's links stay as they were.
+fn shape(p: &Page) -> impl PartialEq + '_ {
+    (
+        (p.kind, &p.path, &p.slug, p.date, &p.title),
+        (&p.terms, &p.report, &p.aliases, p.body.anchors()),
+    )
+}
+
 /// The preview server's memory of the site between rebuilds.
 pub struct Session {
     root: PathBuf,
@@ -136,9 +163,14 @@ pub struct Session {
     drafts: bool,
     config: Option<Config>,
     theme: Option<Theme>,
+    templates: Option<Arc<render::Templates>>,
     files: BTreeMap<String, FileState>,
-    /// Output path -> fingerprint of what is on disk now (the last good build).
+    /// Where `@/` links to each file resolve (published files only).
+    targets: HashMap<String, String>,
+    /// Output path -> fingerprint of what is on disk now (the last good
+    /// build), when `last` does not hold it.
     written: HashMap<String, u64>,
+    last: Option<LastBuild>,
     /// The output paths the last rebuild rewrote.
     last_written: Vec<String>,
     /// Cards rendered by earlier rebuilds (see `render::CardCache`).
@@ -172,8 +204,11 @@ impl Session {
             drafts,
             config: None,
             theme: None,
+            templates: None,
             files: BTreeMap::new(),
+            targets: HashMap::new(),
             written: HashMap::new(),
+            last: None,
             last_written: Vec::new(),
             cards: render::CardCache::default(),
             cards_global: None,
@@ -208,6 +243,14 @@ impl Session {
         Some(content::read_source(rel.to_string(), &path))
     }
 
+    /// Output path -> fingerprint of everything on disk from the last good build.
+    fn on_disk(&self) -> HashMap<&str, u64> {
+        match &self.last {
+            Some(last) => last.plan.iter().map(|(_, p, f)| (p.as_str(), *f)).collect(),
+            None => self.written.iter().map(|(p, f)| (p.as_str(), *f)).collect(),
+        }
+    }
+
     /// Brings the session up to date with `changes` and writes what changed.
     /// On error the output folder is left as the last good build, and the
     /// diagnostics say why; the session still remembers the new state of the
@@ -215,7 +258,7 @@ impl Session {
     pub fn rebuild(&mut self, changes: &Changes) -> Result<Rebuilt, Error> {
         let start = Instant::now();
         let mut timings = crate::Timings::default();
-        let first = self.written.is_empty();
+        let first = self.last.is_none() && self.written.is_empty();
 
         // 1. Configuration and theme.
         let mut full_content = self.config.is_none();
@@ -230,7 +273,10 @@ impl Session {
         }
         let config = self.config.clone().expect("config is loaded above");
         let mut theme_diags = Vec::new();
-        if first || changes.theme || changes.statics || changes.config || self.theme.is_none() {
+        let theme_changed =
+            first || changes.theme || changes.statics || changes.config || self.theme.is_none();
+        if theme_changed {
+            self.templates = None;
             match Theme::load(&self.root, &config) {
                 Ok(t) => self.theme = Some(t),
                 Err(d) => theme_diags = d,
@@ -247,12 +293,6 @@ impl Session {
         }
 
         // 2. Content: read what changed and parse its front matter.
-        let old_targets: HashMap<String, Option<String>> = self
-            .files
-            .iter()
-            .map(|(k, v)| (k.clone(), v.target.clone()))
-            .collect();
-        let mut fresh: Vec<Source> = Vec::new();
         let unreadable = |d: Diagnostic| FileState {
             hash: 0,
             target: None,
@@ -260,17 +300,22 @@ impl Session {
             diags: vec![d],
             links_to: Vec::new(),
         };
+        let mut fresh: Vec<Source> = Vec::new();
+        let mut touched: BTreeSet<String> = BTreeSet::new();
         if full_content {
+            touched.extend(self.files.keys().cloned());
             self.files.clear();
             let (sources, diags) = content::load(&self.root.join("content"));
             for d in diags {
                 let rel = diagnostic::display_path(&d.file);
                 let rel = rel.strip_prefix("content/").unwrap_or(&rel).to_string();
+                touched.insert(rel.clone());
                 self.files.insert(rel, unreadable(d));
             }
             fresh = sources;
         } else {
             for rel in &changes.content {
+                touched.insert(rel.clone());
                 match self.read(rel) {
                     None => {
                         self.files.remove(rel);
@@ -282,6 +327,7 @@ impl Session {
                 }
             }
         }
+        touched.extend(fresh.iter().map(|s| s.rel.clone()));
         let tax_fields = content::taxonomy_fields(&config);
         let drafts = self.drafts;
         let parse = |sources: Vec<Source>| -> Vec<(u64, HeadResult)> {
@@ -293,20 +339,34 @@ impl Session {
         let mut heads = parse(fresh);
 
         // Which `@/` targets appeared, vanished or moved...
-        let mut targets: HashMap<String, Option<String>> = old_targets
-            .iter()
-            .filter(|(k, _)| self.files.contains_key(*k))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        for (_, h) in &heads {
-            targets.insert(h.rel.clone(), h.link_target(drafts));
+        let mut moved: HashSet<String> = HashSet::new();
+        for rel in &touched {
+            let now = match heads.iter().find(|(_, h)| &h.rel == rel) {
+                Some((_, h)) => h.link_target(drafts),
+                None => self.files.get(rel).and_then(|f| f.target.clone()),
+            };
+            let before = self.targets.get(rel).cloned();
+            if now != before {
+                moved.insert(rel.clone());
+                match now {
+                    Some(t) => self.targets.insert(rel.clone(), t),
+                    None => self.targets.remove(rel),
+                };
+            }
         }
-        let moved: HashSet<&String> = targets
-            .iter()
-            .filter(|(k, v)| old_targets.get(*k) != Some(*v))
-            .map(|(k, _)| k)
-            .chain(old_targets.keys().filter(|k| !targets.contains_key(*k)))
-            .collect();
+        if full_content {
+            // Files that vanished with a full reload.
+            let gone: Vec<String> = self
+                .targets
+                .keys()
+                .filter(|k| !touched.contains(*k))
+                .cloned()
+                .collect();
+            for g in gone {
+                self.targets.remove(&g);
+                moved.insert(g);
+            }
+        }
         // ...and the unchanged pages that link to them, re-read to render again.
         if !moved.is_empty() {
             let parsed: HashSet<&str> = heads.iter().map(|(_, h)| h.rel.as_str()).collect();
@@ -326,12 +386,8 @@ impl Session {
             heads.extend(parse(again));
         }
 
-        // 3. Render the bodies that need it.
-        let map: HashMap<String, String> = targets
-            .into_iter()
-            .filter_map(|(k, v)| v.map(|v| (k, v)))
-            .collect();
-        let md = content::markdown_context(&config, &map);
+        // 3. Render the bodies that need it; check each page on its own.
+        let md = content::markdown_context(&config, &self.targets);
         let states: Vec<(String, FileState)> = heads
             .into_par_iter()
             .map(|(hash, h)| {
@@ -360,20 +416,31 @@ impl Session {
                 )
             })
             .collect();
+        let changed_pages: Vec<String> = states.iter().map(|(rel, _)| rel.clone()).collect();
         self.files.extend(states);
-
         timings.mark("read and parse");
 
-        // 4. Check the whole site.
-        let pages: Vec<Arc<Page>> = self.files.values().filter_map(|f| f.page.clone()).collect();
+        // 4. The fast path: same shape as the last good build, so reuse it.
+        let fast = !full_content
+            && !theme_changed
+            && moved.is_empty()
+            && theme_diags.is_empty()
+            && touched.iter().all(|rel| changed_pages.contains(rel))
+            && self.last.as_ref().is_some_and(|last| {
+                changed_pages.iter().all(|rel| {
+                    let new = self.files.get(rel).and_then(|f| f.page.as_ref());
+                    let old = last.checker.page_index(rel).map(|i| &last.site.pages[i]);
+                    match (new, old) {
+                        (Some(new), Some(old)) => shape(new) == shape(old),
+                        _ => false,
+                    }
+                })
+            });
         let mut diags: Vec<Diagnostic> = self
             .files
             .values()
             .flat_map(|f| f.diags.iter().cloned())
             .collect();
-        // Each page's own checks ran when it was parsed; only what spans
-        // pages runs every time.
-        diags.extend(validate::check_site(&pages));
         let fallback;
         let theme = match (&self.theme, theme_diags.is_empty()) {
             (Some(t), true) => t,
@@ -384,29 +451,92 @@ impl Session {
         };
         diags.extend(theme_diags);
 
-        // 5. Index and check links (even when there are errors already, so
-        // one rebuild reports every problem), render what changed, write it.
-        let unreadable: Vec<String> = self
-            .files
-            .values()
-            .filter(|f| f.page.is_none())
-            .filter_map(|f| f.target.clone())
-            .collect();
-        timings.mark("validate");
-        let site = index::index(config, pages);
-        timings.mark("index");
-        diags.extend(validate::check_links(&site, theme, &unreadable));
+        let (site, hashes, checker, link_diags, site_diags, values, old_plan) = if fast {
+            let last = self.last.take().expect("the fast path has a last build");
+            let mut site = last.site;
+            let mut hashes = last.hashes;
+            let mut link_diags = last.link_diags;
+            for rel in &changed_pages {
+                let i = last.checker.page_index(rel).expect("checked above");
+                let f = &self.files[rel];
+                site.pages[i] = Arc::clone(f.page.as_ref().expect("checked above"));
+                hashes[i] = f.hash;
+            }
+            for rel in &changed_pages {
+                let i = last.checker.page_index(rel).expect("checked above");
+                link_diags[i] = last.checker.check_page(&site, i);
+            }
+            timings.mark("reuse the index");
+            (
+                site,
+                hashes,
+                last.checker,
+                link_diags,
+                last.site_diags,
+                last.values,
+                Some(last.plan),
+            )
+        } else {
+            // 5. The slow path: index, check and plan the whole site.
+            let pages: Vec<Arc<Page>> =
+                self.files.values().filter_map(|f| f.page.clone()).collect();
+            let site_diags = validate::check_site(&pages);
+            let unreadable: Vec<String> = self
+                .files
+                .values()
+                .filter(|f| f.page.is_none())
+                .filter_map(|f| f.target.clone())
+                .collect();
+            let site = index::index(config, pages);
+            timings.mark("index");
+            let checker = validate::LinkChecker::new(&site, theme, &unreadable);
+            let link_diags: Vec<Vec<Diagnostic>> = (0..site.pages.len())
+                .into_par_iter()
+                .map(|i| checker.check_page(&site, i))
+                .collect();
+            let mut site_diags = site_diags;
+            site_diags.extend(checker.site_diags().iter().cloned());
+            timings.mark("check links");
+            let hashes: Vec<u64> = site
+                .pages
+                .iter()
+                .map(|p| self.files.get(&p.rel).map_or(0, |f| f.hash))
+                .collect();
+            let values = Arc::new(render::SiteValues::new(&site, theme));
+            (site, hashes, checker, link_diags, site_diags, values, None)
+        };
+        diags.extend(site_diags.iter().cloned());
+        diags.extend(link_diags.iter().flatten().cloned());
         diagnostic::sort(&mut diags);
         if diags.iter().any(Diagnostic::is_error) {
+            // Keep what the fast path took, so the next edit can use it.
+            if let Some(plan) = old_plan {
+                self.last = Some(LastBuild {
+                    site,
+                    hashes,
+                    plan,
+                    checker,
+                    link_diags,
+                    site_diags,
+                    values,
+                });
+            }
             return Err(Error::Diagnostics(diags));
         }
-        timings.mark("check links");
-        let hashes: Vec<u64> = site
-            .pages
-            .iter()
-            .map(|p| self.files.get(&p.rel).map_or(0, |f| f.hash))
-            .collect();
-        let renderer = Renderer::new(&site, theme).map_err(|d| Error::Diagnostics(vec![d]))?;
+
+        // 6. Render what changed and write it.
+        let templates = match &self.templates {
+            Some(t) => Arc::clone(t),
+            None => {
+                let t = Arc::new(
+                    render::Templates::compile(theme, &site.config)
+                        .map_err(|d| Error::Diagnostics(vec![d]))?,
+                );
+                self.templates = Some(Arc::clone(&t));
+                t
+            }
+        };
+        let renderer = Renderer::from_parts(&site, theme, templates, Arc::clone(&values));
         // Cards keyed under another global state can never be used again.
         if self.cards_global != Some(renderer.global_fingerprint()) {
             self.cards.lock().unwrap_or_else(|e| e.into_inner()).clear();
@@ -414,41 +544,71 @@ impl Session {
         }
         let renderer = renderer.with_card_cache(&self.cards, &hashes);
         timings.mark("prepare templates");
-        let jobs = render::plan(&site);
-        let mut now: HashMap<String, u64> = HashMap::with_capacity(jobs.len());
+        let plan: Vec<(render::Job, String, u64)> = match old_plan {
+            // Same shape: same jobs and paths; only fingerprints can change.
+            Some(old) => old,
+            None => render::plan(&site)
+                .into_iter()
+                .map(|job| (job, job.output_path(&site), 0))
+                .collect(),
+        };
+        let disk: HashMap<&str, u64> = if fast { HashMap::new() } else { self.on_disk() };
         let mut dirty = Vec::new();
-        for job in &jobs {
-            let path = job.output_path(&site);
-            let fp = renderer.fingerprint(job, &hashes);
-            if self.written.get(&path) != Some(&fp) {
-                dirty.push(*job);
-            }
-            now.insert(path, fp);
-        }
+        let plan: Vec<(render::Job, String, u64)> = plan
+            .into_iter()
+            .map(|(job, path, old_fp)| {
+                let fp = renderer.fingerprint(&job, &hashes);
+                let before = if fast {
+                    Some(old_fp)
+                } else {
+                    disk.get(path.as_str()).copied()
+                };
+                if before != Some(fp) {
+                    dirty.push(job);
+                }
+                (job, path, fp)
+            })
+            .collect();
+        let now: HashSet<&str> = if fast {
+            HashSet::new()
+        } else {
+            plan.iter().map(|(_, p, _)| p.as_str()).collect()
+        };
+        let gone: Vec<String> = if fast {
+            Vec::new()
+        } else {
+            disk.keys()
+                .filter(|k| !now.contains(*k))
+                .map(|k| k.to_string())
+                .collect()
+        };
+        drop(now);
+        drop(disk);
         timings.mark("plan and compare");
         let written = match write::write_in_place(&site, &renderer, theme, &dirty, &self.out) {
             Ok(w) => w,
             Err(e) => {
                 // Unknown what reached the disk: rewrite everything next time.
+                self.last = None;
                 self.written.clear();
                 return Err(e);
             }
         };
         let mut files_removed = 0;
-        for gone in self.written.keys().filter(|k| !now.contains_key(*k)) {
-            if std::fs::remove_file(self.out.join(gone)).is_ok() {
+        for g in &gone {
+            if std::fs::remove_file(self.out.join(g)).is_ok() {
                 files_removed += 1;
             }
         }
         let mut static_copied = 0;
-        if first || changes.statics || changes.theme || changes.config {
+        if theme_changed {
             static_copied = write::sync_statics(theme, &self.out)?;
         }
-        if first || changes.statics || changes.theme || changes.config || files_removed > 0 {
+        if theme_changed || files_removed > 0 {
             // Old statics, pages of a previous session, emptied folders.
-            let keep: HashSet<String> = now
-                .keys()
-                .cloned()
+            let keep: HashSet<String> = plan
+                .iter()
+                .map(|(_, p, _)| p.clone())
                 .chain(theme.statics.keys().cloned())
                 .collect();
             files_removed += write::remove_stale(&self.out, &keep)?;
@@ -457,7 +617,7 @@ impl Session {
         let mut rewritten: Vec<String> = dirty.iter().map(|j| j.output_path(&site)).collect();
         rewritten.sort();
         self.last_written = rewritten;
-        self.written = now;
+        drop(renderer);
 
         let elapsed = start.elapsed();
         let summary = first.then(|| {
@@ -477,6 +637,16 @@ impl Session {
                 elapsed,
             }
             .summary()
+        });
+        self.written.clear();
+        self.last = Some(LastBuild {
+            site,
+            hashes,
+            plan,
+            checker,
+            link_diags,
+            site_diags,
+            values,
         });
         Ok(Rebuilt {
             changes: changes.describe(),
