@@ -1,11 +1,14 @@
 //! Incremental rebuilds for the preview server.
 //!
-//! A [`Session`] remembers what it parsed (one entry per source file) and
-//! what it wrote (a fingerprint per output file). When files change it
-//! re-reads only those, re-renders only the Markdown bodies that need it,
-//! re-indexes the site (cheap), and rewrites only the output files whose
-//! fingerprint changed. The result is the same bytes a clean
-//! `casebook build` would write; tests hold it to that.
+//! A [`Session`] remembers what it parsed (one entry per source file), what
+//! it wrote (a fingerprint per output file) and the last good build. When
+//! files change it re-reads only those and re-renders only the Markdown
+//! bodies that need it. If the edit leaves the site's shape alone — the
+//! usual save, which changes words, not dates, titles, terms, headings or
+//! links — it reuses the last build's index, link checks and plan; otherwise
+//! it indexes and checks the whole site again. Either way it rewrites only
+//! the output files whose fingerprint changed, and the result is the same
+//! bytes a clean `casebook build` would write; tests hold it to that.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
