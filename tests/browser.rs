@@ -77,4 +77,5 @@ fn live_reload_in_headless_chromium() {
     assert!(out.contains("both tabs show the new text"));
     assert!(out.contains("overlay gone"));
     assert!(out.contains("page reconnected and reloaded"));
+    assert!(out.contains("stylesheet change -> full reload"));
 }

@@ -22,7 +22,7 @@ const MAX_URL: usize = 4096;
 
 /// Added before `</body>` of every HTML page the preview server sends (never
 /// written to disk, so `casebook build` output never contains it).
-pub const RELOAD_SCRIPT: &str = r#"<script>/* casebook live reload */(function () {
+pub const RELOAD_SCRIPT: &str = r#"<script data-casebook>/* casebook live reload */(function () {
   var build = null, box = null;
   function show(text) {
     if (!box) {
@@ -36,12 +36,31 @@ pub const RELOAD_SCRIPT: &str = r#"<script>/* casebook live reload */(function (
     box.textContent = "casebook: the last change did not build; this page shows the last good version.\n\n" + text;
   }
   function hide() { if (box) { box.remove(); box = null; } }
+  // Swap in the new page's body, which keeps the reader's place and is
+  // faster than a reload; reload when anything a swap would not apply
+  // changed (stylesheets, scripts) or the page is gone.
+  function assets(d) {
+    return Array.prototype.map.call(d.querySelectorAll("link[rel=stylesheet], script[src], body script:not([data-casebook])"),
+      function (n) { return n.getAttribute("href") || n.getAttribute("src") || n.textContent; }).join("|");
+  }
+  function refresh() {
+    fetch(location.href, { cache: "no-store" }).then(function (r) {
+      if (!r.ok) { location.reload(); return; }
+      return r.text().then(function (html) {
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        if (assets(doc) !== assets(document)) { location.reload(); return; }
+        box = null;
+        document.title = doc.title;
+        document.body.replaceWith(document.adoptNode(doc.body));
+      });
+    }).catch(function () { location.reload(); });
+  }
   var es = new EventSource("/__casebook/events");
   es.onopen = function () { document.documentElement.setAttribute("data-casebook-live", "open"); };
   es.addEventListener("build", function (e) {
-    if (build !== null && e.data !== build) { location.reload(); return; }
+    var changed = build !== null && e.data !== build;
     build = e.data;
-    hide();
+    if (changed) { refresh(); } else { hide(); }
   });
   es.addEventListener("failed", function (e) { show(e.data); });
 })();</script>

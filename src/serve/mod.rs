@@ -115,8 +115,8 @@ pub fn serve(
     // debouncer turns a burst into one batch.
     let (tx, rx) = mpsc::channel::<DebounceEventResult>();
     let mut debouncer = new_debouncer(
-        Duration::from_millis(30),
-        Some(Duration::from_millis(10)),
+        Duration::from_millis(20),
+        Some(Duration::from_millis(5)),
         tx,
     )
     .map_err(|e| Error::Io {

@@ -6,7 +6,8 @@
 // then: edits the file and waits for both tabs to show the new text; breaks
 // the front matter and waits for the error overlay (with file and line);
 // fixes it and waits for the overlay to go; restarts the server on the same
-// port and checks the page reconnects and reloads by itself. Prints timings.
+// port and checks the page reconnects and reloads by itself; changes the
+// stylesheet and checks the page reloads in full. Prints timings.
 // Exit code 0 when everything held, 1 otherwise.
 'use strict';
 const { chromium } = require('playwright-core');
@@ -89,15 +90,23 @@ async function connected(page) {
     await connected(tabs[0]);
 
     // 4. The server restarts; the page reconnects and reloads by itself.
-    const before = loads[0];
     server.child.kill();
     await new Promise(r => server.child.on('exit', r));
     edit('Answers arrive while you wait.', 'Written while the server was down.');
     server = await serve(port);
     t0 = Date.now();
     await tabs[0].waitForFunction(() => document.body.innerText.includes('Written while the server was down.'), null, { timeout: 15000 });
-    console.log(`restart -> page reconnected and reloaded after ${Date.now() - t0} ms (loads ${before} -> ${loads[0]})`);
-    if (loads[0] <= before) failures.push('the page did not reload after the restart');
+    console.log(`restart -> page reconnected and reloaded after ${Date.now() - t0} ms`);
+
+    // 5. A change to the stylesheet cannot be swapped in: the page reloads.
+    const css = path.join(ROOT, 'static/style.css');
+    fs.mkdirSync(path.dirname(css), { recursive: true });
+    const before = loads[0];
+    await connected(tabs[0]);
+    fs.writeFileSync(css, 'body { background: rgb(1, 2, 3); }');
+    await tabs[0].waitForFunction(() => getComputedStyle(document.body).backgroundColor === 'rgb(1, 2, 3)', null, { timeout: 10000 });
+    console.log(`stylesheet change -> full reload (loads ${before} -> ${loads[0]})`);
+    if (loads[0] <= before) failures.push('a stylesheet change did not reload the page');
   } catch (e) {
     failures.push(String(e && e.stack || e));
   } finally {
