@@ -402,7 +402,7 @@ mod tests {
     fn script_goes_before_body_end() {
         let out = inject(b"<html><body><p>x</p></BODY></html>");
         let s = String::from_utf8(out).unwrap();
-        assert!(s.contains("<p>x</p><script>"));
+        assert!(s.contains("<p>x</p><script data-casebook>"));
         assert!(s.ends_with("</BODY></html>"));
     }
 
