@@ -60,6 +60,8 @@ pub struct BuildOptions {
     pub base_url: Option<String>,
     /// Publish pages marked `draft: true`.
     pub drafts: bool,
+    /// Only check: skip making HTML that nothing will write.
+    pub check_only: bool,
 }
 
 impl BuildOptions {
@@ -69,6 +71,7 @@ impl BuildOptions {
             output: PathBuf::from("public"),
             base_url: None,
             drafts: false,
+            check_only: false,
         }
     }
 
@@ -187,7 +190,7 @@ pub fn load(opts: &BuildOptions) -> Result<Loaded, Error> {
     let mut timings = Timings::default();
     let (sources, mut diags) = content::load(&opts.root.join("content"));
     timings.mark("read");
-    let parsed = content::parse(sources, &config, opts.drafts);
+    let parsed = content::parse_with(sources, &config, opts.drafts, !opts.check_only);
     let pages: Vec<std::sync::Arc<content::Page>> =
         parsed.pages.into_iter().map(std::sync::Arc::new).collect();
     timings.mark("parse");
@@ -235,14 +238,18 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, Error> {
     timings.mark("prepare templates");
     let written = write::write_site(&site, &renderer, &theme, &jobs, &out)?;
     timings.mark("render and write");
+    drop(renderer);
+    let terms = site
+        .taxonomies
+        .iter()
+        .map(|t| (t.config.name.clone(), t.terms.len()))
+        .collect();
+    // Freeing a large site takes a noticeable moment; nobody waits for it.
+    std::thread::spawn(move || drop(site));
     Ok(BuildReport {
         timings,
         written,
-        terms: site
-            .taxonomies
-            .iter()
-            .map(|t| (t.config.name.clone(), t.terms.len()))
-            .collect(),
+        terms,
         warnings,
         output: out,
         elapsed: start.elapsed(),

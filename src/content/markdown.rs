@@ -81,6 +81,9 @@ pub struct MarkdownContext<'a> {
     pub base_path: &'a str,
     /// `case-studies/x.md` (relative to `content/`) -> site path `case-studies/x/`.
     pub sources: &'a HashMap<String, String>,
+    /// Whether to make the HTML at all: `casebook check` only needs the
+    /// links, headings and problems.
+    pub html: bool,
 }
 
 fn options() -> Options {
@@ -397,7 +400,9 @@ pub fn render(body: &str, first_line: usize, cx: &MarkdownContext) -> Rendered {
         events.push(event);
     }
     let mut html = String::with_capacity(body.len() + body.len() / 2);
-    pulldown_cmark::html::push_html(&mut html, events.into_iter());
+    if cx.html {
+        pulldown_cmark::html::push_html(&mut html, events.into_iter());
+    }
     out.html = html;
     out
 }
@@ -434,6 +439,7 @@ mod tests {
             unsafe_html,
             base_path: base,
             sources,
+            html: true,
         }
     }
 

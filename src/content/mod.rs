@@ -354,6 +354,7 @@ pub fn markdown_context<'a>(
         unsafe_html: config.markdown.unsafe_html,
         base_path: &config.base_path,
         sources,
+        html: true,
     }
 }
 
@@ -361,6 +362,16 @@ pub fn markdown_context<'a>(
 /// which need the map of every file to its URL for `@/` links. Drafts are
 /// dropped here unless `include_drafts`.
 pub fn parse(sources: Vec<Source>, config: &Config, include_drafts: bool) -> Parse {
+    parse_with(sources, config, include_drafts, true)
+}
+
+/// [`parse`], optionally without making HTML (for checking only).
+pub fn parse_with(
+    sources: Vec<Source>,
+    config: &Config,
+    include_drafts: bool,
+    html: bool,
+) -> Parse {
     let tax_fields = taxonomy_fields(config);
     let heads: Vec<HeadResult> = sources
         .into_par_iter()
@@ -383,7 +394,10 @@ pub fn parse(sources: Vec<Source>, config: &Config, include_drafts: bool) -> Par
             parsed.push(p);
         }
     }
-    let md = markdown_context(config, &sources_map);
+    let md = MarkdownContext {
+        html,
+        ..markdown_context(config, &sources_map)
+    };
     let results: Vec<(Page, Vec<Diagnostic>)> = parsed
         .into_par_iter()
         .map(|p| render_body(p, config, &md))
