@@ -45,6 +45,72 @@ pub struct Config {
     pub markdown: MarkdownConfig,
     pub taxonomies: Vec<TaxonomyConfig>,
     pub schema: Schema,
+    pub related: RelatedConfig,
+    pub outcomes: OutcomesConfig,
+}
+
+/// How related case studies are chosen: `[related]` in site.toml.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RelatedConfig {
+    /// How many to show under each case study.
+    #[serde(default = "default_related_limit")]
+    pub limit: usize,
+    /// Weight of a shared term, by taxonomy name; taxonomies not listed
+    /// weigh 1, and 0 leaves a taxonomy out.
+    #[serde(default)]
+    pub weights: BTreeMap<String, u32>,
+}
+
+fn default_related_limit() -> usize {
+    4
+}
+
+impl Default for RelatedConfig {
+    fn default() -> Self {
+        RelatedConfig {
+            limit: default_related_limit(),
+            weights: BTreeMap::new(),
+        }
+    }
+}
+
+impl RelatedConfig {
+    /// The weight of a shared term in taxonomy `name`: site.toml's, or the
+    /// default (the same NGO counts most, then sector, then country).
+    pub fn weight(&self, name: &str) -> u32 {
+        self.weights.get(name).copied().unwrap_or(match name {
+            "ngo" => 4,
+            "sector" => 3,
+            "country" => 2,
+            _ => 1,
+        })
+    }
+}
+
+/// How outcomes are added up: `[outcomes]` in site.toml.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutcomesConfig {
+    /// Taxonomies the totals are broken down by on /outcomes/. When
+    /// site.toml does not say, sector and program, where the site has them.
+    #[serde(default = "default_breakdown")]
+    pub breakdown: Vec<String>,
+    #[serde(skip)]
+    explicit: bool,
+}
+
+fn default_breakdown() -> Vec<String> {
+    vec!["sector".into(), "program".into()]
+}
+
+impl Default for OutcomesConfig {
+    fn default() -> Self {
+        OutcomesConfig {
+            breakdown: default_breakdown(),
+            explicit: false,
+        }
+    }
 }
 
 /// The default required fields of each kind of page.
@@ -293,6 +359,9 @@ struct RawConfig {
     taxonomies: Option<Vec<TaxonomyConfig>>,
     #[serde(default)]
     schema: Schema,
+    #[serde(default)]
+    related: RelatedConfig,
+    outcomes: Option<OutcomesConfig>,
 }
 
 fn default_base_url() -> String {
@@ -420,6 +489,33 @@ impl Config {
             }
         }
 
+        let outcomes = match raw.outcomes {
+            Some(o) => OutcomesConfig {
+                explicit: true,
+                ..o
+            },
+            None => {
+                let mut o = OutcomesConfig::default();
+                o.breakdown
+                    .retain(|b| taxonomies.iter().any(|t| &t.name == b));
+                o
+            }
+        };
+        let explicit_breakdown = outcomes.breakdown.iter().filter(|_| outcomes.explicit);
+        for name in raw.related.weights.keys().chain(explicit_breakdown) {
+            if !taxonomies.iter().any(|t| &t.name == name) {
+                let names: Vec<&str> = taxonomies.iter().map(|t| t.name.as_str()).collect();
+                let d = at_key(
+                    name,
+                    format!("\"{name}\" is not one of the site's taxonomies"),
+                );
+                return Err(match did_you_mean(name, names.iter().copied()) {
+                    Some(s) => d.with_hint(format!("did you mean \"{s}\"?")),
+                    None => d.with_hint(format!("the taxonomies are: {}", names.join(", "))),
+                });
+            }
+        }
+
         // A required field must be one the site knows, or it could never be
         // satisfied; catch the typo here rather than on every page.
         for (kind, ks) in [
@@ -466,6 +562,8 @@ impl Config {
             markdown: raw.markdown,
             taxonomies,
             schema: raw.schema,
+            related: raw.related,
+            outcomes,
         })
     }
 

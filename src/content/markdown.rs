@@ -66,6 +66,49 @@ pub struct Rendered {
     pub unsafe_links: Vec<(usize, usize, String)>,
     /// Images with no alt text: (line, column, source, the line's text).
     pub images_without_alt: Vec<(usize, usize, String, String)>,
+    /// The body's most frequent words (lower case, no stop words), with
+    /// their counts, most frequent first: candidates for the search index.
+    pub keywords: Vec<(String, u32)>,
+}
+
+/// How many candidate keywords a page keeps.
+const KEYWORDS: usize = 40;
+
+/// Words too common to help a search.
+const STOP_WORDS: &[&str] = &[
+    "about", "after", "also", "and", "are", "been", "before", "but", "can", "could", "did", "does",
+    "each", "for", "from", "had", "has", "have", "her", "his", "how", "into", "its", "more",
+    "most", "not", "now", "one", "only", "other", "our", "out", "over", "same", "she", "should",
+    "some", "such", "than", "that", "the", "their", "them", "then", "there", "these", "they",
+    "this", "those", "through", "too", "two", "under", "very", "was", "were", "what", "when",
+    "where", "which", "while", "who", "why", "will", "with", "would", "you", "your",
+];
+
+fn is_keyword(w: &str) -> bool {
+    w.chars().count() >= 3 && !w.chars().all(|c| c.is_ascii_digit()) && !STOP_WORDS.contains(&w)
+}
+
+/// Adds the keywords of `text` to `counts`. Most words repeat, and most are
+/// already lower case, so a word is only copied the first time it is seen.
+fn count_keywords(text: &str, counts: &mut HashMap<String, u32>) {
+    let mut lower = String::new();
+    for w in text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.len() >= 3)
+    {
+        let w = if w.chars().any(char::is_uppercase) {
+            lower.clear();
+            lower.extend(w.chars().flat_map(char::to_lowercase));
+            lower.as_str()
+        } else {
+            w
+        };
+        if let Some(n) = counts.get_mut(w) {
+            *n += 1;
+        } else if is_keyword(w) {
+            counts.insert(w.to_string(), 1);
+        }
+    }
 }
 
 impl Rendered {
@@ -193,6 +236,7 @@ pub fn render(body: &str, first_line: usize, cx: &MarkdownContext) -> Rendered {
     let mut out = Rendered::default();
     let mut events: Vec<Event> = Vec::new();
     let mut used_ids: HashSet<String> = HashSet::new();
+    let mut counts: HashMap<String, u32> = HashMap::new();
     let mut next_suffix: HashMap<String, usize> = HashMap::new();
     // Links whose Start we dropped, so the matching End is dropped too.
     let mut link_stack: Vec<bool> = Vec::new();
@@ -382,6 +426,7 @@ pub fn render(body: &str, first_line: usize, cx: &MarkdownContext) -> Rendered {
                 }
                 if image_depth == 0 {
                     out.word_count += t.split_whitespace().count();
+                    count_keywords(t, &mut counts);
                 } else if let Some((_, _, alt)) = image.as_mut() {
                     alt.push_str(t);
                 }
@@ -403,6 +448,10 @@ pub fn render(body: &str, first_line: usize, cx: &MarkdownContext) -> Rendered {
     if cx.html {
         pulldown_cmark::html::push_html(&mut html, events.into_iter());
     }
+    let mut keywords: Vec<(String, u32)> = counts.into_iter().collect();
+    keywords.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    keywords.truncate(KEYWORDS);
+    out.keywords = keywords;
     out.html = html;
     out
 }

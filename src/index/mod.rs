@@ -8,6 +8,9 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+pub mod outcomes;
+pub mod related;
+
 use crate::config::{Config, TaxonomyConfig};
 use crate::content::{Kind, Page};
 
@@ -63,6 +66,23 @@ pub struct Site {
     /// For each page, for each taxonomy: indices of its terms, in the order
     /// the writer gave them.
     pub page_terms: Vec<Vec<Vec<usize>>>,
+    /// For each page: its related case studies (case studies only).
+    pub related: Vec<Vec<related::Related>>,
+    /// Every case study's outcomes, added up by metric.
+    pub outcomes: Vec<outcomes::Metric>,
+}
+
+impl Site {
+    /// The taxonomies outcomes are broken down by, as (index, page terms).
+    pub fn breakdown(&self) -> Vec<(usize, &[Vec<Vec<usize>>])> {
+        self.config
+            .outcomes
+            .breakdown
+            .iter()
+            .filter_map(|name| self.taxonomies.iter().position(|t| &t.config.name == name))
+            .map(|t| (t, self.page_terms.as_slice()))
+            .collect()
+    }
 }
 
 /// How good a spelling of a term is to show, when several group under one
@@ -237,7 +257,19 @@ pub fn index(config: Config, pages: Vec<Arc<Page>>) -> Site {
         }
     }
 
-    Site {
+    let weights: Vec<u32> = taxonomies
+        .iter()
+        .map(|t| config.related.weight(&t.config.name))
+        .collect();
+    let related = related::related(
+        pages.len(),
+        &case_studies,
+        &taxonomies,
+        &page_terms,
+        &weights,
+        config.related.limit,
+    );
+    let mut site = Site {
         config,
         pages,
         home,
@@ -249,7 +281,11 @@ pub fn index(config: Config, pages: Vec<Arc<Page>>) -> Site {
         report_of,
         members,
         page_terms,
-    }
+        related,
+        outcomes: Vec::new(),
+    };
+    site.outcomes = outcomes::summarise(&site.pages, &site.case_studies, &site.breakdown());
+    site
 }
 
 #[cfg(test)]

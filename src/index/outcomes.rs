@@ -1,0 +1,268 @@
+//! Outcomes added up: every case study's numbers grouped by metric and unit,
+//! with a total, the case studies behind it, and breakdowns by taxonomy
+//! (sector and programme by default).
+//!
+//! Metrics group by name ignoring case and spacing ("People reached" and
+//! "people  reached" are one), and by unit: 500 people and 500 USD are never
+//! added together. Percentages and scores are not amounts, so they are
+//! averaged, not summed.
+
+use std::collections::BTreeMap;
+
+use crate::content::Page;
+use crate::content::front_matter::Outcome;
+
+/// How a metric's values combine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Combine {
+    /// Amounts: people, hours, USD. Added up.
+    Sum,
+    /// Rates and scores: percent, points. Averaged over the case studies.
+    Mean,
+}
+
+/// Units whose values are rates or scores, which it makes no sense to add.
+pub fn combine_for(unit: Option<&str>) -> Combine {
+    match unit.map(|u| u.trim().to_lowercase()) {
+        Some(u)
+            if matches!(
+                u.as_str(),
+                "%" | "percent" | "per cent" | "percentage" | "points" | "score" | "rating"
+            ) =>
+        {
+            Combine::Mean
+        }
+        _ => Combine::Sum,
+    }
+}
+
+/// One figure: a total (or mean) over some case studies.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figure {
+    /// The sum, or for rates the mean.
+    pub value: f64,
+    /// Case studies behind it (indices into `Site::pages`), in site order.
+    pub pages: Vec<usize>,
+}
+
+/// A metric across the site.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Metric {
+    /// The spelling most case studies use.
+    pub name: String,
+    pub unit: Option<String>,
+    pub combine: Combine,
+    pub figure: Figure,
+    /// For each breakdown taxonomy (in config order): (term, figure),
+    /// largest first. Case studies without a term in that taxonomy are left
+    /// out of its breakdown.
+    pub breakdowns: Vec<(usize, Vec<(usize, Figure)>)>,
+}
+
+fn key(s: &str) -> String {
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+struct Acc<'a> {
+    names: BTreeMap<&'a str, usize>,
+    units: BTreeMap<&'a str, usize>,
+    /// page -> sum of its values for this metric (a case study may report
+    /// the same metric twice; its values are summed before combining).
+    by_page: BTreeMap<usize, f64>,
+}
+
+fn figure(
+    by_page: &BTreeMap<usize, f64>,
+    pages: impl Iterator<Item = usize>,
+    combine: Combine,
+) -> Figure {
+    let pages: Vec<usize> = pages.filter(|p| by_page.contains_key(p)).collect();
+    let sum: f64 = pages.iter().map(|p| by_page[p]).sum();
+    let value = match combine {
+        Combine::Sum => sum,
+        Combine::Mean if pages.is_empty() => 0.0,
+        Combine::Mean => sum / pages.len() as f64,
+    };
+    Figure { value, pages }
+}
+
+fn most_used<'a>(counts: &BTreeMap<&'a str, usize>) -> Option<&'a str> {
+    counts
+        .iter()
+        .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
+        .map(|(s, _)| *s)
+}
+
+/// Adds up the outcomes of `pages` (indices into `all`, in site order).
+/// `breakdown` lists (taxonomy index, for each page its terms in that
+/// taxonomy). Metrics are ordered by how many case studies report them,
+/// then by name.
+pub fn summarise(
+    all: &[std::sync::Arc<Page>],
+    pages: &[usize],
+    breakdown: &[(usize, &[Vec<Vec<usize>>])],
+) -> Vec<Metric> {
+    let mut metrics: BTreeMap<(String, String), Acc> = BTreeMap::new();
+    for &i in pages {
+        for o in &all[i].outcomes {
+            add(&mut metrics, i, o);
+        }
+    }
+    let mut out: Vec<Metric> = metrics
+        .into_values()
+        .map(|acc| {
+            let unit = most_used(&acc.units)
+                .filter(|u| !u.is_empty())
+                .map(str::to_string);
+            let combine = combine_for(unit.as_deref());
+            let figure_all = figure(&acc.by_page, acc.by_page.keys().copied(), combine);
+            let breakdowns = breakdown
+                .iter()
+                .map(|&(t, page_terms)| {
+                    let mut terms: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+                    for &p in acc.by_page.keys() {
+                        for &term in &page_terms[p][t] {
+                            terms.entry(term).or_default().push(p);
+                        }
+                    }
+                    let mut rows: Vec<(usize, Figure)> = terms
+                        .into_iter()
+                        .map(|(term, ps)| (term, figure(&acc.by_page, ps.into_iter(), combine)))
+                        .collect();
+                    rows.sort_by(|a, b| b.1.value.total_cmp(&a.1.value).then(a.0.cmp(&b.0)));
+                    (t, rows)
+                })
+                .collect();
+            Metric {
+                name: most_used(&acc.names).unwrap_or_default().to_string(),
+                unit,
+                combine,
+                figure: figure_all,
+                breakdowns,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.figure
+            .pages
+            .len()
+            .cmp(&a.figure.pages.len())
+            .then_with(|| a.name.to_lowercase().cmp(&b.name.to_lowercase()))
+            .then_with(|| a.unit.cmp(&b.unit))
+    });
+    out
+}
+
+fn add<'a>(metrics: &mut BTreeMap<(String, String), Acc<'a>>, page: usize, o: &'a Outcome) {
+    if !o.value.is_finite() {
+        return;
+    }
+    let unit = o.unit.as_deref().unwrap_or("");
+    let acc = metrics
+        .entry((key(&o.metric), key(unit)))
+        .or_insert_with(|| Acc {
+            names: BTreeMap::new(),
+            units: BTreeMap::new(),
+            by_page: BTreeMap::new(),
+        });
+    *acc.names.entry(o.metric.as_str()).or_default() += 1;
+    *acc.units.entry(unit).or_default() += 1;
+    *acc.by_page.entry(page).or_default() += o.value;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::content::{self, Source};
+    use std::sync::Arc;
+
+    fn pages(outcomes: &[&str]) -> Vec<Arc<Page>> {
+        let config = crate::config::Config::parse("title = \"T\"\n").unwrap();
+        let sources = outcomes
+            .iter()
+            .enumerate()
+            .map(|(i, o)| Source {
+                rel: format!("case-studies/p{i}.md"),
+                text: format!(
+                    "---\ntitle: P{i}\ndate: 2024-01-0{}\noutcomes:\n{o}---\nx\n",
+                    i + 1
+                ),
+            })
+            .collect();
+        let parsed = content::parse(sources, &config, false);
+        let mut p: Vec<Arc<Page>> = parsed.pages.into_iter().map(Arc::new).collect();
+        p.sort_by(|a, b| a.rel.cmp(&b.rel));
+        p
+    }
+
+    #[test]
+    fn groups_by_name_and_unit_never_mixing_units() {
+        let p = pages(&[
+            "  - metric: People reached\n    value: 100\n    unit: people\n",
+            "  - metric: people  REACHED\n    value: 50\n    unit: People\n  - metric: Cost\n    value: 10\n    unit: USD\n",
+            "  - metric: People reached\n    value: 7\n    unit: households\n",
+        ]);
+        let m = summarise(&p, &[0, 1, 2], &[]);
+        let people = m
+            .iter()
+            .find(|m| m.unit.as_deref().map(str::to_lowercase).as_deref() == Some("people"))
+            .unwrap();
+        assert_eq!(people.name, "People reached");
+        assert_eq!(people.figure.value, 150.0);
+        assert_eq!(people.figure.pages, [0, 1]);
+        let households = m
+            .iter()
+            .find(|m| m.unit.as_deref() == Some("households"))
+            .unwrap();
+        assert_eq!(
+            households.figure.value, 7.0,
+            "different units are never added"
+        );
+        assert_eq!(m.len(), 3);
+        assert_eq!(m[0].name, "People reached", "most reported first");
+    }
+
+    #[test]
+    fn rates_are_averaged_and_pages_without_outcomes_count_for_nothing() {
+        let p = pages(&[
+            "  - metric: Attendance up\n    value: 20\n    unit: percent\n",
+            "  - metric: Attendance up\n    value: 40\n    unit: percent\n",
+            "  []\n",
+        ]);
+        let m = summarise(&p, &[0, 1, 2], &[]);
+        assert_eq!(m.len(), 1);
+        assert_eq!(m[0].combine, Combine::Mean);
+        assert_eq!(m[0].figure.value, 30.0);
+        assert_eq!(m[0].figure.pages, [0, 1]);
+        assert!(summarise(&p, &[2], &[]).is_empty());
+    }
+
+    #[test]
+    fn a_metric_twice_in_one_case_study_is_summed_for_it() {
+        let p = pages(&["  - metric: Hours\n    value: 2\n  - metric: hours\n    value: 3\n"]);
+        let m = summarise(&p, &[0], &[]);
+        assert_eq!(m[0].figure.value, 5.0);
+        assert_eq!(m[0].figure.pages, [0]);
+        assert_eq!(m[0].unit, None);
+    }
+
+    #[test]
+    fn breaks_down_by_taxonomy() {
+        let p = pages(&[
+            "  - metric: People\n    value: 10\n",
+            "  - metric: People\n    value: 30\n",
+            "  - metric: People\n    value: 5\n",
+        ]);
+        // One taxonomy (0): page 0 in term 0, page 1 in terms 0 and 1, page 2 in none.
+        let page_terms = vec![vec![vec![0]], vec![vec![0, 1]], vec![vec![]]];
+        let m = summarise(&p, &[0, 1, 2], &[(0, &page_terms)]);
+        let rows = &m[0].breakdowns[0].1;
+        assert_eq!(rows.len(), 2);
+        assert_eq!((rows[0].0, rows[0].1.value), (0, 40.0));
+        assert_eq!((rows[1].0, rows[1].1.value), (1, 30.0));
+        assert_eq!(m[0].figure.value, 45.0);
+    }
+}
