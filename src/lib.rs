@@ -109,6 +109,7 @@ impl BuildReport {
             "listings",
             "taxonomy pages",
             "feeds",
+            "data files",
             "redirects",
         ];
         let parts: Vec<String> = order
@@ -141,6 +142,7 @@ fn singular(label: &str) -> &str {
         "taxonomy pages" => "taxonomy page",
         "feeds" => "feed",
         "redirects" => "redirect",
+        "data files" => "data file",
         other => other,
     }
 }

@@ -79,3 +79,18 @@ fn live_reload_in_headless_chromium() {
     assert!(out.contains("page reconnected and reloaded"));
     assert!(out.contains("stylesheet change -> full reload"));
 }
+
+#[test]
+fn explorer_filters_searches_and_keeps_its_state_in_the_url() {
+    if !available() {
+        return;
+    }
+    let site = Site::from_fixture("explore");
+    let out = site.build(&["--base-url", "http://127.0.0.1/learning/"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    let text = node("explore.js", &[&site.out(), &shots]);
+    println!("{text}");
+    assert!(text.contains("all explorer checks passed"), "{text}");
+    assert!(shots.join("report.pdf").exists());
+}

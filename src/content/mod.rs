@@ -54,7 +54,7 @@ impl Kind {
 }
 
 /// One taxonomy value of a page.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TermValue {
     /// As it is shown: the vocabulary's spelling, or as written with its
     /// white space tidied.

@@ -6,6 +6,7 @@
 //! runs them in parallel and streams each to its file; no stage holds the
 //! whole site's HTML in memory.
 
+pub mod data;
 pub mod publish;
 pub mod theme;
 pub mod values;
@@ -22,6 +23,7 @@ use tera::{Context, Tera, Value};
 use crate::content::{Kind, Page};
 use crate::diagnostic::Diagnostic;
 use crate::index::Site;
+use crate::index::outcomes::{Combine, Metric};
 pub use theme::Theme;
 pub use values::format_number;
 use values::*;
@@ -37,6 +39,21 @@ fn with_html(v: Value, html: &str) -> Value {
         }
         None => v,
     }
+}
+
+/// Hashes what a case study's outcomes add to totals.
+fn outcomes_hash(p: &Page, h: &mut DefaultHasher) {
+    for o in &p.outcomes {
+        (&o.metric, &o.unit, o.value.to_bits()).hash(h);
+    }
+}
+
+/// Hashes what the open data files and /outcomes/ show of a case study:
+/// its front matter, not its body.
+fn data_hash(p: &Page, h: &mut DefaultHasher) {
+    (&p.title, &p.path, &p.slug, p.date, p.updated, &p.summary).hash(h);
+    (&p.authors, &p.terms).hash(h);
+    outcomes_hash(p, h);
 }
 
 /// One output file to produce.
@@ -71,6 +88,18 @@ pub enum Job {
         page: usize,
         n: usize,
     },
+    /// `/explore/`: the faceted explorer.
+    Explore,
+    /// `/outcomes/`: outcomes added up.
+    Outcomes,
+    /// `/search-index.json`, which the explorer reads.
+    SearchIndex,
+    /// `/case-studies.json`.
+    DataJson,
+    /// `/case-studies.csv`.
+    DataCsv,
+    /// `/outcomes.csv`.
+    OutcomesCsv,
 }
 
 impl Job {
@@ -99,6 +128,12 @@ impl Job {
                 // path inside the output.
                 publish::alias_output(&site.pages[page].aliases[n]).unwrap_or_default()
             }
+            Job::Explore => "explore/index.html".into(),
+            Job::Outcomes => "outcomes/index.html".into(),
+            Job::SearchIndex => "search-index.json".into(),
+            Job::DataJson => "case-studies.json".into(),
+            Job::DataCsv => "case-studies.csv".into(),
+            Job::OutcomesCsv => "outcomes.csv".into(),
         }
     }
 
@@ -117,6 +152,8 @@ impl Job {
             Job::SiteFeed | Job::TermFeed { .. } => "feeds",
             Job::Sitemap | Job::Robots => "sitemap",
             Job::Alias { .. } => "redirects",
+            Job::Explore | Job::Outcomes => "listings",
+            Job::SearchIndex | Job::DataJson | Job::DataCsv | Job::OutcomesCsv => "data files",
         }
     }
 }
@@ -144,6 +181,12 @@ pub fn plan(site: &Site) -> Vec<Job> {
         Job::SiteFeed,
         Job::Sitemap,
         Job::Robots,
+        Job::Explore,
+        Job::Outcomes,
+        Job::SearchIndex,
+        Job::DataJson,
+        Job::DataCsv,
+        Job::OutcomesCsv,
     ];
     for (i, p) in site.pages.iter().enumerate() {
         if matches!(p.kind, Kind::CaseStudy | Kind::Report | Kind::Page) {
@@ -178,6 +221,10 @@ pub fn plan(site: &Site) -> Vec<Job> {
     }
     jobs
 }
+
+/// Above this many case studies behind a number, /outcomes/ links to the
+/// explorer (filtered to them) instead of listing them all.
+const LINKS_BEHIND: usize = 12;
 
 /// The heading level of cards in a list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -275,6 +322,8 @@ impl Templates {
             "sitemap.xml",
             "robots.txt",
             "alias.html",
+            "explore.html",
+            "outcomes.html",
         ] {
             if !tera.contains_template(name) {
                 return Err(Diagnostic::error(
@@ -380,6 +429,14 @@ impl<'s> Renderer<'s> {
                 url: c.url("reports/"),
             });
         }
+        nav.push(NavV {
+            title: "Explore".into(),
+            url: c.url("explore/"),
+        });
+        nav.push(NavV {
+            title: "Outcomes".into(),
+            url: c.url("outcomes/"),
+        });
         for t in &site.taxonomies {
             nav.push(NavV {
                 title: t.config.title.clone(),
@@ -589,6 +646,7 @@ impl<'s> Renderer<'s> {
             taxonomies,
             terms: self.terms_of(i),
             outcomes: p.outcomes.iter().map(outcome_v).collect(),
+            related: self.related_of(i),
             report: site.report_of[i].map(|r| LinkV {
                 name: &site.pages[r].title,
                 url: c.url(&site.pages[r].path),
@@ -788,6 +846,11 @@ impl<'s> Renderer<'s> {
                     },
                 );
                 cx.insert_value("taxonomy", self.values.taxonomies[tax].clone());
+                let metrics = crate::index::outcomes::summarise(&site.pages, &tm.pages, &[]);
+                cx.insert(
+                    "outcomes",
+                    &self.totals(&metrics, Some((&t.config.name, &tm.slug))),
+                );
                 let title = paged_title(&format!("{} · {}", tm.name, t.config.title), page);
                 let description = format!("{} on {}.", count(tm.pages.len()), tm.name);
                 let mut meta = publish::MetaV::new(site, &title, &description, here.as_deref());
@@ -798,6 +861,54 @@ impl<'s> Renderer<'s> {
                     });
                 }
                 ("term.html", meta)
+            }
+            Job::Explore => {
+                #[derive(Serialize)]
+                struct ExploreV {
+                    index_url: String,
+                    script_url: String,
+                    count: usize,
+                }
+                cx.insert(
+                    "explore",
+                    &ExploreV {
+                        index_url: c.url("search-index.json"),
+                        script_url: self.theme.asset_url(c, "explore.js"),
+                        count: site.case_studies.len(),
+                    },
+                );
+                let description = format!(
+                    "Filter and search {} by {}.",
+                    count(site.case_studies.len()),
+                    site.taxonomies
+                        .iter()
+                        .map(|t| t.config.singular.to_lowercase())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                (
+                    "explore.html",
+                    publish::MetaV::new(
+                        site,
+                        "Explore case studies",
+                        &description,
+                        here.as_deref(),
+                    ),
+                )
+            }
+            Job::Outcomes => {
+                cx.insert("outcomes", &self.totals(&site.outcomes, None));
+                let description = format!(
+                    "The outcomes reported in {}, added up by metric.",
+                    count(site.case_studies.len())
+                );
+                (
+                    "outcomes.html",
+                    publish::MetaV::new(site, "Outcomes", &description, here.as_deref()),
+                )
+            }
+            Job::SearchIndex | Job::DataJson | Job::DataCsv | Job::OutcomesCsv => {
+                unreachable!("data files are written by `render` without a template")
             }
             Job::NotFound => (
                 "404.html",
@@ -875,6 +986,127 @@ impl<'s> Renderer<'s> {
         Ok((template, cx))
     }
 
+    /// The explorer's URL with `filters` (query key, term slug) applied.
+    fn explore_url(&self, filters: &[(&str, &str)]) -> String {
+        let query: Vec<String> = filters.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        format!("{}?{}", self.site.config.url("explore/"), query.join("&"))
+    }
+
+    /// Links to `pages`, when there are few enough to list.
+    fn links_behind(&self, pages: &[usize]) -> Vec<PageLinkV<'s>> {
+        if pages.len() > LINKS_BEHIND {
+            return Vec::new();
+        }
+        pages
+            .iter()
+            .map(|&i| PageLinkV {
+                title: &self.site.pages[i].title,
+                url: self.site.config.url(&self.site.pages[i].path),
+            })
+            .collect()
+    }
+
+    /// Metrics as templates see them; `filter` narrows the explorer links
+    /// (a term page's own term).
+    fn totals<'m>(
+        &self,
+        metrics: &'m [Metric],
+        filter: Option<(&'m str, &'m str)>,
+    ) -> Vec<TotalV<'m>>
+    where
+        's: 'm,
+    {
+        let site = self.site;
+        metrics
+            .iter()
+            .map(|m| {
+                let slug = data::metric_slug(m);
+                let (value_display, label) =
+                    total_display(&m.name, m.unit.as_deref(), m.figure.value);
+                let mut filters: Vec<(&str, &str)> = vec![("outcome", slug.as_str())];
+                filters.extend(filter);
+                let breakdowns = m
+                    .breakdowns
+                    .iter()
+                    .map(|(t, rows)| {
+                        let tax = &site.taxonomies[*t];
+                        let max = rows.iter().map(|r| r.1.value.abs()).fold(0.0, f64::max);
+                        BreakdownV {
+                            name: &tax.config.name,
+                            title: &tax.config.title,
+                            singular: &tax.config.singular,
+                            rows: rows
+                                .iter()
+                                .map(|(term, fig)| {
+                                    let tm = &tax.terms[*term];
+                                    let bar = if max > 0.0 {
+                                        (fig.value.abs() / max * 1000.0).round() / 10.0
+                                    } else {
+                                        0.0
+                                    };
+                                    BarV {
+                                        name: &tm.name,
+                                        url: site.config.url(&tax.term_path(tm)),
+                                        value_display: total_display(
+                                            &m.name,
+                                            m.unit.as_deref(),
+                                            fig.value,
+                                        )
+                                        .0,
+                                        value: fig.value,
+                                        count: fig.pages.len(),
+                                        bar,
+                                        explore_url: self.explore_url(&[
+                                            ("outcome", slug.as_str()),
+                                            (tax.config.name.as_str(), tm.slug.as_str()),
+                                        ]),
+                                        pages: self.links_behind(&fig.pages),
+                                    }
+                                })
+                                .collect(),
+                        }
+                    })
+                    .collect();
+                TotalV {
+                    explore_url: self.explore_url(&filters),
+                    id: slug.clone(),
+                    metric: &m.name,
+                    unit: m.unit.as_deref(),
+                    label,
+                    value_display,
+                    value: m.figure.value,
+                    average: m.combine == Combine::Mean,
+                    count: m.figure.pages.len(),
+                    pages: self.links_behind(&m.figure.pages),
+                    breakdowns,
+                }
+            })
+            .collect()
+    }
+
+    fn related_of(&self, i: usize) -> Vec<RelatedV<'s>> {
+        let site = self.site;
+        site.related[i]
+            .iter()
+            .map(|r| {
+                let p: &'s Page = &site.pages[r.page];
+                let shared: Vec<&'s str> = r
+                    .shared
+                    .iter()
+                    .map(|&(t, term)| site.taxonomies[t].terms[term].name.as_str())
+                    .collect();
+                RelatedV {
+                    title: &p.title,
+                    url: site.config.url(&p.path),
+                    date: date_v(p.date),
+                    summary: &p.summary,
+                    reason: shared.join(" · "),
+                    shared,
+                }
+            })
+            .collect()
+    }
+
     /// The title and summary of a listing, from its `_index.md` if any.
     fn section_text(&self, name: &str, default_title: &str) -> (String, String) {
         match self.site.sections.get(name).map(|&i| &self.site.pages[i]) {
@@ -938,6 +1170,9 @@ impl<'s> Renderer<'s> {
             }
             Job::Page(i) => {
                 page_hashes[i].hash(&mut h);
+                for r in &site.related[i] {
+                    page_hashes[r.page].hash(&mut h);
+                }
                 if let Some(r) = site.report_of[i] {
                     page_hashes[r].hash(&mut h);
                 }
@@ -976,8 +1211,34 @@ impl<'s> Renderer<'s> {
             }
             Job::Alias { page, .. } => page_hashes[page].hash(&mut h),
             Job::Term { tax, term, page } => {
-                for i in page_of(&site.taxonomies[tax].terms[term].pages, page) {
+                let pages = &site.taxonomies[tax].terms[term].pages;
+                for i in page_of(pages, page) {
                     card(i, &mut h);
+                }
+                // The outcome totals of the whole term.
+                for &i in pages {
+                    outcomes_hash(&site.pages[i], &mut h);
+                }
+            }
+            Job::Explore => self
+                .theme
+                .asset_url(&site.config, "explore.js")
+                .hash(&mut h),
+            Job::Outcomes | Job::DataJson | Job::DataCsv | Job::OutcomesCsv => {
+                for &i in &site.case_studies {
+                    data_hash(&site.pages[i], &mut h);
+                    site.report_of[i].map(|r| &site.pages[r].slug).hash(&mut h);
+                }
+            }
+            Job::SearchIndex => {
+                for &i in &site.case_studies {
+                    let p = &site.pages[i];
+                    data_hash(p, &mut h);
+                    p.body
+                        .keywords
+                        .iter()
+                        .take(32)
+                        .for_each(|(w, _)| w.hash(&mut h));
                 }
             }
         }
@@ -986,6 +1247,17 @@ impl<'s> Renderer<'s> {
 
     /// Renders one job into `out`.
     pub fn render(&self, job: &Job, theme: &Theme, out: &mut Vec<u8>) -> Result<(), Diagnostic> {
+        let data = match job {
+            Job::SearchIndex => Some(data::search_index(self.site)),
+            Job::DataJson => Some(data::case_studies_json(self.site)),
+            Job::DataCsv => Some(data::case_studies_csv(self.site)),
+            Job::OutcomesCsv => Some(data::outcomes_csv(self.site)),
+            _ => None,
+        };
+        if let Some(bytes) = data {
+            out.extend_from_slice(&bytes);
+            return Ok(());
+        }
         let (template, cx) = self.prepare(job)?;
         self.tera
             .render_to(template, &cx, &mut *out)

@@ -33,6 +33,8 @@ pub const BUILTIN_TEMPLATES: &[(&str, &str)] = builtin!(
     "sitemap.xml",
     "robots.txt",
     "alias.html",
+    "explore.html",
+    "outcomes.html",
 );
 
 /// The default theme's static files, compiled in.
@@ -44,6 +46,10 @@ pub const BUILTIN_STATIC: &[(&str, &[u8])] = &[
     (
         "favicon.svg",
         include_bytes!("../../themes/default/static/favicon.svg"),
+    ),
+    (
+        "explore.js",
+        include_bytes!("../../themes/default/static/explore.js"),
     ),
     (
         "favicon.ico",

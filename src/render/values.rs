@@ -134,6 +134,8 @@ pub(crate) struct PageV<'a> {
     /// Terms by taxonomy name; every declared taxonomy has a key.
     pub(crate) terms: BTreeMap<&'a str, Vec<LinkV<'a>>>,
     pub(crate) outcomes: Vec<OutcomeV<'a>>,
+    /// Related case studies (case studies only), most related first.
+    pub(crate) related: Vec<RelatedV<'a>>,
     pub(crate) report: Option<LinkV<'a>>,
     pub(crate) image: Option<String>,
     pub(crate) image_alt: Option<&'a str>,
@@ -206,4 +208,86 @@ pub(crate) struct SiteV<'a> {
     pub(crate) taxonomies: Vec<TaxonomyV<'a>>,
     pub(crate) pages: Vec<NavV>,
     pub(crate) generator: &'static str,
+}
+
+/// A related case study, with the terms it shares with the page.
+#[derive(Serialize)]
+pub(crate) struct RelatedV<'a> {
+    pub(crate) title: &'a str,
+    pub(crate) url: String,
+    pub(crate) date: Option<DateV>,
+    pub(crate) summary: &'a str,
+    /// The shared terms, heaviest taxonomy first.
+    pub(crate) shared: Vec<&'a str>,
+    /// The shared terms joined for reading: `Health · India`.
+    pub(crate) reason: String,
+}
+
+/// A case study in a list of links behind a number.
+#[derive(Serialize)]
+pub(crate) struct PageLinkV<'a> {
+    pub(crate) title: &'a str,
+    pub(crate) url: String,
+}
+
+/// An outcome metric added up over some case studies.
+#[derive(Serialize)]
+pub(crate) struct TotalV<'a> {
+    /// An id for the metric's section: its name and unit, slugified.
+    pub(crate) id: String,
+    pub(crate) metric: &'a str,
+    pub(crate) unit: Option<&'a str>,
+    /// What the figure counts: the metric, with its unit when the name
+    /// does not say it.
+    pub(crate) label: String,
+    /// The total (or for percentages and scores, the average), formatted.
+    pub(crate) value_display: String,
+    pub(crate) value: f64,
+    /// True when the figure is an average (percentages, scores).
+    pub(crate) average: bool,
+    /// How many case studies report it.
+    pub(crate) count: usize,
+    /// The explorer, filtered to the case studies behind the figure.
+    pub(crate) explore_url: String,
+    /// The case studies behind the figure, when there are only a few
+    /// (otherwise follow `explore_url`).
+    pub(crate) pages: Vec<PageLinkV<'a>>,
+    /// Per breakdown taxonomy (outcomes page only).
+    pub(crate) breakdowns: Vec<BreakdownV<'a>>,
+}
+
+/// A metric broken down by the terms of one taxonomy.
+#[derive(Serialize)]
+pub(crate) struct BreakdownV<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) title: &'a str,
+    pub(crate) singular: &'a str,
+    pub(crate) rows: Vec<BarV<'a>>,
+}
+
+/// One bar of a breakdown chart.
+#[derive(Serialize)]
+pub(crate) struct BarV<'a> {
+    pub(crate) name: &'a str,
+    /// The term's page.
+    pub(crate) url: String,
+    pub(crate) value_display: String,
+    pub(crate) value: f64,
+    pub(crate) count: usize,
+    /// Length of the bar, 0 to 100 (the largest row is 100).
+    pub(crate) bar: f64,
+    pub(crate) explore_url: String,
+    pub(crate) pages: Vec<PageLinkV<'a>>,
+}
+
+/// The figure and label of a metric's total, formatted as a case study's
+/// outcome would be.
+pub(crate) fn total_display(name: &str, unit: Option<&str>, value: f64) -> (String, String) {
+    let o = crate::content::front_matter::Outcome {
+        metric: name.to_string(),
+        value,
+        unit: unit.map(str::to_string),
+    };
+    let v = outcome_v(&o);
+    (v.value_display, v.label)
 }

@@ -459,11 +459,19 @@ impl Session {
             let mut site = last.site;
             let mut hashes = last.hashes;
             let mut link_diags = last.link_diags;
+            let mut outcomes_changed = false;
             for rel in &changed_pages {
                 let i = last.checker.page_index(rel).expect("checked above");
                 let f = &self.files[rel];
-                site.pages[i] = Arc::clone(f.page.as_ref().expect("checked above"));
+                let page = f.page.as_ref().expect("checked above");
+                outcomes_changed |= page.outcomes != site.pages[i].outcomes;
+                site.pages[i] = Arc::clone(page);
                 hashes[i] = f.hash;
+            }
+            // Totals are the one part of the index a page's figures feed.
+            if outcomes_changed {
+                site.outcomes =
+                    index::outcomes::summarise(&site.pages, &site.case_studies, &site.breakdown());
             }
             for rel in &changed_pages {
                 let i = last.checker.page_index(rel).expect("checked above");
