@@ -208,6 +208,11 @@ pub fn load(opts: &BuildOptions) -> Result<Loaded, Error> {
     // Links can only be checked against the whole, indexed site; they are
     // checked even when other files have errors, so one run reports all.
     let site = index::index(config, pages);
+    let site = if opts.check_only {
+        site
+    } else {
+        site.with_discovery()
+    };
     timings.mark("validate and index");
     diags.extend(validate::check_links(&site, &theme, &parsed.unreadable));
     timings.mark("check links");

@@ -66,13 +66,15 @@ pub struct Rendered {
     pub unsafe_links: Vec<(usize, usize, String)>,
     /// Images with no alt text: (line, column, source, the line's text).
     pub images_without_alt: Vec<(usize, usize, String, String)>,
-    /// The body's most frequent words (lower case, no stop words), with
-    /// their counts, most frequent first: candidates for the search index.
-    pub keywords: Vec<(String, u32)>,
+    /// The body's most frequent words, worked out from `html` the first
+    /// time the search index asks (see [`Rendered::keywords`]): `casebook
+    /// check` never needs them, and the preview server keeps them for every
+    /// page an edit did not touch.
+    pub keywords: std::sync::OnceLock<Vec<(String, u32)>>,
 }
 
 /// How many candidate keywords a page keeps.
-const KEYWORDS: usize = 40;
+const KEYWORDS: usize = 24;
 
 /// Words too common to help a search.
 const STOP_WORDS: &[&str] = &[
@@ -88,30 +90,157 @@ fn is_keyword(w: &str) -> bool {
     w.chars().count() >= 3 && !w.chars().all(|c| c.is_ascii_digit()) && !STOP_WORDS.contains(&w)
 }
 
-/// Adds the keywords of `text` to `counts`. Most words repeat, and most are
-/// already lower case, so a word is only copied the first time it is seen.
-fn count_keywords(text: &str, counts: &mut HashMap<String, u32>) {
-    let mut lower = String::new();
-    for w in text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| w.len() >= 3)
-    {
-        let w = if w.chars().any(char::is_uppercase) {
-            lower.clear();
-            lower.extend(w.chars().flat_map(char::to_lowercase));
-            lower.as_str()
+/// A word counter's hasher: FNV-1a, much cheaper than the default SipHash
+/// for short keys, and the keys (a page's own words) are not an attack
+/// surface worth its cost.
+#[derive(Default)]
+pub struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
         } else {
-            w
+            self.0
         };
-        if let Some(n) = counts.get_mut(w) {
-            *n += 1;
-        } else if is_keyword(w) {
-            counts.insert(w.to_string(), 1);
+        for &b in bytes {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
         }
+        self.0 = h;
     }
 }
 
+/// Word -> (count, order of first appearance); a count of zero marks a
+/// stop word.
+type Counts<'a> =
+    HashMap<std::borrow::Cow<'a, str>, (u32, u32), std::hash::BuildHasherDefault<Fnv>>;
+
+/// Counts the keywords of the text in `html` (tags and character
+/// references skipped). Most words are already lower case and are counted
+/// as slices of the HTML; a stop word is kept with a count of zero, so that
+/// the next "the" costs one lookup, not a scan of the stop list.
+fn count_keywords(html: &str) -> Counts<'_> {
+    let mut counts = Counts::with_capacity_and_hasher(512, Default::default());
+    let bytes = html.as_bytes();
+    let mut i = 0;
+    let mut start = None;
+    fn add<'a>(html: &'a str, from: usize, to: usize, counts: &mut Counts<'a>) {
+        let w = &html[from..to];
+        if w.len() < 3 {
+            return;
+        }
+        let key: std::borrow::Cow<str> =
+            if w.bytes().any(|b| b.is_ascii_uppercase()) || !w.is_ascii() {
+                std::borrow::Cow::Owned(w.to_lowercase())
+            } else {
+                std::borrow::Cow::Borrowed(w)
+            };
+        if let Some((n, _)) = counts.get_mut(&key) {
+            if *n > 0 {
+                *n += 1;
+            }
+        } else {
+            let order = counts.len() as u32;
+            let keep = u32::from(is_keyword(&key));
+            counts.insert(key, (keep, order));
+        }
+    }
+    while i < bytes.len() {
+        let b = bytes[i];
+        let word_byte = b.is_ascii_alphanumeric() || b >= 0x80;
+        if word_byte {
+            if start.is_none() {
+                start = Some(i);
+            }
+            i += 1;
+            continue;
+        }
+        if let Some(s) = start.take() {
+            add(html, s, i, &mut counts);
+        }
+        match b {
+            b'<' => {
+                i += bytes[i..]
+                    .iter()
+                    .position(|&c| c == b'>')
+                    .unwrap_or(bytes.len() - i)
+            }
+            b'&' => {
+                let end = bytes[i..].iter().take(12).position(|&c| c == b';');
+                i += end.unwrap_or(0);
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    if let Some(s) = start {
+        add(html, s, bytes.len(), &mut counts);
+    }
+    // Non-ASCII runs may hold punctuation (“quotes”, dashes): split them
+    // again by character.
+    let split: Vec<(std::borrow::Cow<str>, (u32, u32))> = counts
+        .iter()
+        .filter(|(w, _)| !w.is_ascii() && w.chars().any(|c| !c.is_alphanumeric()))
+        .map(|(w, v)| (w.clone(), *v))
+        .collect();
+    for (w, (n, order)) in split {
+        counts.remove(&w);
+        for part in w
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|p| p.len() >= 3)
+        {
+            let part = part.to_string();
+            let keep = is_keyword(&part);
+            let e = counts
+                .entry(std::borrow::Cow::Owned(part))
+                .or_insert((0, order));
+            if keep {
+                e.0 += n.max(1);
+            }
+        }
+    }
+    counts
+}
+
+/// The `KEYWORDS` most frequent keywords, most frequent first (ties to the
+/// word that comes first in the text, so the result does not depend on
+/// hashing, and no strings are compared).
+fn top_keywords(counts: Counts<'_>) -> Vec<(String, u32)> {
+    let mut ranked: Vec<(u32, u32, std::borrow::Cow<str>)> = counts
+        .into_iter()
+        .filter(|(_, (n, _))| *n > 0)
+        .map(|(w, (n, first))| (n, first, w))
+        .collect();
+    let order = |a: &(u32, u32, std::borrow::Cow<str>), b: &(u32, u32, std::borrow::Cow<str>)| {
+        b.0.cmp(&a.0).then(a.1.cmp(&b.1))
+    };
+    if ranked.len() > KEYWORDS {
+        ranked.select_nth_unstable_by(KEYWORDS, order);
+        ranked.truncate(KEYWORDS);
+    }
+    ranked.sort_unstable_by(order);
+    let mut keywords: Vec<(String, u32)> = ranked
+        .into_iter()
+        .map(|(n, _, w)| (w.into_owned(), n))
+        .collect();
+    // Kept for the whole build: give back the room the other words took.
+    keywords.shrink_to_fit();
+    keywords
+}
+
 impl Rendered {
+    /// The body's most frequent words (lower case, no stop words or
+    /// numbers), with their counts, most frequent first: what the search
+    /// index holds of the body text. Worked out on first use.
+    pub fn keywords(&self) -> &[(String, u32)] {
+        self.keywords
+            .get_or_init(|| top_keywords(count_keywords(&self.html)))
+    }
+
     pub fn anchors(&self) -> HashSet<&str> {
         self.toc.iter().map(|h| h.id.as_str()).collect()
     }
@@ -236,7 +365,6 @@ pub fn render(body: &str, first_line: usize, cx: &MarkdownContext) -> Rendered {
     let mut out = Rendered::default();
     let mut events: Vec<Event> = Vec::new();
     let mut used_ids: HashSet<String> = HashSet::new();
-    let mut counts: HashMap<String, u32> = HashMap::new();
     let mut next_suffix: HashMap<String, usize> = HashMap::new();
     // Links whose Start we dropped, so the matching End is dropped too.
     let mut link_stack: Vec<bool> = Vec::new();
@@ -426,7 +554,6 @@ pub fn render(body: &str, first_line: usize, cx: &MarkdownContext) -> Rendered {
                 }
                 if image_depth == 0 {
                     out.word_count += t.split_whitespace().count();
-                    count_keywords(t, &mut counts);
                 } else if let Some((_, _, alt)) = image.as_mut() {
                     alt.push_str(t);
                 }
@@ -448,10 +575,6 @@ pub fn render(body: &str, first_line: usize, cx: &MarkdownContext) -> Rendered {
     if cx.html {
         pulldown_cmark::html::push_html(&mut html, events.into_iter());
     }
-    let mut keywords: Vec<(String, u32)> = counts.into_iter().collect();
-    keywords.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    keywords.truncate(KEYWORDS);
-    out.keywords = keywords;
     out.html = html;
     out
 }

@@ -66,9 +66,11 @@ pub struct Site {
     /// For each page, for each taxonomy: indices of its terms, in the order
     /// the writer gave them.
     pub page_terms: Vec<Vec<Vec<usize>>>,
-    /// For each page: its related case studies (case studies only).
+    /// For each page: its related case studies (case studies only). Empty
+    /// until [`Site::with_discovery`].
     pub related: Vec<Vec<related::Related>>,
-    /// Every case study's outcomes, added up by metric.
+    /// Every case study's outcomes, added up by metric. Empty until
+    /// [`Site::with_discovery`].
     pub outcomes: Vec<outcomes::Metric>,
 }
 
@@ -257,19 +259,7 @@ pub fn index(config: Config, pages: Vec<Arc<Page>>) -> Site {
         }
     }
 
-    let weights: Vec<u32> = taxonomies
-        .iter()
-        .map(|t| config.related.weight(&t.config.name))
-        .collect();
-    let related = related::related(
-        pages.len(),
-        &case_studies,
-        &taxonomies,
-        &page_terms,
-        &weights,
-        config.related.limit,
-    );
-    let mut site = Site {
+    Site {
         config,
         pages,
         home,
@@ -281,11 +271,31 @@ pub fn index(config: Config, pages: Vec<Arc<Page>>) -> Site {
         report_of,
         members,
         page_terms,
-        related,
+        related: Vec::new(),
         outcomes: Vec::new(),
-    };
-    site.outcomes = outcomes::summarise(&site.pages, &site.case_studies, &site.breakdown());
-    site
+    }
+}
+
+impl Site {
+    /// Adds what only the rendered site shows — related case studies and
+    /// outcome totals — which `casebook check` has no need to compute.
+    pub fn with_discovery(mut self) -> Site {
+        let weights: Vec<u32> = self
+            .taxonomies
+            .iter()
+            .map(|t| self.config.related.weight(&t.config.name))
+            .collect();
+        self.related = related::related(
+            self.pages.len(),
+            &self.case_studies,
+            &self.taxonomies,
+            &self.page_terms,
+            &weights,
+            self.config.related.limit,
+        );
+        self.outcomes = outcomes::summarise(&self.pages, &self.case_studies, &self.breakdown());
+        self
+    }
 }
 
 #[cfg(test)]

@@ -12,7 +12,6 @@
 //! tab or carriage return first) gets a leading apostrophe.
 
 use serde::Serialize;
-use serde_json::{Map, Value, json};
 
 use crate::index::Site;
 
@@ -36,57 +35,85 @@ const INDEX_KEYWORDS: usize = 24;
 /// wherever the site is served. The last facet, `outcome`, holds the outcome
 /// metrics each case study reports.
 pub fn search_index(site: &Site) -> Vec<u8> {
-    let mut facets: Vec<Value> = site
-        .taxonomies
+    // Serialized straight from borrowed data: at 10,000 case studies a
+    // `serde_json::Value` tree of the index would cost ten times its size.
+    #[derive(Serialize)]
+    struct Facet<'a> {
+        name: &'a str,
+        title: &'a str,
+        singular: &'a str,
+        terms: Vec<(&'a str, &'a str)>,
+    }
+    #[derive(Serialize)]
+    struct Index<'a> {
+        version: u32,
+        facets: Vec<Facet<'a>>,
+        docs: Vec<Doc<'a>>,
+    }
+    type Doc<'a> = (&'a str, &'a str, String, &'a str, Vec<&'a [usize]>, String);
+
+    let metric_labels: Vec<(String, String)> = site
+        .outcomes
         .iter()
-        .map(|t| {
-            json!({
-                "name": t.config.name,
-                "title": t.config.title,
-                "singular": t.config.singular,
-                "terms": t.terms.iter().map(|term| json!([term.name, term.slug])).collect::<Vec<_>>(),
-            })
+        .map(|m| {
+            let (_, label) = super::values::total_display(&m.name, m.unit.as_deref(), 0.0);
+            (label, metric_slug(m))
         })
         .collect();
+    let mut facets: Vec<Facet> = site
+        .taxonomies
+        .iter()
+        .map(|t| Facet {
+            name: &t.config.name,
+            title: &t.config.title,
+            singular: &t.config.singular,
+            terms: t
+                .terms
+                .iter()
+                .map(|term| (term.name.as_str(), term.slug.as_str()))
+                .collect(),
+        })
+        .collect();
+    facets.push(Facet {
+        name: "outcome",
+        title: "Outcomes reported",
+        singular: "Outcome",
+        terms: metric_labels
+            .iter()
+            .map(|(l, s)| (l.as_str(), s.as_str()))
+            .collect(),
+    });
     let metric_of = metric_index(site);
-    facets.push(json!({
-        "name": "outcome",
-        "title": "Outcomes reported",
-        "singular": "Outcome",
-        "terms": site.outcomes.iter().map(|m| {
-            let (_, label) = super::values::total_display(&m.name, m.unit.as_deref(), 0.0);
-            json!([label, metric_slug(m)])
-        }).collect::<Vec<_>>(),
-    }));
-    let docs: Vec<Value> = site
+    let docs: Vec<Doc> = site
         .case_studies
         .iter()
         .map(|&i| {
             let p = &site.pages[i];
-            let mut terms: Vec<Value> = site.page_terms[i].iter().map(|ts| json!(ts)).collect();
-            let mut metrics: Vec<usize> = metric_of.get(&i).cloned().unwrap_or_default();
-            metrics.sort_unstable();
-            metrics.dedup();
-            terms.push(json!(metrics));
-            let keywords: Vec<&str> = p
-                .body
-                .keywords
-                .iter()
-                .take(INDEX_KEYWORDS)
-                .map(|(w, _)| w.as_str())
-                .collect();
-            json!([
-                p.path,
-                p.title,
+            let mut terms: Vec<&[usize]> = site.page_terms[i].iter().map(Vec::as_slice).collect();
+            terms.push(metric_of.get(&i).map_or(&[][..], Vec::as_slice));
+            let mut keywords = String::new();
+            for (w, _) in p.body.keywords().iter().take(INDEX_KEYWORDS) {
+                if !keywords.is_empty() {
+                    keywords.push(' ');
+                }
+                keywords.push_str(w);
+            }
+            (
+                p.path.as_str(),
+                p.title.as_str(),
                 p.date.map(|d| d.iso_date()).unwrap_or_default(),
-                p.summary,
+                p.summary.as_str(),
                 terms,
-                keywords.join(" "),
-            ])
+                keywords,
+            )
         })
         .collect();
-    let index = json!({ "version": 1, "facets": facets, "docs": docs });
-    serde_json::to_vec(&index).unwrap_or_default()
+    serde_json::to_vec(&Index {
+        version: 1,
+        facets,
+        docs,
+    })
+    .unwrap_or_default()
 }
 
 /// A metric's name and unit as one URL-safe word: the explorer's `outcome`
@@ -107,6 +134,7 @@ fn metric_index(site: &Site) -> std::collections::HashMap<usize, Vec<usize>> {
             out.entry(p).or_default().push(m);
         }
     }
+    // Metrics are visited in order, and a page is in a metric's pages once.
     out
 }
 
@@ -121,52 +149,67 @@ struct OutcomeRow<'a> {
 /// `/case-studies.json`: every published case study, newest first, with
 /// its front matter, absolute URL and outcomes.
 pub fn case_studies_json(site: &Site) -> Vec<u8> {
+    #[derive(Serialize)]
+    struct File<'a> {
+        title: &'a str,
+        url: String,
+        case_studies: Vec<Row<'a>>,
+    }
     let c = &site.config;
-    let rows: Vec<Value> = site
-        .case_studies
-        .iter()
-        .map(|&i| {
-            let p = &site.pages[i];
-            let mut row = Map::new();
-            row.insert("title".into(), json!(p.title));
-            row.insert("url".into(), json!(c.permalink(&p.path)));
-            row.insert("slug".into(), json!(p.slug));
-            row.insert("date".into(), json!(p.date.map(|d| d.iso_date())));
-            row.insert("updated".into(), json!(p.updated.map(|d| d.iso_date())));
-            for (t, tax) in site.taxonomies.iter().enumerate() {
-                let names: Vec<&str> = site.page_terms[i][t]
-                    .iter()
-                    .map(|&ti| tax.terms[ti].name.as_str())
-                    .collect();
-                row.insert(tax.config.name.clone(), json!(names));
-            }
-            row.insert(
-                "report".into(),
-                json!(site.report_of[i].map(|r| site.pages[r].slug.as_str())),
-            );
-            row.insert("summary".into(), json!(p.summary));
-            row.insert("authors".into(), json!(p.authors));
-            let outcomes: Vec<OutcomeRow> = p
-                .outcomes
-                .iter()
-                .map(|o| OutcomeRow {
-                    metric: &o.metric,
-                    value: o.value,
-                    unit: o.unit.as_deref(),
-                })
-                .collect();
-            row.insert("outcomes".into(), json!(outcomes));
-            Value::Object(row)
-        })
-        .collect();
-    let mut out = serde_json::to_vec_pretty(&json!({
-        "title": c.title,
-        "url": c.permalink(""),
-        "case_studies": rows,
-    }))
-    .unwrap_or_default();
+    let file = File {
+        title: &c.title,
+        url: c.permalink(""),
+        case_studies: site.case_studies.iter().map(|&i| Row { site, i }).collect(),
+    };
+    let mut out = serde_json::to_vec_pretty(&file).unwrap_or_default();
     out.push(b'\n');
     out
+}
+
+/// One case study in `case-studies.json`, its keys in a fixed order (the
+/// taxonomies in site.toml's order), serialized without copying.
+struct Row<'a> {
+    site: &'a Site,
+    i: usize,
+}
+
+impl Serialize for Row<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let (site, i) = (self.site, self.i);
+        let p = &site.pages[i];
+        let c = &site.config;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("title", &p.title)?;
+        m.serialize_entry("url", &c.permalink(&p.path))?;
+        m.serialize_entry("slug", &p.slug)?;
+        m.serialize_entry("date", &p.date.map(|d| d.iso_date()))?;
+        m.serialize_entry("updated", &p.updated.map(|d| d.iso_date()))?;
+        for (t, tax) in site.taxonomies.iter().enumerate() {
+            let names: Vec<&str> = site.page_terms[i][t]
+                .iter()
+                .map(|&ti| tax.terms[ti].name.as_str())
+                .collect();
+            m.serialize_entry(&tax.config.name, &names)?;
+        }
+        m.serialize_entry(
+            "report",
+            &site.report_of[i].map(|r| site.pages[r].slug.as_str()),
+        )?;
+        m.serialize_entry("summary", &p.summary)?;
+        m.serialize_entry("authors", &p.authors)?;
+        let outcomes: Vec<OutcomeRow> = p
+            .outcomes
+            .iter()
+            .map(|o| OutcomeRow {
+                metric: &o.metric,
+                value: o.value,
+                unit: o.unit.as_deref(),
+            })
+            .collect();
+        m.serialize_entry("outcomes", &outcomes)?;
+        m.end()
+    }
 }
 
 /// Writes one CSV record.

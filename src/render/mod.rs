@@ -1235,7 +1235,7 @@ impl<'s> Renderer<'s> {
                     let p = &site.pages[i];
                     data_hash(p, &mut h);
                     p.body
-                        .keywords
+                        .keywords()
                         .iter()
                         .take(32)
                         .for_each(|(w, _)| w.hash(&mut h));
@@ -1255,7 +1255,13 @@ impl<'s> Renderer<'s> {
             _ => None,
         };
         if let Some(bytes) = data {
-            out.extend_from_slice(&bytes);
+            // These files run to megabytes: hand the buffer over rather
+            // than copy it.
+            if out.is_empty() {
+                *out = bytes;
+            } else {
+                out.extend_from_slice(&bytes);
+            }
             return Ok(());
         }
         let (template, cx) = self.prepare(job)?;

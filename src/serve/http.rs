@@ -38,12 +38,14 @@ pub const RELOAD_SCRIPT: &str = r#"<script data-casebook>/* casebook live reload
   function hide() { if (box) { box.remove(); box = null; } }
   // Swap in the new page's body, which keeps the reader's place and is
   // faster than a reload; reload when anything a swap would not apply
-  // changed (stylesheets, scripts) or the page is gone.
+  // changed (stylesheets, scripts), the page runs scripts, or it is gone.
   function assets(d) {
     return Array.prototype.map.call(d.querySelectorAll("link[rel=stylesheet], script[src], body script:not([data-casebook])"),
       function (n) { return n.getAttribute("href") || n.getAttribute("src") || n.textContent; }).join("|");
   }
   function refresh() {
+    // A page with scripts of its own (the explorer) needs them run again.
+    if (document.querySelector("body script:not([data-casebook])")) { location.reload(); return; }
     fetch(location.href, { cache: "no-store" }).then(function (r) {
       if (!r.ok) { location.reload(); return; }
       return r.text().then(function (html) {

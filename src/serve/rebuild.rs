@@ -498,7 +498,7 @@ impl Session {
                 .filter(|f| f.page.is_none())
                 .filter_map(|f| f.target.clone())
                 .collect();
-            let site = index::index(config, pages);
+            let site = index::index(config, pages).with_discovery();
             timings.mark("index");
             let checker = validate::LinkChecker::new(&site, theme, &unreadable);
             let link_diags: Vec<Vec<Diagnostic>> = (0..site.pages.len())
