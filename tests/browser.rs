@@ -94,3 +94,32 @@ fn explorer_filters_searches_and_keeps_its_state_in_the_url() {
     assert!(text.contains("all explorer checks passed"), "{text}");
     assert!(shots.join("report.pdf").exists());
 }
+
+#[test]
+fn default_theme_is_accessible_responsive_and_stable_on_every_template() {
+    if !available() {
+        return;
+    }
+    let site = common::example_site();
+    let out = site.build(&["--base-url", "http://127.0.0.1/learning/"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    let text = node("theme.js", &[&site.out(), &shots]);
+    println!("{text}");
+    assert!(text.contains("all theme checks passed"), "{text}");
+    for name in [
+        "home",
+        "case-study",
+        "report",
+        "term-index",
+        "term",
+        "explore",
+        "outcomes",
+        "404",
+    ] {
+        for width in [360, 768, 1280] {
+            let png = shots.join(format!("{name}-{width}.png"));
+            assert!(png.exists(), "no screenshot {}", png.display());
+        }
+    }
+}

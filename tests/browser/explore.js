@@ -9,37 +9,13 @@
 // (and records the request) anywhere else.
 'use strict';
 const { chromium } = require('playwright-core');
-const http = require('http');
+const { serve } = require('./static-server');
 const fs = require('fs');
 const path = require('path');
 
 const [OUT, SHOTS] = process.argv.slice(2);
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const TYPES = { '.html': 'text/html; charset=utf-8', '.css': 'text/css', '.js': 'text/javascript',
-  '.json': 'application/json', '.svg': 'image/svg+xml', '.xml': 'application/xml', '.csv': 'text/csv' };
-
-const outside = [];
-function startServer() {
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url, 'http://x');
-    if (!url.pathname.startsWith('/learning/')) {
-      outside.push(url.pathname);
-      res.writeHead(404);
-      return res.end('outside the subpath');
-    }
-    let file = path.join(OUT, decodeURIComponent(url.pathname.slice('/learning/'.length)));
-    if (!file.startsWith(OUT)) { res.writeHead(403); return res.end(); }
-    if (file.endsWith('/') || (fs.existsSync(file) && fs.statSync(file).isDirectory())) file = path.join(file, 'index.html');
-    fs.readFile(file, (err, data) => {
-      if (err) { res.writeHead(404); return res.end('not found'); }
-      res.writeHead(200, { 'Content-Type': TYPES[path.extname(file)] || 'application/octet-stream' });
-      res.end(data);
-    });
-  });
-  return new Promise(resolve => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
-
 let failures = 0;
 function check(cond, what, detail) {
   if (cond) {
@@ -65,8 +41,7 @@ async function count(page, id) {
 
 (async () => {
   fs.mkdirSync(SHOTS, { recursive: true });
-  const server = await startServer();
-  const base = `http://127.0.0.1:${server.address().port}/learning/`;
+  const { server, outside, base } = await serve(path.resolve(OUT));
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS });
   try {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });

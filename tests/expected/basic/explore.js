@@ -21,6 +21,7 @@
   var moreButton = root.querySelector(".explorer-more");
   var clearButton = root.querySelector(".explorer-clear");
 
+  var wide = window.matchMedia("(min-width: 52rem)");
   var PAGE = 50; // results drawn at a time
   var SHOWN_VALUES = 8; // facet values shown before "Show all"
 
@@ -180,8 +181,20 @@
     facets.forEach(function (f, fi) {
       if (!f.terms.length) return;
       var sel = state.selected[f.name];
-      var fs = el("fieldset", "facet");
-      fs.appendChild(el("legend", null, f.title));
+      // Each facet folds away, so that on a phone the results are not
+      // below a screenful of checkboxes; open on wide screens, or when
+      // something in it is ticked.
+      var nSelected = Object.keys(sel).length;
+      if (f.open === undefined) f.open = wide.matches || nSelected > 0;
+      var details = el("details", "facet");
+      details.open = f.open;
+      details.addEventListener("toggle", function () { f.open = details.open; });
+      var summary = el("summary", null, f.title);
+      if (nSelected) summary.appendChild(el("span", "facet-selected", " (" + nSelected + " selected)"));
+      details.appendChild(summary);
+      var fs = el("fieldset");
+      fs.appendChild(el("legend", "vh", f.title));
+      details.appendChild(fs);
       var order = f.terms.map(function (t, ti) { return ti; });
       order.sort(function (a, b) {
         var sa = sel[f.terms[a][1]] ? 1 : 0, sb = sel[f.terms[b][1]] ? 1 : 0;
@@ -249,7 +262,7 @@
         toggle.id = "toggle-" + f.name;
         fs.appendChild(toggle);
       }
-      facetsBox.appendChild(fs);
+      facetsBox.appendChild(details);
     });
   }
 
