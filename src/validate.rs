@@ -316,6 +316,18 @@ fn check_fields(page: &Page, config: &Config, diags: &mut Vec<Diagnostic>) {
         }
     }
 
+    if let Some(image) = &fm.image {
+        if !is_safe_image_address(&image.value) {
+            let (l, c) = find_value(head, image.line, &image.value);
+            diags.push(
+                Diagnostic::error(page.file.clone(), format!("image `{}` is not a web address or a path in the site", image.value))
+                    .at(head, l, c)
+                    .with_width(image.value.chars().count())
+                    .with_hint("use a path such as `/images/photo.jpg` (a file in static/) or an https:// address"),
+            );
+        }
+    }
+
     let declared = &config.kind_schema(kind).fields;
     for (key, loc) in &fm.extra {
         if let Some(ty) = declared.get(key) {
@@ -395,6 +407,26 @@ pub struct LinkChecker {
     base_path: String,
     /// Problems with the site as a whole: redirects that would replace pages.
     site_diags: Vec<Diagnostic>,
+}
+
+/// Whether a front-matter `image:` can be used as an image address: a path
+/// (site-relative or relative) or an http(s) URL, never another scheme
+/// (`javascript:`, `data:`) that a theme would put in `src` or `href`.
+fn is_safe_image_address(s: &str) -> bool {
+    let s = s.trim();
+    let lower = s.to_ascii_lowercase();
+    if lower.starts_with("http://") || lower.starts_with("https://") {
+        return true;
+    }
+    // A scheme is letters (and + - .) then a colon before any slash.
+    let scheme = s.split_once(':').is_some_and(|(head, _)| {
+        !head.is_empty()
+            && !head.contains('/')
+            && head
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+    });
+    !scheme && !s.starts_with("//") && !s.chars().any(char::is_control)
 }
 
 /// Checks every link and image in every page's Markdown against the files

@@ -123,3 +123,16 @@ fn default_theme_is_accessible_responsive_and_stable_on_every_template() {
         }
     }
 }
+
+#[test]
+fn hostile_values_never_run_in_a_browser() {
+    if !available() {
+        return;
+    }
+    let site = Site::from_fixture("hostile");
+    let out = site.build(&["--base-url", "http://127.0.0.1/learning/"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let text = node("hostile.js", &[&site.out()]);
+    println!("{text}");
+    assert!(text.contains("no value became markup or script"), "{text}");
+}

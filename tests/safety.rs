@@ -130,3 +130,182 @@ fn script_links_are_reported_as_warnings() {
     );
     assert!(err.contains("content/case-studies/x.md:18:1"), "{err}");
 }
+
+/// Every attack string at once: markup, an attribute break-out, the end of
+/// a script element, a script URL.
+const ALL: &str =
+    "<script>alert(1)</script> \"onmouseover=\"alert(1) </script> javascript:alert(1)";
+
+/// A site (`tests/fixtures/hostile`) whose every front-matter field and
+/// site.toml value carries [`ALL`], and one case study whose fields are
+/// spreadsheet formulas.
+fn audit_site() -> Site {
+    Site::from_fixture("hostile")
+}
+
+#[test]
+fn every_html_output_keeps_hostile_values_as_text() {
+    let site = audit_site();
+    site.build(&[]);
+    assert_no_injected_markup(&site);
+    for f in site.files().iter().filter(|f| f.ends_with(".html")) {
+        let html = site.read(f);
+        for tag in ["<script>alert", "</script> \"", "onmouseover=\"alert"] {
+            assert!(!html.contains(tag), "{f} contains {tag:?} unescaped");
+        }
+        for attr in ["src", "action", "formaction", "poster", "data"] {
+            for v in attr_values(&html, attr) {
+                assert!(
+                    !v.to_lowercase().starts_with("javascript:"),
+                    "{f}: {attr}={v}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn json_outputs_hold_hostile_values_as_data() {
+    let site = audit_site();
+    site.build(&[]);
+    let data: serde_json::Value = serde_json::from_str(&site.read("case-studies.json")).unwrap();
+    let all = data["case_studies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["slug"] == "all")
+        .unwrap();
+    for key in ["title", "summary"] {
+        assert_eq!(all[key], ALL, "{key}");
+    }
+    for key in ["ngo", "sector", "program", "country"] {
+        assert_eq!(all[key][0], ALL, "{key}");
+    }
+    assert_eq!(all["outcomes"][0]["metric"], ALL);
+    assert_eq!(all["outcomes"][0]["unit"], ALL);
+    let index: serde_json::Value = serde_json::from_str(&site.read("search-index.json")).unwrap();
+    let doc = index["docs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d[0] == "case-studies/all/")
+        .unwrap();
+    assert_eq!(doc[1], ALL);
+    assert_eq!(doc[3], ALL);
+    assert!(
+        index["facets"][0]["terms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t[0] == ALL)
+    );
+    // JSON-LD inside script elements: parsed back, the values are intact.
+    let html = site.read("case-studies/all/index.html");
+    let ld = html
+        .split("<script type=\"application/ld+json\">")
+        .nth(1)
+        .and_then(|s| s.split("</script>").next())
+        .unwrap();
+    let ld: serde_json::Value = serde_json::from_str(ld).unwrap();
+    assert_eq!(ld["headline"], ALL);
+}
+
+#[test]
+fn feeds_and_sitemap_are_well_formed_xml_with_values_as_text() {
+    if !common::tools_available(
+        &[("python3", common::runs("python3", &["--version"]))],
+        "apt-get install python3",
+    ) {
+        return;
+    }
+    let site = audit_site();
+    site.build(&[]);
+    let script = r#"
+import sys, xml.etree.ElementTree as ET
+ns = {'a': 'http://www.w3.org/2005/Atom'}
+for path in sys.argv[2:]:
+    root = ET.parse(path).getroot()
+    if root.tag.endswith('feed'):
+        for e in root.findall('a:entry', ns):
+            print('TITLE', e.find('a:title', ns).text)
+            for c in e.findall('a:category', ns):
+                print('CATEGORY', c.get('label'))
+            for a in e.findall('a:author/a:name', ns):
+                print('AUTHOR', a.text)
+print('PARSED', len(sys.argv) - 2)
+"#;
+    let xml: Vec<String> = site
+        .files()
+        .into_iter()
+        .filter(|f| f.ends_with(".xml"))
+        .map(|f| site.out().join(f).to_string_lossy().into_owned())
+        .collect();
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg("-")
+        .args(&xml)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains(&format!("PARSED {}", xml.len())), "{text}");
+    assert!(text.lines().any(|l| l == format!("TITLE {ALL}")), "{text}");
+    assert!(
+        text.lines().any(|l| l == format!("CATEGORY {ALL}")),
+        "{text}"
+    );
+    assert!(text.lines().any(|l| l == format!("AUTHOR {ALL}")), "{text}");
+}
+
+#[test]
+fn csv_cells_are_data_never_formulas() {
+    let site = audit_site();
+    site.build(&[]);
+    for file in ["case-studies.csv", "outcomes.csv"] {
+        let text = site.read(file);
+        let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+        let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        assert!(!records.is_empty(), "{file}");
+        for rec in &records {
+            for cell in rec.iter() {
+                assert!(
+                    !cell.starts_with(['=', '+', '-', '@']),
+                    "{file}: a cell a spreadsheet would run: {cell:?}"
+                );
+            }
+        }
+        assert!(
+            records.iter().any(|r| &r[0] == ALL),
+            "{file}: the hostile title is kept as text"
+        );
+        assert!(
+            records
+                .iter()
+                .any(|r| &r[0] == "'=HYPERLINK(\"http://evil.example\",\"x\")"),
+            "{file}"
+        );
+    }
+}
+
+#[test]
+fn an_image_address_with_a_script_scheme_is_an_error() {
+    let site = Site::empty("title = \"T\"\n");
+    site.write(
+        "content/case-studies/x.md",
+        "---\ntitle: X\ndate: 2024-01-01\nngo: N\nsector: S\nprogram: P\nsummary: s\nimage: javascript:alert(1)\n---\nBody\n",
+    );
+    let out = site.run(&["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = common::stdout(&out) + &common::stderr(&out);
+    assert!(
+        text.contains("image `javascript:alert(1)` is not a web address or a path in the site"),
+        "{text}"
+    );
+    assert!(text.contains("x.md:8:8"), "{text}");
+}
