@@ -40,13 +40,32 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
 /// Refuses output folders whose replacement would destroy something that is
 /// not a build: the site itself, its sources, the home folder, the root.
 pub fn check_output_dir(root: &Path, out: &Path) -> Result<(), Diagnostic> {
+    // Where a path really is: made absolute, `..` resolved, and symbolic
+    // links in the part that exists followed, so that a link pointing into
+    // the site cannot smuggle the output there.
     let abs = |p: &Path| -> PathBuf {
         let p = if p.is_absolute() {
             p.to_path_buf()
         } else {
             std::env::current_dir().unwrap_or_default().join(p)
         };
-        normalise(&p)
+        let p = normalise(&p);
+        let mut existing = p.as_path();
+        let mut rest = Vec::new();
+        while !existing.exists() {
+            match (existing.parent(), existing.file_name()) {
+                (Some(parent), Some(name)) => {
+                    rest.push(name.to_owned());
+                    existing = parent;
+                }
+                _ => return p,
+            }
+        }
+        let mut real = existing
+            .canonicalize()
+            .unwrap_or_else(|_| existing.to_path_buf());
+        real.extend(rest.iter().rev());
+        real
     };
     let root = abs(root);
     let out = abs(out);
@@ -68,7 +87,7 @@ pub fn check_output_dir(root: &Path, out: &Path) -> Result<(), Diagnostic> {
             return refuse(format!("it is inside the site's {protected}"));
         }
     }
-    if let Some(home) = std::env::var_os("HOME").map(PathBuf::from)
+    if let Some(home) = std::env::var_os("HOME").map(|h| abs(Path::new(&h)))
         && home.starts_with(&out)
     {
         return refuse("it is your home folder or one of its parents".into());

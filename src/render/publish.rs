@@ -15,6 +15,10 @@ use crate::index::Site;
 /// the refused ones; nothing here ever writes outside the output.
 pub fn alias_output(alias: &str) -> Option<String> {
     let path = alias.strip_prefix('/')?;
+    // `//host/x` is another site's address, not a path in this one.
+    if path.starts_with('/') {
+        return None;
+    }
     let decoded = crate::content::markdown::percent_decode(path)?;
     if decoded
         .chars()

@@ -1,0 +1,226 @@
+//! The output folder is the only place a build writes or deletes: it can
+//! never be the site, its sources, the home folder or `/`; no name from the
+//! content can point a file outside it; cleaning it follows no symbolic
+//! link out; and a symbolic-link loop in content/ ends with a diagnostic.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{Site, list_files, stderr};
+
+/// Every file under `dir`, except the output folder's.
+fn files_outside_output(dir: &Path) -> Vec<String> {
+    list_files(dir)
+        .into_iter()
+        .filter(|f| !f.starts_with("public/"))
+        .collect()
+}
+
+#[test]
+fn the_output_can_never_be_the_site_its_sources_home_or_root() {
+    let site = Site::from_fixture("basic");
+    std::fs::create_dir_all(site.root().join("themes/mine")).unwrap();
+    std::fs::create_dir_all(site.root().join("static")).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let root = site.root().to_path_buf();
+    let cases: Vec<(PathBuf, &str)> = vec![
+        (root.clone(), "contains the site itself"),
+        (root.join("content"), "inside the site's content"),
+        (
+            root.join("content/case-studies"),
+            "inside the site's content",
+        ),
+        (root.join("themes"), "inside the site's themes"),
+        (root.join("static"), "inside the site's static"),
+        (root.join("public/../content"), "inside the site's content"),
+        (home.path().to_path_buf(), "your home folder"),
+        (
+            home.path().parent().unwrap().to_path_buf(),
+            "contains the site itself",
+        ),
+        (PathBuf::from("/"), "root of the file system"),
+    ];
+    for (out, why) in cases {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_casebook"))
+            .args(["build", "--root"])
+            .arg(&root)
+            .arg("--output")
+            .arg(&out)
+            .env("HOME", home.path())
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1), "--output {}", out.display());
+        let err = stderr(&o);
+        assert!(err.contains("refusing to write the site into"), "{err}");
+        assert!(err.contains(why), "--output {}: {err}", out.display());
+    }
+    // A symbolic link that leads into the sources is seen through.
+    let link = tempfile::tempdir().unwrap();
+    let sneaky = link.path().join("out");
+    std::os::unix::fs::symlink(root.join("content"), &sneaky).unwrap();
+    let o = site.run(&["build", "--output", sneaky.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("inside the site's content"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(root.join("content/case-studies/chatbot.md").exists());
+}
+
+#[test]
+fn no_alias_writes_outside_the_output() {
+    let site = Site::from_fixture("basic");
+    let before = files_outside_output(site.root());
+    let aliases = [
+        "../escape/",
+        "/../../escape/",
+        "/%2e%2e/%2e%2e/escape/",
+        "/%2E%2E%2Fescape/",
+        "/a/..\\\\..\\\\escape/",
+        "/nul\\u0000byte/",
+        "//evil.example/x/",
+        "C:\\\\escape\\\\",
+        "/etc/../../escape/",
+    ];
+    let list: Vec<String> = aliases.iter().map(|a| format!("\"{a}\"")).collect();
+    site.write(
+        "content/case-studies/moved.md",
+        &format!(
+            "---\ntitle: Moved\ndate: 2024-01-01\nngo: N\nsector: Health\nprogram: P\nsummary: S\naliases: [{}]\n---\nBody\n",
+            list.join(", ")
+        ),
+    );
+    let out = site.run(&["build"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("is not a path inside the site"), "{err}");
+    assert_eq!(
+        err.matches("is not a path inside the site").count(),
+        aliases.len(),
+        "every hostile alias is reported:\n{err}"
+    );
+    let mut after = files_outside_output(site.root());
+    after.retain(|f| f != "content/case-studies/moved.md");
+    assert_eq!(before, after, "nothing was written outside the output");
+    assert!(!site.root().parent().unwrap().join("escape").exists());
+}
+
+#[test]
+fn hostile_terms_and_file_names_stay_inside_the_output() {
+    let site = Site::from_fixture("basic");
+    site.write(
+        "content/case-studies/terms.md",
+        "---\ntitle: Terms\ndate: 2024-01-01\nngo: \"../../escape\"\nsector: [\"%2e%2e%2fescape\", \"..\\\\..\\\\windows\"]\nprogram: \"/etc/passwd\"\ncountry: \"nul\\0byte\"\ntags: [ok]\nsummary: S\n---\nBody\n",
+    );
+    // A file whose name looks like a path: its slug comes from the name.
+    site.write(
+        "content/case-studies/a..%2f..%2fescape.md",
+        "---\ntitle: Name\ndate: 2024-01-01\nngo: N\nsector: Health\nprogram: P\nsummary: S\n---\nBody\n",
+    );
+    let before = files_outside_output(site.root());
+    site.build(&[]);
+    assert_eq!(before, files_outside_output(site.root()));
+    assert!(!site.root().parent().unwrap().join("escape").exists());
+    let files = site.files();
+    for f in &files {
+        assert!(!f.contains(".."), "{f}");
+        assert!(!f.contains('\\'), "{f}");
+        assert!(!f.contains('%'), "{f}");
+        assert!(!f.contains('\0'), "{f}");
+    }
+    // The terms became plain, safe slugs.
+    for want in [
+        "ngo/escape/index.html",
+        "sector/2e-2e-2fescape/index.html",
+        "sector/windows/index.html",
+        "program/etc-passwd/index.html",
+        "country/nul-byte/index.html",
+    ] {
+        assert!(files.iter().any(|f| f == want), "no {want} in {files:?}");
+    }
+
+    let named: Vec<&String> = files
+        .iter()
+        .filter(|f| f.starts_with("case-studies/a") && f.ends_with("escape/index.html"))
+        .collect();
+    assert_eq!(
+        named.len(),
+        1,
+        "the oddly named file is a page inside case-studies/: {files:?}"
+    );
+
+    // Terms with nothing to make a folder name from are errors.
+    site.write(
+        "content/case-studies/terms.md",
+        "---\ntitle: Terms\ndate: 2024-01-01\nngo: N\nsector: Health\nprogram: P\ntags: [\"..\", \"~\"]\nsummary: S\n---\nBody\n",
+    );
+    let out = site.run(&["build"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("Tag \"..\" has no letters or digits to make a URL from"),
+        "{err}"
+    );
+    assert!(
+        err.contains("Tag \"~\" has no letters or digits to make a URL from"),
+        "{err}"
+    );
+}
+
+#[test]
+fn cleaning_the_output_follows_no_symbolic_link_out_of_it() {
+    let site = Site::from_fixture("basic");
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("precious.txt"), "keep me").unwrap();
+    std::fs::create_dir_all(site.out()).unwrap();
+    std::os::unix::fs::symlink(outside.path(), site.out().join("link")).unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("precious.txt"),
+        site.out().join("stale.txt"),
+    )
+    .unwrap();
+    std::fs::write(site.out().join("old.html"), "stale").unwrap();
+    site.build(&[]);
+    assert_eq!(
+        std::fs::read_to_string(outside.path().join("precious.txt")).unwrap(),
+        "keep me"
+    );
+    assert!(
+        !site.out().join("old.html").exists(),
+        "stale files are removed"
+    );
+    assert!(
+        !site.out().join("link").exists(),
+        "the link itself is removed, not its target"
+    );
+    // Built twice, the same.
+    site.build(&[]);
+    assert!(outside.path().join("precious.txt").exists());
+}
+
+#[test]
+fn a_symbolic_link_loop_in_content_is_reported_not_followed_forever() {
+    let site = Site::from_fixture("basic");
+    std::os::unix::fs::symlink("..", site.root().join("content/case-studies/loop")).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let root = site.root().to_path_buf();
+    std::thread::spawn(move || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_casebook"))
+            .args(["check", "--root"])
+            .arg(&root)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        let _ = tx.send(out);
+    });
+    let out = rx
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("check did not finish: a symbolic-link loop was followed forever");
+    let text = format!("{}{}", common::stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("content/case-studies/loop"), "{text}");
+    assert!(text.contains("a loop"), "{text}");
+}
