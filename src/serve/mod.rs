@@ -5,7 +5,8 @@
 //! The output is written to a folder of its own (not `public/`), with the
 //! base URL of the local server, so a preview never ends up published.
 
-pub mod http;
+mod guard;
+mod http;
 pub mod rebuild;
 
 use std::net::{IpAddr, SocketAddr};
@@ -87,12 +88,23 @@ pub fn serve(
     report: impl Fn(Event) + Send + Sync + 'static,
 ) -> Result<(), Error> {
     let addr = SocketAddr::new(opts.bind, opts.port);
-    let server = tiny_http::Server::http(addr).map_err(|e| Error::Io {
+    // Readers connect to `listener`; the guard checks each request's size
+    // and passes it on to tiny_http on a private loopback port.
+    let listener = std::net::TcpListener::bind(addr).map_err(|source| Error::Io {
         path: PathBuf::from(addr.to_string()),
+        source,
+    })?;
+    let local = listener.local_addr().map_err(|source| Error::Io {
+        path: PathBuf::from(addr.to_string()),
+        source,
+    })?;
+    let inner = SocketAddr::new(IpAddr::from([127, 0, 0, 1]), 0);
+    let server = tiny_http::Server::http(inner).map_err(|e| Error::Io {
+        path: PathBuf::from(inner.to_string()),
         source: std::io::Error::new(std::io::ErrorKind::AddrInUse, e.to_string()),
     })?;
-    let local = server.server_addr().to_ip().ok_or_else(|| Error::Io {
-        path: PathBuf::from(addr.to_string()),
+    let upstream = server.server_addr().to_ip().ok_or_else(|| Error::Io {
+        path: PathBuf::from(inner.to_string()),
         source: std::io::Error::other("the server has no IP address"),
     })?;
     let host = match local.ip() {
@@ -167,6 +179,7 @@ pub fn serve(
             }
         });
     }
+    guard::spawn(listener, upstream);
     report(Event::Listening {
         url: url.clone(),
         output: out.clone(),
