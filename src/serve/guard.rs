@@ -125,6 +125,44 @@ fn refuse(client: &mut TcpStream, code: u16, reason: &str) {
     let _ = client.shutdown(Shutdown::Both);
 }
 
+/// Copies tiny_http's answer to the client with `Connection: close` in its
+/// head (tiny_http drops a `Connection` header set on a response), so that
+/// a keep-alive client knows this connection ends with the answer and opens
+/// a new one for its next request, rather than finding it closed.
+fn relay(up: &mut TcpStream, client: &mut TcpStream) -> io::Result<u64> {
+    let mut head: Vec<u8> = Vec::with_capacity(1024);
+    let mut buf = [0u8; 4096];
+    let end = loop {
+        let n = up.read(&mut buf)?;
+        let from = head.len().saturating_sub(3);
+        head.extend_from_slice(&buf[..n]);
+        if let Some(i) = find(&head[from..], b"\r\n\r\n") {
+            break from + i + 4;
+        }
+        if n == 0 || head.len() > MAX_HEAD {
+            // Not a head we can rewrite: pass it on as it is.
+            client.write_all(&head)?;
+            return io::copy(up, client);
+        }
+    };
+    let text = String::from_utf8_lossy(&head[..end - 4]);
+    let mut out = String::with_capacity(end + 24);
+    for (i, line) in text.split("\r\n").enumerate() {
+        let name = line.split(':').next().unwrap_or_default().trim();
+        if i > 0
+            && (name.eq_ignore_ascii_case("connection") || name.eq_ignore_ascii_case("keep-alive"))
+        {
+            continue;
+        }
+        out.push_str(line);
+        out.push_str("\r\n");
+    }
+    out.push_str("Connection: close\r\n\r\n");
+    client.write_all(out.as_bytes())?;
+    client.write_all(&head[end..])?;
+    io::copy(up, client)
+}
+
 fn handle(mut client: TcpStream, upstream: SocketAddr) {
     let _ = client.set_read_timeout(Some(HEAD_TIMEOUT));
     match read_head(&mut client) {
@@ -138,7 +176,7 @@ fn handle(mut client: TcpStream, upstream: SocketAddr) {
             let _ = client.set_read_timeout(None);
             // The answer, to its end (tiny_http closes after it) or until the
             // client goes away; event streams last as long as the page.
-            let _ = io::copy(&mut up, &mut client);
+            let _ = relay(&mut up, &mut client);
             let _ = client.shutdown(Shutdown::Both);
             let _ = up.shutdown(Shutdown::Both);
         }
