@@ -1,0 +1,217 @@
+#!/usr/bin/env bash
+# benches/compare.sh — time `casebook build` against Hugo on the same generated corpus.
+#
+# Usage (from anywhere in the repository):
+#
+#   bash benches/compare.sh [SIZES...]          # default: 1000 10000
+#   RUNS=7 bash benches/compare.sh 1000         # runs per tool (default: 5 below 5,000 pages, else 3)
+#   SEED=7 bash benches/compare.sh              # another corpus (default seed 42)
+#
+# What it does:
+#   1. Installs what is missing, from Debian's packages: `hugo` (apt-get install -y hugo) and GNU
+#      time (/usr/bin/time, apt-get install -y time). Needs root for that; nothing else.
+#   2. Builds casebook in release mode (`cargo build --release`, and the gen_corpus example).
+#   3. For each size N, generates target/bench/N/{casebook,hugo} with
+#      `gen_corpus --n N --out target/bench/N --seed SEED` (examples/gen_corpus.rs): the same
+#      N case studies, as a casebook site and as a Hugo site with minimal layouts doing the same
+#      template work. It also makes target/bench/N/casebook-nofeeds: the same casebook site with
+#      `feed = false` on its four taxonomies. Hugo's RSS is disabled, and by default casebook
+#      writes one Atom feed per term (most of its output bytes), so this row is the closest to
+#      Hugo's output set; the `casebook` row is casebook's default behaviour.
+#   4. Builds each site ALTERNATELY (casebook, cp, casebook-nofeeds, cp-nofeeds, hugo; then
+#      again), RUNS times, each into an empty output folder (rm -rf before every run), measuring with
+#      `/usr/bin/time -f`: wall time, CPU time (user+sys) and peak RSS:
+#        casebook:          target/release/casebook build --root DIR/casebook --output OUT
+#        casebook-nofeeds:  target/release/casebook build --root DIR/casebook-nofeeds --output OUT
+#        hugo:              hugo --source DIR/hugo --destination OUT --quiet
+#        cp:                cp -r <casebook's output> OUT   (the disk-bound floor: writing the
+#                           same bytes casebook writes, with no work to produce them)
+#        cp-nofeeds:        cp -r <casebook-nofeeds' output> OUT   (the floor for that row)
+#      The page cache is warm (no caches are dropped); the machine should be otherwise idle.
+#   5. Checks the builds wrote the same HTML files: prints each tool's count of *.html and says
+#      MISMATCH loudly if they differ. casebook's pages that Hugo has no counterpart for
+#      (explore/, outcomes/, the empty reports/ list) are left out of the comparison but not of
+#      the timings: they, search-index.json and the open-data files are extra work for casebook.
+#   6. Prints a table of medians per size and tool (wall s, CPU s, peak MiB) and the ratios
+#      casebook/Hugo (wall, memory) and casebook/cp (wall; each casebook row against the copy
+#      of its own output).
+#
+# It is a benchmark, not a test: it never fails on a number. It exits non-zero only when
+# something could not run (a build that fails, a missing tool that cannot be installed).
+# Scratch space: target/bench/ (about 1 GB at 10,000 pages with feeds).
+
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+SIZES=("$@")
+[ ${#SIZES[@]} -eq 0 ] && SIZES=(1000 10000)
+SEED=${SEED:-42}
+BENCH="$ROOT/target/bench"
+TIME=/usr/bin/time
+failed=0
+
+say() { printf '%s\n' "$*"; }
+die() { printf 'compare.sh: %s\n' "$*" >&2; exit 2; }
+
+# ---------------------------------------------------------------- tools
+apt_install() {
+    say "installing $* from Debian's packages"
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y "$@" >/dev/null 2>&1; then
+        apt-get update >/dev/null 2>&1 || true
+        DEBIAN_FRONTEND=noninteractive apt-get install -y "$@" >/dev/null || die "could not install $*"
+    fi
+}
+command -v hugo >/dev/null 2>&1 || apt_install hugo
+[ -x "$TIME" ] || apt_install time
+command -v cargo >/dev/null 2>&1 || die "cargo is needed to build casebook"
+
+say "== building casebook (release)"
+cargo build --release --quiet || die "cargo build --release failed"
+cargo build --release --quiet --example gen_corpus || die "cargo build --release --example gen_corpus failed"
+# Copies, so that a `cargo build` elsewhere during the runs cannot swap the binary under us.
+mkdir -p "$BENCH/bin"
+cp "$ROOT/target/release/casebook" "$ROOT/target/release/examples/gen_corpus" "$BENCH/bin/"
+CASEBOOK="$BENCH/bin/casebook"
+GEN="$BENCH/bin/gen_corpus"
+
+# ---------------------------------------------------------------- machine
+say ""
+say "== machine"
+say "date:     $(date -u '+%Y-%m-%d %H:%M UTC')"
+say "nproc:    $(nproc)"
+say "cpu:      $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+say "kernel:   $(uname -sr)"
+[ -r /etc/debian_version ] && say "debian:   $(cat /etc/debian_version)"
+say "memory (free -g):"
+free -g | sed 's/^/  /'
+say "hugo:     $(hugo version)"
+say "casebook: $("$CASEBOOK" --version) (git $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- src 2>/dev/null || echo ', src/ has uncommitted changes'))"
+say "rustc:    $(rustc --version)"
+
+# ---------------------------------------------------------------- helpers
+median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) {print "nan"} else if (NR%2) {print a[(NR+1)/2]} else {print (a[NR/2]+a[NR/2+1])/2}}'; }
+count_html() { find "$1" -type f -name '*.html' | wc -l; }
+
+# run_one TOOL SIZE OUT: one timed run into an empty OUT; appends "wall cpu maxrss_kib" to the
+# tool's results file. Prints the tool's own output only when it fails.
+run_one() {
+    local tool=$1 size=$2 out=$3 dir="$BENCH/$2" log="$BENCH/results/$1.$2.log" tf
+    tf=$(mktemp)
+    rm -rf "$out"
+    local cmd
+    case $tool in
+        casebook) cmd=("$CASEBOOK" build --root "$dir/casebook" --output "$out") ;;
+        casebook-nofeeds) cmd=("$CASEBOOK" build --root "$dir/casebook-nofeeds" --output "$out") ;;
+        hugo) cmd=(hugo --source "$dir/hugo" --destination "$out" --quiet) ;;
+        cp) cmd=(cp -r "$BENCH/out/casebook" "$out") ;;
+        cp-nofeeds) cmd=(cp -r "$BENCH/out/casebook-nofeeds" "$out") ;;
+    esac
+    if "$TIME" -f '%e %U %S %M' -o "$tf" "${cmd[@]}" >"$log" 2>&1; then
+        awk '{printf "%s %.2f %s\n", $1, $2 + $3, $4}' "$tf" >>"$BENCH/results/$tool.$size"
+        # casebook's warnings (if any) are worth seeing once.
+        if [ "$tool" = casebook ] && grep -qi 'warn' "$log"; then
+            say "  note: casebook printed warnings:"; sed 's/^/    /' "$log" | head -20
+        fi
+    else
+        say "  FAILED: $tool on $size pages: ${cmd[*]}"
+        sed 's/^/    /' "$log" | grep -v '^    Command exited' | head -40
+        failed=1
+    fi
+    rm -f "$tf"
+}
+
+# ---------------------------------------------------------------- runs
+mkdir -p "$BENCH/results" "$BENCH/out"
+rm -f "$BENCH"/results/*
+TOOLS=(casebook cp casebook-nofeeds cp-nofeeds hugo)
+EXTRA_HTML="explore/index.html outcomes/index.html reports/index.html"
+
+for size in "${SIZES[@]}"; do
+    runs=${RUNS:-}
+    [ -z "$runs" ] && { if [ "$size" -lt 5000 ]; then runs=5; else runs=3; fi; }
+    dir="$BENCH/$size"
+    say ""
+    say "== $size case studies: generating $dir (seed $SEED)"
+    "$GEN" --n "$size" --out "$dir" --seed "$SEED" || die "gen_corpus failed"
+    mkdir -p "$dir/casebook-nofeeds"
+    cp -r "$dir/casebook/content" "$dir/casebook-nofeeds/"
+    awk '{print} /^\[\[taxonomies\]\]/ {print "feed = false"}' "$dir/casebook/site.toml" >"$dir/casebook-nofeeds/site.toml"
+
+    say "  load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+    for ((r = 1; r <= runs; r++)); do
+        say "  run $r/$runs"
+        for tool in "${TOOLS[@]}"; do
+            if [ "$tool" = cp ] && [ ! -d "$BENCH/out/casebook" ]; then continue; fi
+            if [ "$tool" = cp-nofeeds ] && [ ! -d "$BENCH/out/casebook-nofeeds" ]; then continue; fi
+            run_one "$tool" "$size" "$BENCH/out/$tool"
+        done
+    done
+
+    say "  load average after:  $(cut -d' ' -f1-3 /proc/loadavg)"
+
+    # Same output set? Compare the HTML files of the last runs.
+    say "  HTML files written:"
+    declare -A n=()
+    for tool in casebook casebook-nofeeds hugo; do
+        if [ -d "$BENCH/out/$tool" ]; then n[$tool]=$(count_html "$BENCH/out/$tool"); else n[$tool]=0; fi
+    done
+    # casebook's own pages beyond the issue's output set: the explorer, the outcomes overview and
+    # the (empty) report list. They are extra work for casebook, so they stay in the timings but
+    # are left out of the comparison of file sets.
+    for tool in casebook casebook-nofeeds; do
+        for extra in $EXTRA_HTML; do
+            if [ -f "$BENCH/out/$tool/$extra" ]; then n[$tool]=$((n[$tool] - 1)); fi
+        done
+    done
+    say "    (casebook's counts leave out its extra pages: $EXTRA_HTML)"
+    for tool in casebook casebook-nofeeds hugo; do say "    $(printf '%-17s %7d' "$tool" "${n[$tool]}")"; done
+    if [ "${n[casebook]}" -ne "${n[hugo]}" ] || [ "${n[casebook-nofeeds]}" -ne "${n[hugo]}" ]; then
+        say "    !!!!!!!! MISMATCH: casebook and Hugo wrote different numbers of HTML files !!!!!!!!"
+    fi
+    d=$(diff <(cd "$BENCH/out/casebook" 2>/dev/null && find . -name '*.html' ! -path ./reports/index.html ! -path ./explore/index.html ! -path ./outcomes/index.html | sort) \
+             <(cd "$BENCH/out/hugo" 2>/dev/null && find . -name '*.html' | sort))
+    if [ -n "$d" ]; then
+        say "    !!!!!!!! MISMATCH in the HTML paths (< casebook only, > hugo only), first lines:"
+        printf '%s\n' "$d" | grep '^[<>]' | head -10 | sed 's/^/      /'
+    else
+        say "    same HTML paths in casebook's and Hugo's output"
+    fi
+    for tool in casebook casebook-nofeeds hugo; do
+        [ -d "$BENCH/out/$tool" ] && say "    $(printf '%-17s' "$tool") total output $(du -sm "$BENCH/out/$tool" | cut -f1) MiB in $(find "$BENCH/out/$tool" -type f | wc -l) files"
+    done
+    unset n
+done
+
+# ---------------------------------------------------------------- table
+say ""
+say "== results (medians; wall and CPU in seconds, peak RSS in MiB)"
+printf '%-7s %-17s %4s %8s %8s %9s %10s %9s %9s\n' pages tool runs wall cpu peak_MiB wall/hugo mem/hugo wall/cp
+for size in "${SIZES[@]}"; do
+    declare -A W=() C=() M=() R=()
+    for tool in "${TOOLS[@]}"; do
+        f="$BENCH/results/$tool.$size"
+        if [ -s "$f" ]; then
+            W[$tool]=$(cut -d' ' -f1 "$f" | median)
+            C[$tool]=$(cut -d' ' -f2 "$f" | median)
+            M[$tool]=$(cut -d' ' -f3 "$f" | median | awk '{printf "%.0f", $1 / 1024}')
+            R[$tool]=$(wc -l <"$f")
+        fi
+    done
+    ratio() { awk -v a="${1:-}" -v b="${2:-}" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "-"; else printf "%.2f", a / b }'; }
+    for tool in casebook cp casebook-nofeeds cp-nofeeds hugo; do
+        [ -n "${W[$tool]:-}" ] || { printf '%-7s %-17s %s\n' "$size" "$tool" "no successful run"; continue; }
+        wh=-; mh=-; wc=-
+        if [[ $tool == casebook* ]]; then
+            wh=$(ratio "${W[$tool]}" "${W[hugo]:-}")
+            mh=$(ratio "${M[$tool]}" "${M[hugo]:-}")
+            if [ "$tool" = casebook ]; then wc=$(ratio "${W[$tool]}" "${W[cp]:-}"); else wc=$(ratio "${W[$tool]}" "${W[cp-nofeeds]:-}"); fi
+        fi
+        printf '%-7s %-17s %4s %8.2f %8.2f %9s %10s %9s %9s\n' "$size" "$tool" "${R[$tool]}" \
+            "${W[$tool]}" "${C[$tool]}" "${M[$tool]}" "$wh" "$mh" "$wc"
+    done
+    unset W C M R
+done
+say ""
+say "raw runs (wall cpu maxrss_KiB per line): $BENCH/results/"
+exit $failed
