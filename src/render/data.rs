@@ -11,6 +11,7 @@
 //! text cell that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`,
 //! tab or carriage return first) gets a leading apostrophe.
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::index::Site;
@@ -84,9 +85,11 @@ pub fn search_index(site: &Site) -> Vec<u8> {
             .collect(),
     });
     let metric_of = metric_index(site);
+    // In parallel: the first call to `keywords()` counts the words of the
+    // page, and this one job would otherwise count all 10,000 on one core.
     let docs: Vec<Doc> = site
         .case_studies
-        .iter()
+        .par_iter()
         .map(|&i| {
             let p = &site.pages[i];
             let mut terms: Vec<&[usize]> = site.page_terms[i].iter().map(Vec::as_slice).collect();

@@ -65,6 +65,14 @@ pub fn script_json(v: &serde_json::Value) -> String {
 /// Removes characters XML 1.0 does not allow (most control characters), so
 /// a stray one in a title cannot make a feed unreadable.
 pub fn xml_safe(s: &str) -> String {
+    // Nearly every text has none: a byte scan spares the char-by-char copy
+    // of every page body in every feed it appears in. 0xC2 leads the C1
+    // controls (and other Latin-1 characters, which take the slow path).
+    let suspect =
+        |b: u8| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0x7f || b == 0xc2;
+    if !s.bytes().any(suspect) {
+        return s.to_owned();
+    }
     s.chars()
         .filter(|&c| !c.is_control() || matches!(c, '\t' | '\n' | '\r'))
         .collect()
@@ -468,5 +476,7 @@ mod tests {
     #[test]
     fn xml_safe_drops_control_characters() {
         assert_eq!(xml_safe("a\u{7}b\0c\td"), "abc\td");
+        assert_eq!(xml_safe("plain\r\n"), "plain\r\n");
+        assert_eq!(xml_safe("£ \u{85}x\u{7f}"), "£ x");
     }
 }
