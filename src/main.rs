@@ -253,15 +253,16 @@ fn main() -> ExitCode {
             match casebook::build(&opts) {
                 Ok(report) => {
                     print_diagnostics(&report.warnings);
-                    println!("{}", report.summary());
+                    match casebook::peak_memory_bytes() {
+                        Some(peak) => println!(
+                            "{}, peak memory {:.0} MiB",
+                            report.summary(),
+                            peak as f64 / (1024.0 * 1024.0)
+                        ),
+                        None => println!("{}", report.summary()),
+                    }
                     if timings {
                         print_timings(&report.timings);
-                        if let Some(peak) = casebook::peak_memory_bytes() {
-                            println!(
-                                "  peak memory          {:>7.1} MiB",
-                                peak as f64 / (1024.0 * 1024.0)
-                            );
-                        }
                     }
                     println!("Output: {}", report.output.display());
                     ExitCode::SUCCESS
