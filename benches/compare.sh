@@ -6,6 +6,7 @@
 #   bash benches/compare.sh [SIZES...]          # default: 1000 10000
 #   RUNS=7 bash benches/compare.sh 1000         # runs per tool (default: 5 below 5,000 pages, else 3)
 #   SEED=7 bash benches/compare.sh              # another corpus (default seed 42)
+#   OUT=/dev/shm/cb bash benches/compare.sh     # write the builds to a RAM disk (default target/bench/out)
 #
 # What it does:
 #   1. Installs what is missing, from Debian's packages: `hugo` (apt-get install -y hugo) and GNU
@@ -48,6 +49,9 @@ SIZES=("$@")
 [ ${#SIZES[@]} -eq 0 ] && SIZES=(1000 10000)
 SEED=${SEED:-42}
 BENCH="$ROOT/target/bench"
+# Where the builds write. OUT=/dev/shm/casebook-bench puts them on a RAM disk, which takes the
+# disk (shared and noisy on these machines) out of the figures and leaves the CPU work.
+OUTDIR=${OUT:-$BENCH/out}
 TIME=/usr/bin/time
 failed=0
 
@@ -104,8 +108,8 @@ run_one() {
         casebook) cmd=("$CASEBOOK" build --root "$dir/casebook" --output "$out") ;;
         casebook-nofeeds) cmd=("$CASEBOOK" build --root "$dir/casebook-nofeeds" --output "$out") ;;
         hugo) cmd=(hugo --source "$dir/hugo" --destination "$out" --quiet) ;;
-        cp) cmd=(cp -r "$BENCH/out/casebook" "$out") ;;
-        cp-nofeeds) cmd=(cp -r "$BENCH/out/casebook-nofeeds" "$out") ;;
+        cp) cmd=(cp -r "$OUTDIR/casebook" "$out") ;;
+        cp-nofeeds) cmd=(cp -r "$OUTDIR/casebook-nofeeds" "$out") ;;
     esac
     if "$TIME" -f '%e %U %S %M' -o "$tf" "${cmd[@]}" >"$log" 2>&1; then
         awk '{printf "%s %.2f %s\n", $1, $2 + $3, $4}' "$tf" >>"$BENCH/results/$tool.$size"
@@ -122,7 +126,7 @@ run_one() {
 }
 
 # ---------------------------------------------------------------- runs
-mkdir -p "$BENCH/results" "$BENCH/out"
+mkdir -p "$BENCH/results" "$OUTDIR"
 rm -f "$BENCH"/results/*
 TOOLS=(casebook cp casebook-nofeeds cp-nofeeds hugo)
 EXTRA_HTML="explore/index.html outcomes/index.html reports/index.html"
@@ -142,9 +146,9 @@ for size in "${SIZES[@]}"; do
     for ((r = 1; r <= runs; r++)); do
         say "  run $r/$runs"
         for tool in "${TOOLS[@]}"; do
-            if [ "$tool" = cp ] && [ ! -d "$BENCH/out/casebook" ]; then continue; fi
-            if [ "$tool" = cp-nofeeds ] && [ ! -d "$BENCH/out/casebook-nofeeds" ]; then continue; fi
-            run_one "$tool" "$size" "$BENCH/out/$tool"
+            if [ "$tool" = cp ] && [ ! -d "$OUTDIR/casebook" ]; then continue; fi
+            if [ "$tool" = cp-nofeeds ] && [ ! -d "$OUTDIR/casebook-nofeeds" ]; then continue; fi
+            run_one "$tool" "$size" "$OUTDIR/$tool"
         done
     done
 
@@ -154,14 +158,14 @@ for size in "${SIZES[@]}"; do
     say "  HTML files written:"
     declare -A n=()
     for tool in casebook casebook-nofeeds hugo; do
-        if [ -d "$BENCH/out/$tool" ]; then n[$tool]=$(count_html "$BENCH/out/$tool"); else n[$tool]=0; fi
+        if [ -d "$OUTDIR/$tool" ]; then n[$tool]=$(count_html "$OUTDIR/$tool"); else n[$tool]=0; fi
     done
     # casebook's own pages beyond the issue's output set: the explorer, the outcomes overview and
     # the (empty) report list. They are extra work for casebook, so they stay in the timings but
     # are left out of the comparison of file sets.
     for tool in casebook casebook-nofeeds; do
         for extra in $EXTRA_HTML; do
-            if [ -f "$BENCH/out/$tool/$extra" ]; then n[$tool]=$((n[$tool] - 1)); fi
+            if [ -f "$OUTDIR/$tool/$extra" ]; then n[$tool]=$((n[$tool] - 1)); fi
         done
     done
     say "    (casebook's counts leave out its extra pages: $EXTRA_HTML)"
@@ -169,8 +173,8 @@ for size in "${SIZES[@]}"; do
     if [ "${n[casebook]}" -ne "${n[hugo]}" ] || [ "${n[casebook-nofeeds]}" -ne "${n[hugo]}" ]; then
         say "    !!!!!!!! MISMATCH: casebook and Hugo wrote different numbers of HTML files !!!!!!!!"
     fi
-    d=$(diff <(cd "$BENCH/out/casebook" 2>/dev/null && find . -name '*.html' ! -path ./reports/index.html ! -path ./explore/index.html ! -path ./outcomes/index.html | sort) \
-             <(cd "$BENCH/out/hugo" 2>/dev/null && find . -name '*.html' | sort))
+    d=$(diff <(cd "$OUTDIR/casebook" 2>/dev/null && find . -name '*.html' ! -path ./reports/index.html ! -path ./explore/index.html ! -path ./outcomes/index.html | sort) \
+             <(cd "$OUTDIR/hugo" 2>/dev/null && find . -name '*.html' | sort))
     if [ -n "$d" ]; then
         say "    !!!!!!!! MISMATCH in the HTML paths (< casebook only, > hugo only), first lines:"
         printf '%s\n' "$d" | grep '^[<>]' | head -10 | sed 's/^/      /'
@@ -178,7 +182,7 @@ for size in "${SIZES[@]}"; do
         say "    same HTML paths in casebook's and Hugo's output"
     fi
     for tool in casebook casebook-nofeeds hugo; do
-        [ -d "$BENCH/out/$tool" ] && say "    $(printf '%-17s' "$tool") total output $(du -sm "$BENCH/out/$tool" | cut -f1) MiB in $(find "$BENCH/out/$tool" -type f | wc -l) files"
+        [ -d "$OUTDIR/$tool" ] && say "    $(printf '%-17s' "$tool") total output $(du -sm "$OUTDIR/$tool" | cut -f1) MiB in $(find "$OUTDIR/$tool" -type f | wc -l) files"
     done
     unset n
 done
@@ -213,5 +217,6 @@ for size in "${SIZES[@]}"; do
     unset W C M R
 done
 say ""
+say "output folder: $OUTDIR"
 say "raw runs (wall cpu maxrss_KiB per line): $BENCH/results/"
 exit $failed
