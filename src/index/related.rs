@@ -23,10 +23,13 @@ pub struct Related {
     pub shared: Vec<(usize, usize)>,
 }
 
+/// A score per page, the pages touched, a weight per group.
+type Scratch = (Vec<u32>, Vec<usize>, Vec<u32>);
+
 thread_local! {
     /// Per-thread scratch: a score per page, which pages were touched, and
     /// the weight each group of pages shares with the page being scored.
-    static SCRATCH: RefCell<(Vec<u32>, Vec<usize>, Vec<u32>)> =
+    static SCRATCH: RefCell<Scratch> =
         const { RefCell::new((Vec::new(), Vec::new(), Vec::new())) };
 }
 
@@ -109,7 +112,9 @@ fn related_with(
     members.dedup();
     let mut group_of = vec![usize::MAX; n_pages];
     let mut ids: std::collections::HashMap<Vec<(usize, usize)>, usize> = Default::default();
-    let mut groups: Vec<(Vec<(usize, usize)>, Vec<usize>)> = Vec::new();
+    // (the big terms, the pages that have exactly those, in site order)
+    type Group = (Vec<(usize, usize)>, Vec<usize>);
+    let mut groups: Vec<Group> = Vec::new();
     for j in members {
         let sig = signature(j);
         let g = *ids.entry(sig.clone()).or_insert_with(|| {
