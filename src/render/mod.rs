@@ -265,6 +265,9 @@ pub struct Renderer<'s> {
     /// of each page's card.
     shared: Option<(&'s CardCache, Vec<u64>)>,
     values: Arc<SiteValues>,
+    /// The hash of every case study's data, shared by the fingerprints of
+    /// the site-wide files (open data, outcomes, search index).
+    all_data: OnceLock<u64>,
 }
 
 /// A theme's templates, compiled for a site's base path.
@@ -414,7 +417,20 @@ impl<'s> Renderer<'s> {
                 .collect(),
             shared: None,
             values,
+            all_data: OnceLock::new(),
         }
+    }
+
+    fn all_data_hash(&self) -> u64 {
+        *self.all_data.get_or_init(|| {
+            let site = self.site;
+            let mut h = DefaultHasher::new();
+            for &i in &site.case_studies {
+                data_hash(&site.pages[i], &mut h);
+                site.report_of[i].map(|r| &site.pages[r].slug).hash(&mut h);
+            }
+            h.finish()
+        })
     }
 
     fn site_value<'a>(site: &'a Site, theme: &Theme) -> SiteV<'a> {
@@ -1225,15 +1241,12 @@ impl<'s> Renderer<'s> {
                 .asset_url(&site.config, "explore.js")
                 .hash(&mut h),
             Job::Outcomes | Job::DataJson | Job::DataCsv | Job::OutcomesCsv => {
-                for &i in &site.case_studies {
-                    data_hash(&site.pages[i], &mut h);
-                    site.report_of[i].map(|r| &site.pages[r].slug).hash(&mut h);
-                }
+                self.all_data_hash().hash(&mut h);
             }
             Job::SearchIndex => {
+                self.all_data_hash().hash(&mut h);
                 for &i in &site.case_studies {
                     let p = &site.pages[i];
-                    data_hash(p, &mut h);
                     p.body
                         .keywords()
                         .iter()

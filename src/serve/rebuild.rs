@@ -565,10 +565,16 @@ impl Session {
         };
         let disk: HashMap<&str, u64> = if fast { HashMap::new() } else { self.on_disk() };
         let mut dirty = Vec::new();
+        // Fingerprints in parallel: the site-wide files (data, search index,
+        // outcomes) each hash every case study.
+        let fps: Vec<u64> = plan
+            .par_iter()
+            .map(|(job, _, _)| renderer.fingerprint(job, &hashes))
+            .collect();
         let plan: Vec<(render::Job, String, u64)> = plan
             .into_iter()
-            .map(|(job, path, old_fp)| {
-                let fp = renderer.fingerprint(&job, &hashes);
+            .zip(fps)
+            .map(|((job, path, old_fp), fp)| {
                 let before = if fast {
                     Some(old_fp)
                 } else {
