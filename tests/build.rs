@@ -49,6 +49,23 @@ fn summary_line_counts_pages_terms_and_time() {
         "{line}"
     );
     assert!(line.contains(" ms"), "{line}");
+    // The memory the build took, in whole MiB, on the same line.
+    let mib: Option<u64> = line
+        .split("peak memory ")
+        .nth(1)
+        .and_then(|rest| rest.split(" MiB").next())
+        .and_then(|n| n.parse().ok());
+    assert!(mib.is_some_and(|m| m > 0), "{line}");
+    // --timings adds a line per stage.
+    let timed = stdout(&site.build(&["--timings"]));
+    for stage in ["read", "parse", "render and write"] {
+        assert!(
+            timed
+                .lines()
+                .any(|l| l.trim_start().starts_with(stage) && l.ends_with(" ms")),
+            "{stage} missing from {timed}"
+        );
+    }
 }
 
 #[test]
