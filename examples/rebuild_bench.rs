@@ -3,11 +3,13 @@
 //! stage — the work `casebook serve` does between a save and the reload.
 //!
 //! ```text
-//! cargo run --release --example rebuild_bench -- SITE_DIR [EDITS]
+//! cargo run --release --example rebuild_bench -- SITE_DIR [EDITS] [body|summary]
 //! ```
 //!
 //! The case study edited is the first one in `content/case-studies/`; its
-//! text is restored at the end.
+//! text is restored at the end. A `body` edit (the default) adds a sentence
+//! to the text, the usual save; a `summary` edit changes the summary in the
+//! front matter, which every listing showing the page's card must follow.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -18,6 +20,11 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let root = PathBuf::from(args.next().expect("usage: rebuild_bench SITE_DIR [EDITS]"));
     let edits: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(10);
+    let summary = match args.next().as_deref() {
+        None | Some("body") => false,
+        Some("summary") => true,
+        Some(other) => panic!("edit kind must be body or summary, not {other}"),
+    };
     let out = std::env::temp_dir().join(format!("casebook-rebuild-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
 
@@ -51,7 +58,16 @@ fn main() {
     let mut totals = Vec::new();
     let mut stages: Vec<(&'static str, f64)> = Vec::new();
     for n in 0..edits {
-        std::fs::write(&file, format!("{original}\nEdit number {n}.\n")).unwrap();
+        let text = if summary {
+            assert!(
+                original.contains("\nsummary: "),
+                "the case study has a summary"
+            );
+            original.replacen("\nsummary: ", &format!("\nsummary: Edit number {n}. "), 1)
+        } else {
+            format!("{original}\nEdit number {n}.\n")
+        };
+        std::fs::write(&file, text).unwrap();
         let mut changes = Changes::default();
         changes.content.insert(rel.clone());
         let t = Instant::now();

@@ -19,7 +19,7 @@ use crate::index::Site;
 /// How many of a body's most frequent words go into the search index: enough
 /// to find a case study by what its text is about, few enough that 10,000
 /// case studies stay well under 2 MB gzipped.
-const INDEX_KEYWORDS: usize = 24;
+pub(crate) const INDEX_KEYWORDS: usize = 24;
 
 /// The explorer's index: `/search-index.json`.
 ///

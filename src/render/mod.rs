@@ -41,19 +41,74 @@ fn with_html(v: Value, html: &str) -> Value {
     }
 }
 
-/// Hashes what a case study's outcomes add to totals.
-fn outcomes_hash(p: &Page, h: &mut DefaultHasher) {
-    for o in &p.outcomes {
-        (&o.metric, &o.unit, o.value.to_bits()).hash(h);
-    }
+/// Fingerprints of one page, worked out once when the preview server
+/// parses it, so that after an edit it can tell which output files the edit
+/// reaches by comparing a few numbers per page instead of hashing the
+/// whole site again. Each part covers what one kind of output shows of the
+/// page; a body edit changes `source` and perhaps `keywords`, and leaves
+/// every listing the page's card sits in alone.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct PageHashes {
+    /// Everything: the page's source file (its path and text).
+    pub source: u64,
+    /// What its card and its related-case-study entry show.
+    pub card: u64,
+    /// What its outcomes add to totals.
+    pub outcomes: u64,
+    /// What the open data files and /outcomes/ show of it: front matter.
+    pub data: u64,
+    /// Where the sitemap puts it and when it says it changed.
+    pub place: u64,
+    /// What the search index holds of its body.
+    pub keywords: u64,
 }
 
-/// Hashes what the open data files and /outcomes/ show of a case study:
-/// its front matter, not its body.
-fn data_hash(p: &Page, h: &mut DefaultHasher) {
-    (&p.title, &p.path, &p.slug, p.date, p.updated, &p.summary).hash(h);
-    (&p.authors, &p.terms).hash(h);
-    outcomes_hash(p, h);
+impl PageHashes {
+    /// The fingerprints of `page`, whose source file hashes to `source`.
+    pub fn of(page: &Page, source: u64) -> PageHashes {
+        let finish = |f: &dyn Fn(&mut DefaultHasher)| {
+            let mut h = DefaultHasher::new();
+            f(&mut h);
+            h.finish()
+        };
+        let outcomes = finish(&|h| {
+            for o in &page.outcomes {
+                (&o.metric, &o.unit, o.value.to_bits()).hash(h);
+            }
+        });
+        PageHashes {
+            source,
+            card: finish(&|h| {
+                (page.kind, &page.title, &page.path, page.date, &page.summary).hash(h);
+                page.terms.hash(h);
+                page.outcomes
+                    .first()
+                    .map(|o| (&o.metric, &o.unit, o.value.to_bits()))
+                    .hash(h);
+            }),
+            outcomes,
+            data: finish(&|h| {
+                (&page.title, &page.path, &page.slug, page.date, page.updated).hash(h);
+                (&page.summary, &page.authors, &page.terms, outcomes).hash(h);
+            }),
+            place: finish(&|h| (&page.path, page.date, page.updated).hash(h)),
+            keywords: finish(&|h| {
+                page.body
+                    .keywords()
+                    .iter()
+                    .take(data::INDEX_KEYWORDS)
+                    .for_each(|(w, _)| w.hash(h))
+            }),
+        }
+    }
+
+    /// For a file that is not a page (it failed to parse, or is a draft).
+    pub fn unparsed(source: u64) -> PageHashes {
+        PageHashes {
+            source,
+            ..PageHashes::default()
+        }
+    }
 }
 
 /// One output file to produce.
@@ -265,9 +320,6 @@ pub struct Renderer<'s> {
     /// of each page's card.
     shared: Option<(&'s CardCache, Vec<u64>)>,
     values: Arc<SiteValues>,
-    /// The hash of every case study's data, shared by the fingerprints of
-    /// the site-wide files (open data, outcomes, search index).
-    all_data: OnceLock<u64>,
 }
 
 /// A theme's templates, compiled for a site's base path.
@@ -417,20 +469,19 @@ impl<'s> Renderer<'s> {
                 .collect(),
             shared: None,
             values,
-            all_data: OnceLock::new(),
         }
     }
 
-    fn all_data_hash(&self) -> u64 {
-        *self.all_data.get_or_init(|| {
-            let site = self.site;
-            let mut h = DefaultHasher::new();
-            for &i in &site.case_studies {
-                data_hash(&site.pages[i], &mut h);
-                site.report_of[i].map(|r| &site.pages[r].slug).hash(&mut h);
-            }
-            h.finish()
-        })
+    /// What the site-wide data files show: every case study's front matter
+    /// and the report it belongs to.
+    fn all_data_hash(&self, page_hashes: &[PageHashes]) -> u64 {
+        let site = self.site;
+        let mut h = DefaultHasher::new();
+        for &i in &site.case_studies {
+            page_hashes[i].data.hash(&mut h);
+            site.report_of[i].map(|r| &site.pages[r].slug).hash(&mut h);
+        }
+        h.finish()
     }
 
     fn site_value<'a>(site: &'a Site, theme: &Theme) -> SiteV<'a> {
@@ -542,15 +593,15 @@ impl<'s> Renderer<'s> {
     }
 
     /// Reuses cards from earlier rebuilds: a card's key covers everything
-    /// it shows (its page's source, `page_hashes[i]`; its report's size; and
+    /// it shows (its page's card fingerprint; its report's size; and
     /// everything global, such as term names and the templates).
-    pub fn with_card_cache(mut self, cache: &'s CardCache, page_hashes: &[u64]) -> Self {
+    pub fn with_card_cache(mut self, cache: &'s CardCache, page_hashes: &[PageHashes]) -> Self {
         let keys = (0..self.site.pages.len())
             .map(|i| {
                 let mut h = DefaultHasher::new();
                 (
                     self.values.global,
-                    page_hashes[i],
+                    page_hashes[i].card,
                     self.site.members[i].len(),
                 )
                     .hash(&mut h);
@@ -1157,16 +1208,19 @@ impl<'s> Renderer<'s> {
     /// it, so the preview server re-renders only jobs whose fingerprint
     /// changed. Over-approximates: anything a template could see through
     /// the global `site` value is in `global`.
-    pub fn fingerprint(&self, job: &Job, page_hashes: &[u64]) -> u64 {
+    pub fn fingerprint(&self, job: &Job, page_hashes: &[PageHashes]) -> u64 {
         let site = self.site;
         let mut h = DefaultHasher::new();
         self.values.global.hash(&mut h);
         let card = |i: usize, h: &mut DefaultHasher| {
-            page_hashes[i].hash(h);
+            page_hashes[i].card.hash(h);
             site.members[i].len().hash(h);
         };
         let section = |name: &str, h: &mut DefaultHasher| {
-            site.sections.get(name).map(|&i| page_hashes[i]).hash(h);
+            site.sections
+                .get(name)
+                .map(|&i| page_hashes[i].source)
+                .hash(h);
         };
         let per = site.config.paginate_by;
         let page_of = |items: &[usize], n: usize| -> Vec<usize> {
@@ -1179,18 +1233,18 @@ impl<'s> Renderer<'s> {
         };
         match *job {
             Job::Home => {
-                site.home.map(|i| page_hashes[i]).hash(&mut h);
+                site.home.map(|i| page_hashes[i].source).hash(&mut h);
                 for &i in site.case_studies.iter().take(6).chain(&site.reports) {
                     card(i, &mut h);
                 }
             }
             Job::Page(i) => {
-                page_hashes[i].hash(&mut h);
+                page_hashes[i].source.hash(&mut h);
                 for r in &site.related[i] {
-                    page_hashes[r.page].hash(&mut h);
+                    page_hashes[r.page].card.hash(&mut h);
                 }
                 if let Some(r) = site.report_of[i] {
-                    page_hashes[r].hash(&mut h);
+                    page_hashes[r].card.hash(&mut h);
                 }
                 for &m in &site.members[i] {
                     card(m, &mut h);
@@ -1211,21 +1265,21 @@ impl<'s> Renderer<'s> {
             Job::TaxonomyIndex(_) | Job::NotFound | Job::Robots => {}
             Job::SiteFeed => {
                 for i in publish::site_feed_items(site) {
-                    page_hashes[i].hash(&mut h);
+                    page_hashes[i].source.hash(&mut h);
                 }
             }
             Job::TermFeed { tax, term } => {
                 for i in publish::feed_items(site, &site.taxonomies[tax].terms[term].pages) {
-                    page_hashes[i].hash(&mut h);
+                    page_hashes[i].source.hash(&mut h);
                 }
             }
             // Only where pages are and when they changed.
             Job::Sitemap => {
-                for p in &site.pages {
-                    (&p.path, p.date, p.updated).hash(&mut h);
+                for ph in page_hashes {
+                    ph.place.hash(&mut h);
                 }
             }
-            Job::Alias { page, .. } => page_hashes[page].hash(&mut h),
+            Job::Alias { page, .. } => page_hashes[page].card.hash(&mut h),
             Job::Term { tax, term, page } => {
                 let pages = &site.taxonomies[tax].terms[term].pages;
                 for i in page_of(pages, page) {
@@ -1233,7 +1287,7 @@ impl<'s> Renderer<'s> {
                 }
                 // The outcome totals of the whole term.
                 for &i in pages {
-                    outcomes_hash(&site.pages[i], &mut h);
+                    page_hashes[i].outcomes.hash(&mut h);
                 }
             }
             Job::Explore => self
@@ -1241,17 +1295,12 @@ impl<'s> Renderer<'s> {
                 .asset_url(&site.config, "explore.js")
                 .hash(&mut h),
             Job::Outcomes | Job::DataJson | Job::DataCsv | Job::OutcomesCsv => {
-                self.all_data_hash().hash(&mut h);
+                self.all_data_hash(page_hashes).hash(&mut h);
             }
             Job::SearchIndex => {
-                self.all_data_hash().hash(&mut h);
+                self.all_data_hash(page_hashes).hash(&mut h);
                 for &i in &site.case_studies {
-                    let p = &site.pages[i];
-                    p.body
-                        .keywords()
-                        .iter()
-                        .take(32)
-                        .for_each(|(w, _)| w.hash(&mut h));
+                    page_hashes[i].keywords.hash(&mut h);
                 }
             }
         }

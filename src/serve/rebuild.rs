@@ -108,7 +108,7 @@ impl Changes {
 
 /// One source file as last read.
 struct FileState {
-    hash: u64,
+    hashes: render::PageHashes,
     /// Where `@/` links to this file go (None: an unpublished draft).
     target: Option<String>,
     page: Option<Arc<Page>>,
@@ -138,8 +138,8 @@ pub struct Rebuilt {
 /// links) can reuse its index, link checks, plan and site values.
 struct LastBuild {
     site: Site,
-    /// Page hashes in the order of `site.pages`.
-    hashes: Vec<u64>,
+    /// Page fingerprints in the order of `site.pages`.
+    hashes: Vec<render::PageHashes>,
     /// Each job's output path and the fingerprint of what was written.
     plan: Vec<(render::Job, String, u64)>,
     checker: validate::LinkChecker,
@@ -297,7 +297,7 @@ impl Session {
 
         // 2. Content: read what changed and parse its front matter.
         let unreadable = |d: Diagnostic| FileState {
-            hash: 0,
+            hashes: render::PageHashes::default(),
             target: None,
             page: None,
             diags: vec![d],
@@ -397,20 +397,21 @@ impl Session {
                 let target = h.link_target(drafts);
                 let publish = h.is_published(drafts);
                 let mut diags = h.diags;
-                let (page, links_to) = match (publish, h.parsed) {
+                let (page, links_to, hashes) = match (publish, h.parsed) {
                     (true, Some(p)) => {
                         let (page, d) = content::render_body(p, &config, &md);
                         diags.extend(d);
                         diags.extend(validate::check_page(&page, &config));
                         let links = source_links(&page);
-                        (Some(Arc::new(page)), links)
+                        let hashes = render::PageHashes::of(&page, hash);
+                        (Some(Arc::new(page)), links, hashes)
                     }
-                    _ => (None, Vec::new()),
+                    _ => (None, Vec::new(), render::PageHashes::unparsed(hash)),
                 };
                 (
                     h.rel,
                     FileState {
-                        hash,
+                        hashes,
                         target,
                         page,
                         diags,
@@ -466,7 +467,7 @@ impl Session {
                 let page = f.page.as_ref().expect("checked above");
                 outcomes_changed |= page.outcomes != site.pages[i].outcomes;
                 site.pages[i] = Arc::clone(page);
-                hashes[i] = f.hash;
+                hashes[i] = f.hashes;
             }
             // Totals are the one part of the index a page's figures feed.
             if outcomes_changed {
@@ -508,10 +509,14 @@ impl Session {
             let mut site_diags = site_diags;
             site_diags.extend(checker.site_diags().iter().cloned());
             timings.mark("check links");
-            let hashes: Vec<u64> = site
+            let hashes: Vec<render::PageHashes> = site
                 .pages
                 .iter()
-                .map(|p| self.files.get(&p.rel).map_or(0, |f| f.hash))
+                .map(|p| {
+                    self.files
+                        .get(&p.rel)
+                        .map_or_else(Default::default, |f| f.hashes)
+                })
                 .collect();
             let values = Arc::new(render::SiteValues::new(&site, theme));
             (site, hashes, checker, link_diags, site_diags, values, None)
