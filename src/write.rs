@@ -171,8 +171,11 @@ pub fn write_site(
     Ok(written)
 }
 
+const BUFFER_SIZE: usize = 64 * 1024;
+const BIG_BUFFER: usize = 4 * 1024 * 1024;
+
 thread_local! {
-    static BUFFER: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(64 * 1024));
+    static BUFFER: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(BUFFER_SIZE));
 }
 
 /// How a rendered file reaches the disk.
@@ -258,7 +261,13 @@ fn render_jobs(
                     Mode::Replace => write_atomic(&full, &buf),
                 }
                 .map_err(io_err(&full))?;
-                Ok(buf.len() as u64)
+                let n = buf.len() as u64;
+                // The open-data files and an unpaginated list run to tens of
+                // MB; a thread should not keep that much room for pages of 10 KB.
+                if buf.capacity() > BIG_BUFFER {
+                    *buf = Vec::with_capacity(BUFFER_SIZE);
+                }
+                Ok(n)
             })
         })
         .collect();

@@ -241,6 +241,16 @@ impl Rendered {
             .get_or_init(|| top_keywords(count_keywords(&self.html)))
     }
 
+    /// Calls `f` with the keywords, counting them if no one has yet but
+    /// without keeping them: a build needs them once, for the search index,
+    /// and at 100,000 pages keeping them would hold on to 150 MB.
+    pub fn with_keywords<R>(&self, f: impl FnOnce(&[(String, u32)]) -> R) -> R {
+        match self.keywords.get() {
+            Some(k) => f(k),
+            None => f(&top_keywords(count_keywords(&self.html))),
+        }
+    }
+
     pub fn anchors(&self) -> HashSet<&str> {
         self.toc.iter().map(|h| h.id.as_str()).collect()
     }
@@ -571,11 +581,14 @@ pub fn render(body: &str, first_line: usize, cx: &MarkdownContext) -> Rendered {
         };
         events.push(event);
     }
-    let mut html = String::with_capacity(body.len() + body.len() / 2);
     if cx.html {
+        let mut html = String::with_capacity(body.len() + body.len() / 2);
         pulldown_cmark::html::push_html(&mut html, events.into_iter());
+        // Held until the site is written: at 100,000 pages the room left
+        // over from the guess above comes to a few hundred MB.
+        html.shrink_to_fit();
+        out.html = html;
     }
-    out.html = html;
     out
 }
 
