@@ -240,6 +240,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, Error> {
         warnings,
         mut timings,
     } = load(opts)?;
+    let site = site.without_sources();
     let renderer = render::Renderer::new(&site, &theme).map_err(|d| Error::Diagnostics(vec![d]))?;
     let jobs = render::plan(&site);
     timings.mark("prepare templates");

@@ -5,6 +5,7 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -13,7 +14,7 @@ use crate::Error;
 use crate::diagnostic::Diagnostic;
 use crate::index::Site;
 use crate::render::theme::StaticSource;
-use crate::render::{Job, Renderer, Theme};
+use crate::render::{Job, RenderError, Renderer, Theme};
 
 /// What a write produced, for the build summary.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -228,6 +229,72 @@ fn create_dirs<'a>(dir: &Path, files: impl Iterator<Item = &'a str>) -> Result<(
     Ok(())
 }
 
+/// Where a file is written before it is renamed over `path`.
+fn temporary_beside(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.casebook-tmp-{}", std::process::id()))
+}
+
+/// A page's bytes gather in the thread's buffer and reach the disk in one
+/// write when it is done. A file that outgrows [`SPILL`] (the open-data
+/// files, the search index, a list of every case study) is written out as
+/// it is made instead, so that it never sits in memory whole.
+struct Spill<'a> {
+    buf: &'a mut Vec<u8>,
+    path: &'a Path,
+    file: Option<std::fs::File>,
+    written: u64,
+    /// The first write that failed: it, not whatever the renderer made of
+    /// it, is what the build reports.
+    error: Option<std::io::Error>,
+}
+
+const SPILL: usize = 1024 * 1024;
+
+impl Spill<'_> {
+    fn spill(&mut self) -> std::io::Result<()> {
+        let file = match &mut self.file {
+            Some(f) => f,
+            None => self.file.insert(std::fs::File::create(self.path)?),
+        };
+        file.write_all(self.buf)?;
+        self.written += self.buf.len() as u64;
+        self.buf.clear();
+        Ok(())
+    }
+
+    /// Writes what is left; returns the file's size.
+    fn finish(mut self) -> std::io::Result<u64> {
+        if self.file.is_none() {
+            std::fs::write(self.path, &*self.buf)?;
+            return Ok(self.buf.len() as u64);
+        }
+        self.spill()?;
+        Ok(self.written)
+    }
+}
+
+impl Write for Spill<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(bytes);
+        if self.buf.len() >= SPILL
+            && let Err(e) = self.spill()
+        {
+            let shown = std::io::Error::new(e.kind(), e.to_string());
+            self.error.get_or_insert(e);
+            return Err(shown);
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Renders jobs in parallel, each straight into its file under `dir`.
 fn render_jobs(
     site: &Site,
@@ -252,22 +319,39 @@ fn render_jobs(
             BUFFER.with(|b| {
                 let mut buf = b.borrow_mut();
                 buf.clear();
-                renderer
-                    .render(job, theme, &mut buf)
-                    .map_err(|d| Error::Diagnostics(vec![d]))?;
                 let full = dir.join(path);
-                match mode {
-                    Mode::Fresh => std::fs::write(&full, &*buf),
-                    Mode::Replace => write_atomic(&full, &buf),
+                let target = match mode {
+                    Mode::Fresh => full.clone(),
+                    Mode::Replace => temporary_beside(&full),
+                };
+                let mut out = Spill {
+                    buf: &mut buf,
+                    path: &target,
+                    file: None,
+                    written: 0,
+                    error: None,
+                };
+                let rendered = renderer.render(job, theme, &mut out);
+                let done = match (rendered, out.error.take()) {
+                    (_, Some(e)) | (Err(RenderError::Io(e)), None) => Err(io_err(&full)(e)),
+                    (Err(RenderError::Template(d)), None) => Err(Error::Diagnostics(vec![d])),
+                    (Ok(()), None) => out.finish().map_err(io_err(&full)),
+                };
+                let done = match (done, mode) {
+                    (Ok(n), Mode::Replace) => std::fs::rename(&target, &full)
+                        .map(|()| n)
+                        .map_err(io_err(&full)),
+                    (done, _) => done,
+                };
+                if done.is_err() && matches!(mode, Mode::Replace) {
+                    let _ = std::fs::remove_file(&target);
                 }
-                .map_err(io_err(&full))?;
-                let n = buf.len() as u64;
-                // The open-data files and an unpaginated list run to tens of
-                // MB; a thread should not keep that much room for pages of 10 KB.
+                // An unpaginated list can run to tens of MB; a thread should
+                // not keep that much room for pages of 10 KB.
                 if buf.capacity() > BIG_BUFFER {
                     *buf = Vec::with_capacity(BUFFER_SIZE);
                 }
-                Ok(n)
+                done
             })
         })
         .collect();
@@ -299,11 +383,7 @@ fn render_jobs(
 /// Replaces `path` with `bytes` so that anyone reading it sees either the
 /// old content or the new, never a mix: write beside it, then rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.casebook-tmp-{}", std::process::id()));
+    let tmp = temporary_beside(path);
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, path).inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);

@@ -377,3 +377,64 @@ fn the_example_site_builds_without_warnings() {
     );
     check_all_links_under(&site, "/");
 }
+
+/// Files bigger than the buffer a page is gathered in (the open-data files
+/// at scale, a page with a very long body) are written out as they are made;
+/// they must still come out whole and parse.
+#[test]
+fn files_larger_than_the_write_buffer_come_out_whole() {
+    let site = Site::from_fixture("basic");
+    let long_summary = "A sentence about the work, long enough to add up. ".repeat(80);
+    for n in 0..300 {
+        site.write(
+            &format!("content/case-studies/bulk-{n:03}.md"),
+            &format!(
+                "---\ntitle: Bulk case study {n}\ndate: 2023-01-01\nngo: Bulk NGO {n}\nsector: Health\nprogram: Fractional CxO\ncountry: Kenya\nsummary: \"{long_summary}{n}\"\n---\nBody {n}.\n"
+            ),
+        );
+    }
+    let body: String = (0..20_000)
+        .map(|n| format!("Paragraph {n} of a very long account of one engagement.\n\n"))
+        .collect();
+    site.write(
+        "content/case-studies/long.md",
+        &format!(
+            "---\ntitle: A long case study\ndate: 2022-01-01\nngo: Long NGO\nsector: Health\nprogram: Fractional CxO\ncountry: Kenya\nsummary: Long.\n---\n{body}"
+        ),
+    );
+    let out = site.build(&[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let json = site.read("case-studies.json");
+    assert!(json.len() > 1024 * 1024, "{}", json.len());
+    let v: serde_json::Value = serde_json::from_str(&json).expect("case-studies.json parses");
+    let rows = v["case_studies"].as_array().unwrap();
+    assert_eq!(rows.len(), 304);
+    let last = format!("{long_summary}299");
+    assert!(
+        rows.iter()
+            .any(|r| r["summary"].as_str() == Some(last.trim()))
+    );
+
+    let csv = site.read("case-studies.csv");
+    assert!(csv.len() > 1024 * 1024, "{}", csv.len());
+    let mut reader = ::csv::Reader::from_reader(csv.as_bytes());
+    let records: Vec<_> = reader
+        .records()
+        .collect::<Result<_, _>>()
+        .expect("the CSV parses");
+    assert_eq!(records.len(), 304);
+
+    let index: serde_json::Value =
+        serde_json::from_str(&site.read("search-index.json")).expect("search index parses");
+    assert_eq!(index["docs"].as_array().unwrap().len(), 304);
+
+    let page = site.read("case-studies/long/index.html");
+    assert!(page.len() > 1024 * 1024, "{}", page.len());
+    assert!(page.contains("<p>Paragraph 0 of a very long account"));
+    assert!(page.contains("<p>Paragraph 19999 of a very long account"));
+    assert!(
+        page.trim_end().ends_with("</html>"),
+        "the page is cut short"
+    );
+}

@@ -518,3 +518,27 @@ fn word_edits_take_the_fast_path_and_still_match_a_clean_build() {
         h.check(name);
     }
 }
+
+/// A page bigger than the buffer pages are gathered in is written out as
+/// it is made, into a temporary file renamed over the old one: the preview
+/// must still match a clean build, and leave no temporary file behind.
+#[test]
+fn a_page_larger_than_the_write_buffer_is_replaced_whole() {
+    let mut h = Harness::new();
+    let path = "content/case-studies/chatbot.md";
+    let long: String = (0..20_000)
+        .map(|n| format!("Paragraph {n} of a very long account of the work.\n\n"))
+        .collect();
+    let text = format!("{}\n{long}", h.read(path));
+    h.edit(&[path], |s| s.write(path, &text)).unwrap();
+    let html = std::fs::read_to_string(h.out.join("case-studies/chatbot/index.html")).unwrap();
+    assert!(html.len() > 1024 * 1024, "{}", html.len());
+    assert!(html.contains("Paragraph 19999 of a very long account of the work."));
+    assert!(
+        !list_files(&h.out)
+            .iter()
+            .any(|f| f.contains("casebook-tmp")),
+        "a temporary file was left behind"
+    );
+    h.check("a page of more than 1 MB");
+}

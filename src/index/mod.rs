@@ -277,6 +277,21 @@ pub fn index(config: Config, pages: Vec<Arc<Page>>) -> Site {
 }
 
 impl Site {
+    /// Lets go of what only the checks needed: each page's front matter as
+    /// written (with the line of every value) and the text of its head, kept
+    /// to quote in messages. Once the site is checked, rendering reads none
+    /// of it; at 100,000 pages it comes to a few hundred MB. Pages shared
+    /// with someone else (the preview server keeps its own) stay whole.
+    pub fn without_sources(mut self) -> Site {
+        for page in &mut self.pages {
+            if let Some(p) = Arc::get_mut(page) {
+                p.front_matter = Default::default();
+                p.head = String::new();
+            }
+        }
+        self
+    }
+
     /// Adds what only the rendered site shows — related case studies and
     /// outcome totals — which `casebook check` has no need to compute.
     pub fn with_discovery(mut self) -> Site {

@@ -12,6 +12,8 @@
 //! tab or carriage return first) gets a leading apostrophe.
 
 use rayon::prelude::*;
+use std::io::Write;
+
 use serde::Serialize;
 
 use crate::index::Site;
@@ -35,7 +37,7 @@ pub(crate) const INDEX_KEYWORDS: usize = 24;
 /// URLs are relative to the site's base path, so the file is the same
 /// wherever the site is served. The last facet, `outcome`, holds the outcome
 /// metrics each case study reports.
-pub fn search_index(site: &Site) -> Vec<u8> {
+pub fn search_index(site: &Site, out: &mut dyn Write) -> std::io::Result<()> {
     // Serialized straight from borrowed data: at 10,000 case studies a
     // `serde_json::Value` tree of the index would cost ten times its size.
     #[derive(Serialize)]
@@ -113,12 +115,15 @@ pub fn search_index(site: &Site) -> Vec<u8> {
             )
         })
         .collect();
-    serde_json::to_vec(&Index {
-        version: 1,
-        facets,
-        docs,
-    })
-    .unwrap_or_default()
+    serde_json::to_writer(
+        out,
+        &Index {
+            version: 1,
+            facets,
+            docs,
+        },
+    )
+    .map_err(std::io::Error::other)
 }
 
 /// A metric's name and unit as one URL-safe word: the explorer's `outcome`
@@ -153,7 +158,7 @@ struct OutcomeRow<'a> {
 
 /// `/case-studies.json`: every published case study, newest first, with
 /// its front matter, absolute URL and outcomes.
-pub fn case_studies_json(site: &Site) -> Vec<u8> {
+pub fn case_studies_json(site: &Site, out: &mut dyn Write) -> std::io::Result<()> {
     #[derive(Serialize)]
     struct File<'a> {
         title: &'a str,
@@ -166,9 +171,8 @@ pub fn case_studies_json(site: &Site) -> Vec<u8> {
         url: c.permalink(""),
         case_studies: site.case_studies.iter().map(|&i| Row { site, i }).collect(),
     };
-    let mut out = serde_json::to_vec_pretty(&file).unwrap_or_default();
-    out.push(b'\n');
-    out
+    serde_json::to_writer_pretty(&mut *out, &file).map_err(std::io::Error::other)?;
+    out.write_all(b"\n")
 }
 
 /// One case study in `case-studies.json`, its keys in a fixed order (the
@@ -284,12 +288,15 @@ fn header(site: &Site) -> Vec<String> {
 /// taxonomy are joined with "; ". Outcomes are in `outcomes.csv`, one row
 /// per outcome, because case studies report different metrics: one column
 /// per metric would leave most cells empty.
-pub fn case_studies_csv(site: &Site) -> Vec<u8> {
+pub fn case_studies_csv(site: &Site, w: &mut dyn Write) -> std::io::Result<()> {
     let mut out = String::from(BOM);
     let mut h = header(site);
     h.extend(["report".into(), "summary".into(), "outcomes".into()]);
     record(&mut out, &h);
     for &i in &site.case_studies {
+        // Row by row: at 100,000 case studies the whole file is 30 MB.
+        w.write_all(out.as_bytes())?;
+        out.clear();
         let p = &site.pages[i];
         let mut row = case_study_fields(site, i);
         row.push(
@@ -301,17 +308,19 @@ pub fn case_studies_csv(site: &Site) -> Vec<u8> {
         row.push(p.outcomes.len().to_string());
         record(&mut out, &row);
     }
-    out.into_bytes()
+    w.write_all(out.as_bytes())
 }
 
 /// `/outcomes.csv`: one row per outcome of every case study, with the case
 /// study's columns repeated, ready for a pivot table.
-pub fn outcomes_csv(site: &Site) -> Vec<u8> {
+pub fn outcomes_csv(site: &Site, w: &mut dyn Write) -> std::io::Result<()> {
     let mut out = String::from(BOM);
     let mut h = header(site);
     h.extend(["metric".into(), "value".into(), "unit".into()]);
     record(&mut out, &h);
     for &i in &site.case_studies {
+        w.write_all(out.as_bytes())?;
+        out.clear();
         let p = &site.pages[i];
         if p.outcomes.is_empty() {
             continue;
@@ -326,7 +335,7 @@ pub fn outcomes_csv(site: &Site) -> Vec<u8> {
             out.push_str("\r\n");
         }
     }
-    out.into_bytes()
+    w.write_all(out.as_bytes())
 }
 
 #[cfg(test)]

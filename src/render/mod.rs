@@ -1307,30 +1307,39 @@ impl<'s> Renderer<'s> {
         h.finish()
     }
 
-    /// Renders one job into `out`.
-    pub fn render(&self, job: &Job, theme: &Theme, out: &mut Vec<u8>) -> Result<(), Diagnostic> {
+    /// Renders one job into `out`. The open-data files and the search
+    /// index are written as they are made (tens of MB at 100,000 case
+    /// studies); pages go through their template.
+    pub fn render(
+        &self,
+        job: &Job,
+        theme: &Theme,
+        out: &mut dyn std::io::Write,
+    ) -> Result<(), RenderError> {
         let data = match job {
-            Job::SearchIndex => Some(data::search_index(self.site)),
-            Job::DataJson => Some(data::case_studies_json(self.site)),
-            Job::DataCsv => Some(data::case_studies_csv(self.site)),
-            Job::OutcomesCsv => Some(data::outcomes_csv(self.site)),
+            Job::SearchIndex => Some(data::search_index(self.site, out)),
+            Job::DataJson => Some(data::case_studies_json(self.site, out)),
+            Job::DataCsv => Some(data::case_studies_csv(self.site, out)),
+            Job::OutcomesCsv => Some(data::outcomes_csv(self.site, out)),
             _ => None,
         };
-        if let Some(bytes) = data {
-            // These files run to megabytes: hand the buffer over rather
-            // than copy it.
-            if out.is_empty() {
-                *out = bytes;
-            } else {
-                out.extend_from_slice(&bytes);
-            }
-            return Ok(());
+        if let Some(result) = data {
+            return result.map_err(RenderError::Io);
         }
-        let (template, cx) = self.prepare(job)?;
+        let (template, cx) = self.prepare(job).map_err(RenderError::Template)?;
         self.tera
-            .render_to(template, &cx, &mut *out)
-            .map_err(|e| template_diagnostic(theme, template, &e))
+            .render_to(template, &cx, out)
+            .map_err(|e| RenderError::Template(template_diagnostic(theme, template, &e)))
     }
+}
+
+/// Why a job could not be rendered.
+#[derive(Debug)]
+pub enum RenderError {
+    /// A problem in the theme's templates or what they were given.
+    Template(Diagnostic),
+    /// Writing the output failed.
+    Io(std::io::Error),
 }
 
 #[cfg(test)]
