@@ -106,8 +106,8 @@ pub(crate) struct CardV<'a> {
     pub(crate) url: String,
     pub(crate) date: Option<DateV>,
     pub(crate) summary: &'a str,
-    /// Terms by taxonomy name; every declared taxonomy has a key.
-    pub(crate) terms: BTreeMap<&'a str, Vec<LinkV<'a>>>,
+    // `terms` (by taxonomy name; every declared taxonomy has a key) is added
+    // from values shared by every card: see `Renderer::terms_value`.
     pub(crate) first_outcome: Option<OutcomeV<'a>>,
     /// Number of case studies (reports only).
     pub(crate) case_study_count: usize,
