@@ -12,11 +12,95 @@
 //! tab or carriage return first) gets a leading apostrophe.
 
 use rayon::prelude::*;
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::Write;
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
 use crate::index::Site;
+
+/// Rows of the data files made by earlier rebuilds of the preview server,
+/// by a key that changes whenever anything in the row could: after a
+/// front-matter edit, each file is one new row and 9,999 copied ones.
+pub type RowCache = Mutex<HashMap<u64, Arc<[u8]>>>;
+
+/// Where the rows of the data files come from: made afresh (a build), or,
+/// in the preview server, from the [`RowCache`] when their key is there.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Rows<'a> {
+    /// The cache, and each page's key: everything its rows show.
+    cache: Option<(&'a RowCache, &'a [u64])>,
+}
+
+/// Which file a row belongs to, part of its key.
+#[derive(Clone, Copy, Hash)]
+enum File {
+    Index,
+    Json,
+    Csv,
+    OutcomesCsv,
+}
+
+impl<'a> Rows<'a> {
+    pub(crate) fn cached(cache: &'a RowCache, keys: &'a [u64]) -> Rows<'a> {
+        Rows {
+            cache: Some((cache, keys)),
+        }
+    }
+
+    fn key(keys: &[u64], file: File, i: usize, extra: &[usize]) -> u64 {
+        let mut h = DefaultHasher::new();
+        (keys[i], file, extra).hash(&mut h);
+        h.finish()
+    }
+
+    /// The row of case study `i` in `file`, from the cache or made by
+    /// `make`. `extra` is what the row shows beyond the page's key.
+    fn get(
+        &self,
+        file: File,
+        i: usize,
+        extra: &[usize],
+        make: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>,
+    ) -> std::io::Result<Arc<[u8]>> {
+        let Some((cache, keys)) = self.cache else {
+            let mut row = Vec::new();
+            make(&mut row)?;
+            return Ok(row.into());
+        };
+        let key = Self::key(keys, file, i, extra);
+        if let Some(row) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+            return Ok(Arc::clone(row));
+        }
+        let mut row = Vec::new();
+        make(&mut row)?;
+        let row: Arc<[u8]> = row.into();
+        cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, Arc::clone(&row));
+        Ok(row)
+    }
+
+    /// Writes the row of case study `i` in `file` to `out`: straight from
+    /// `make` in a build (no copy kept: at 100,000 case studies the files
+    /// run to tens of MB), through the cache in the preview server.
+    fn put(
+        &self,
+        out: &mut dyn Write,
+        file: File,
+        i: usize,
+        make: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        if self.cache.is_none() {
+            return make(out);
+        }
+        let row = self.get(file, i, &[], |row| make(row))?;
+        out.write_all(&row)
+    }
+}
 
 /// How many of a body's most frequent words go into the search index: enough
 /// to find a case study by what its text is about, few enough that 10,000
@@ -37,7 +121,7 @@ pub(crate) const INDEX_KEYWORDS: usize = 24;
 /// URLs are relative to the site's base path, so the file is the same
 /// wherever the site is served. The last facet, `outcome`, holds the outcome
 /// metrics each case study reports.
-pub fn search_index(site: &Site, out: &mut dyn Write) -> std::io::Result<()> {
+pub(crate) fn search_index(site: &Site, rows: Rows, out: &mut dyn Write) -> std::io::Result<()> {
     // Serialized straight from borrowed data: at 10,000 case studies a
     // `serde_json::Value` tree of the index would cost ten times its size.
     #[derive(Serialize)]
@@ -46,12 +130,6 @@ pub fn search_index(site: &Site, out: &mut dyn Write) -> std::io::Result<()> {
         title: &'a str,
         singular: &'a str,
         terms: Vec<(&'a str, &'a str)>,
-    }
-    #[derive(Serialize)]
-    struct Index<'a> {
-        version: u32,
-        facets: Vec<Facet<'a>>,
-        docs: Vec<Doc<'a>>,
     }
     type Doc<'a> = (&'a str, &'a str, String, &'a str, Vec<&'a [usize]>, String);
 
@@ -89,41 +167,49 @@ pub fn search_index(site: &Site, out: &mut dyn Write) -> std::io::Result<()> {
     let metric_of = metric_index(site);
     // In parallel: counting the words of 10,000 pages is most of this job,
     // which would otherwise run on one core.
-    let docs: Vec<Doc> = site
+    let docs: Vec<Arc<[u8]>> = site
         .case_studies
         .par_iter()
         .map(|&i| {
-            let p = &site.pages[i];
-            let mut terms: Vec<&[usize]> = site.page_terms[i].iter().map(Vec::as_slice).collect();
-            terms.push(metric_of.get(&i).map_or(&[][..], Vec::as_slice));
-            let mut keywords = String::new();
-            p.body.with_keywords(|k| {
-                for (w, _) in k.iter().take(INDEX_KEYWORDS) {
-                    if !keywords.is_empty() {
-                        keywords.push(' ');
+            let metrics = metric_of.get(&i).map_or(&[][..], Vec::as_slice);
+            rows.get(File::Index, i, metrics, |row| {
+                let p = &site.pages[i];
+                let mut terms: Vec<&[usize]> =
+                    site.page_terms[i].iter().map(Vec::as_slice).collect();
+                terms.push(metrics);
+                let mut keywords = String::new();
+                p.body.with_keywords(|k| {
+                    for (w, _) in k.iter().take(INDEX_KEYWORDS) {
+                        if !keywords.is_empty() {
+                            keywords.push(' ');
+                        }
+                        keywords.push_str(w);
                     }
-                    keywords.push_str(w);
-                }
-            });
-            (
-                p.path.as_str(),
-                p.title.as_str(),
-                p.date.map(|d| d.iso_date()).unwrap_or_default(),
-                p.summary.as_str(),
-                terms,
-                keywords,
-            )
+                });
+                let doc: Doc = (
+                    p.path.as_str(),
+                    p.title.as_str(),
+                    p.date.map(|d| d.iso_date()).unwrap_or_default(),
+                    p.summary.as_str(),
+                    terms,
+                    keywords,
+                );
+                serde_json::to_writer(row, &doc).map_err(std::io::Error::other)
+            })
         })
-        .collect();
-    serde_json::to_writer(
-        out,
-        &Index {
-            version: 1,
-            facets,
-            docs,
-        },
-    )
-    .map_err(std::io::Error::other)
+        .collect::<std::io::Result<_>>()?;
+    // `{"version":1,"facets":[...],"docs":[...]}`, as serde_json writes a
+    // struct of those three fields.
+    out.write_all(br#"{"version":1,"facets":"#)?;
+    serde_json::to_writer(&mut *out, &facets).map_err(std::io::Error::other)?;
+    out.write_all(br#","docs":["#)?;
+    for (n, doc) in docs.iter().enumerate() {
+        if n > 0 {
+            out.write_all(b",")?;
+        }
+        out.write_all(doc)?;
+    }
+    out.write_all(b"]}")
 }
 
 /// A metric's name and unit as one URL-safe word: the explorer's `outcome`
@@ -157,22 +243,59 @@ struct OutcomeRow<'a> {
 }
 
 /// `/case-studies.json`: every published case study, newest first, with
-/// its front matter, absolute URL and outcomes.
-pub fn case_studies_json(site: &Site, out: &mut dyn Write) -> std::io::Result<()> {
-    #[derive(Serialize)]
-    struct File<'a> {
-        title: &'a str,
-        url: String,
-        case_studies: Vec<Row<'a>>,
-    }
+/// its front matter, absolute URL and outcomes. Pretty-printed, two spaces
+/// an indent, as `serde_json::to_writer_pretty` writes it, row by row.
+pub(crate) fn case_studies_json(
+    site: &Site,
+    rows: Rows,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     let c = &site.config;
-    let file = File {
-        title: &c.title,
-        url: c.permalink(""),
-        case_studies: site.case_studies.iter().map(|&i| Row { site, i }).collect(),
-    };
-    serde_json::to_writer_pretty(&mut *out, &file).map_err(std::io::Error::other)?;
-    out.write_all(b"\n")
+    let json = |v: &str| serde_json::to_string(v).map_err(std::io::Error::other);
+    write!(
+        out,
+        "{{\n  \"title\": {},\n  \"url\": {},\n  \"case_studies\": ",
+        json(&c.title)?,
+        json(&c.permalink(""))?
+    )?;
+    if site.case_studies.is_empty() {
+        out.write_all(b"[]")?;
+    }
+    for (n, &i) in site.case_studies.iter().enumerate() {
+        out.write_all(if n == 0 { b"[\n" } else { b",\n" })?;
+        rows.put(out, File::Json, i, |out| {
+            out.write_all(b"    ")?;
+            // A row on its own, each of its lines moved in two levels.
+            serde_json::to_writer_pretty(Indent(out), &Row { site, i })
+                .map_err(std::io::Error::other)
+        })?;
+    }
+    if !site.case_studies.is_empty() {
+        out.write_all(b"\n  ]")?;
+    }
+    out.write_all(b"\n}\n")
+}
+
+/// Indents every line after the first by four spaces. JSON strings hold no
+/// raw line breaks, so every one it sees is serde_json's own.
+struct Indent<'w>(&'w mut dyn Write);
+
+impl Write for Indent<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let mut lines = bytes.split(|&b| b == b'\n');
+        if let Some(first) = lines.next() {
+            self.0.write_all(first)?;
+        }
+        for line in lines {
+            self.0.write_all(b"\n    ")?;
+            self.0.write_all(line)?;
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
 }
 
 /// One case study in `case-studies.json`, its keys in a fixed order (the
@@ -288,59 +411,158 @@ fn header(site: &Site) -> Vec<String> {
 /// taxonomy are joined with "; ". Outcomes are in `outcomes.csv`, one row
 /// per outcome, because case studies report different metrics: one column
 /// per metric would leave most cells empty.
-pub fn case_studies_csv(site: &Site, w: &mut dyn Write) -> std::io::Result<()> {
+pub(crate) fn case_studies_csv(site: &Site, rows: Rows, w: &mut dyn Write) -> std::io::Result<()> {
     let mut out = String::from(BOM);
     let mut h = header(site);
     h.extend(["report".into(), "summary".into(), "outcomes".into()]);
     record(&mut out, &h);
+    w.write_all(out.as_bytes())?;
+    // Row by row: at 100,000 case studies the whole file is 30 MB.
     for &i in &site.case_studies {
-        // Row by row: at 100,000 case studies the whole file is 30 MB.
-        w.write_all(out.as_bytes())?;
-        out.clear();
-        let p = &site.pages[i];
-        let mut row = case_study_fields(site, i);
-        row.push(
-            site.report_of[i]
-                .map(|r| site.pages[r].slug.clone())
-                .unwrap_or_default(),
-        );
-        row.push(p.summary.clone());
-        row.push(p.outcomes.len().to_string());
-        record(&mut out, &row);
+        rows.put(w, File::Csv, i, |w| {
+            let p = &site.pages[i];
+            let mut row = case_study_fields(site, i);
+            row.push(
+                site.report_of[i]
+                    .map(|r| site.pages[r].slug.clone())
+                    .unwrap_or_default(),
+            );
+            row.push(p.summary.clone());
+            row.push(p.outcomes.len().to_string());
+            let mut out = String::new();
+            record(&mut out, &row);
+            w.write_all(out.as_bytes())
+        })?;
     }
-    w.write_all(out.as_bytes())
+    Ok(())
 }
 
 /// `/outcomes.csv`: one row per outcome of every case study, with the case
 /// study's columns repeated, ready for a pivot table.
-pub fn outcomes_csv(site: &Site, w: &mut dyn Write) -> std::io::Result<()> {
+pub(crate) fn outcomes_csv(site: &Site, rows: Rows, w: &mut dyn Write) -> std::io::Result<()> {
     let mut out = String::from(BOM);
     let mut h = header(site);
     h.extend(["metric".into(), "value".into(), "unit".into()]);
     record(&mut out, &h);
+    w.write_all(out.as_bytes())?;
     for &i in &site.case_studies {
-        w.write_all(out.as_bytes())?;
-        out.clear();
         let p = &site.pages[i];
         if p.outcomes.is_empty() {
             continue;
         }
-        let fields = case_study_fields(site, i);
-        for o in &p.outcomes {
-            let mut row: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
-            row.push(csv_field(&o.metric));
-            row.push(csv_number(o.value));
-            row.push(csv_field(o.unit.as_deref().unwrap_or("")));
-            out.push_str(&row.join(","));
-            out.push_str("\r\n");
-        }
+        rows.put(w, File::OutcomesCsv, i, |w| {
+            let fields = case_study_fields(site, i);
+            let mut out = String::new();
+            for o in &p.outcomes {
+                let mut row: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+                row.push(csv_field(&o.metric));
+                row.push(csv_number(o.value));
+                row.push(csv_field(o.unit.as_deref().unwrap_or("")));
+                out.push_str(&row.join(","));
+                out.push_str("\r\n");
+            }
+            w.write_all(out.as_bytes())
+        })?;
     }
-    w.write_all(out.as_bytes())
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Config;
+    use crate::content::{self, Source};
+
+    fn site(files: &[(&str, &str)]) -> Site {
+        let config = Config::parse("title = \"Field \\\"notes\\\"\"\n").unwrap();
+        let sources = files
+            .iter()
+            .map(|(rel, text)| Source {
+                rel: rel.to_string(),
+                text: text.to_string(),
+            })
+            .collect();
+        let parsed = content::parse(sources, &config, false);
+        assert!(
+            parsed.diags.iter().all(|d| !d.is_error()),
+            "{:?}",
+            parsed.diags
+        );
+        crate::index::index(config, parsed.pages.into_iter().map(Arc::new).collect())
+            .with_discovery()
+    }
+
+    const A: &str = "---\ntitle: \"Water, \\\"clean\\\"\"\ndate: 2024-03-01\nngo: Aqua\nsector: Water\nprogram: P\ntags: [wells, \"=1+1\"]\nsummary: \"Two\\nlines\"\noutcomes:\n  - metric: wells dug\n    value: 12\n  - metric: people served\n    value: 3400.5\n    unit: people\n---\nWells and water and wells again.\n";
+    const B: &str = "---\ntitle: Schools\ndate: 2023-01-01\nngo: Learn\nsector: Education\nprogram: P\nsummary: S\n---\nText.\n";
+
+    type Writer = fn(&Site, Rows, &mut dyn Write) -> std::io::Result<()>;
+
+    fn file(site: &Site, rows: Rows, f: Writer) -> String {
+        let mut out = Vec::new();
+        f(site, rows, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    /// The JSON written row by row is what serde_json writes for the whole.
+    #[test]
+    fn case_studies_json_is_serde_jsons_pretty_form() {
+        #[derive(Serialize)]
+        struct Whole<'a> {
+            title: &'a str,
+            url: String,
+            case_studies: Vec<Row<'a>>,
+        }
+        for files in [
+            &[("case-studies/a.md", A), ("case-studies/b.md", B)][..],
+            &[("case-studies/a.md", A)][..],
+            &[("about.md", "---\ntitle: About\n---\nHi.\n")][..],
+        ] {
+            let site = site(files);
+            let whole = Whole {
+                title: &site.config.title,
+                url: site.config.permalink(""),
+                case_studies: site
+                    .case_studies
+                    .iter()
+                    .map(|&i| Row { site: &site, i })
+                    .collect(),
+            };
+            let expected = serde_json::to_string_pretty(&whole).unwrap() + "\n";
+            assert_eq!(file(&site, Rows::default(), case_studies_json), expected);
+            serde_json::from_str::<serde_json::Value>(&expected).unwrap();
+        }
+    }
+
+    /// Rows from the cache make the same files, and a second pass makes
+    /// no new rows; a changed key makes that page's rows again.
+    #[test]
+    fn cached_rows_make_the_same_files() {
+        let site = site(&[("case-studies/a.md", A), ("case-studies/b.md", B)]);
+        let writers: [Writer; 4] = [
+            search_index,
+            case_studies_json,
+            case_studies_csv,
+            outcomes_csv,
+        ];
+        let fresh: Vec<String> = writers
+            .iter()
+            .map(|&f| file(&site, Rows::default(), f))
+            .collect();
+        let cache = RowCache::default();
+        let mut keys = vec![1, 2];
+        for pass in 0..3 {
+            if pass == 2 {
+                keys[0] = 3;
+            }
+            for (f, expected) in writers.iter().zip(&fresh) {
+                assert_eq!(&file(&site, Rows::cached(&cache, &keys), *f), expected);
+            }
+            let held = cache.lock().unwrap().len();
+            // Search index, JSON, CSV: two rows each; outcomes.csv: one
+            // (B reports none). Pass 3 adds A's four again under key 3.
+            assert_eq!(held, if pass < 2 { 7 } else { 11 }, "pass {pass}");
+        }
+    }
 
     #[test]
     fn csv_quoting() {

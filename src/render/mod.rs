@@ -319,7 +319,18 @@ pub struct Renderer<'s> {
     /// With the preview server: cards made by earlier rebuilds, and the key
     /// of each page's card.
     shared: Option<(&'s CardCache, Vec<u64>)>,
+    /// With the preview server: rows of the data files made by earlier
+    /// rebuilds, and each page's key for them.
+    rows: Option<RowKeys<'s>>,
     values: Arc<SiteValues>,
+}
+
+/// The preview server's cache of data-file rows, each page's front-matter
+/// and keyword fingerprints, and the rows' keys made from them.
+struct RowKeys<'s> {
+    cache: &'s data::RowCache,
+    hashes: Vec<(u64, u64)>,
+    keys: OnceLock<Vec<u64>>,
 }
 
 /// A theme's templates, compiled for a site's base path.
@@ -494,6 +505,7 @@ impl<'s> Renderer<'s> {
                 .map(|_| [OnceLock::new(), OnceLock::new()])
                 .collect(),
             shared: None,
+            rows: None,
             values,
         }
     }
@@ -636,6 +648,46 @@ impl<'s> Renderer<'s> {
             .collect();
         self.shared = Some((cache, keys));
         self
+    }
+
+    /// Reuses rows of the data files (`data::RowCache`) from earlier
+    /// rebuilds: a row's key covers everything the row shows (its page's
+    /// front matter and keywords, the indices and names of its terms, its
+    /// report, and everything global, such as the site's URL).
+    pub fn with_row_cache(mut self, cache: &'s data::RowCache, page_hashes: &[PageHashes]) -> Self {
+        self.rows = Some(RowKeys {
+            cache,
+            hashes: page_hashes.iter().map(|h| (h.data, h.keywords)).collect(),
+            keys: OnceLock::new(),
+        });
+        self
+    }
+
+    fn rows(&self) -> data::Rows<'_> {
+        let Some(r) = &self.rows else {
+            return data::Rows::default();
+        };
+        // Worked out only when a data file is rendered: most edits leave
+        // all four alone.
+        let keys = r.keys.get_or_init(|| {
+            let site = self.site;
+            r.hashes
+                .iter()
+                .enumerate()
+                .map(|(i, hashes)| {
+                    let mut h = DefaultHasher::new();
+                    (
+                        self.values.global,
+                        hashes,
+                        &site.page_terms[i],
+                        site.report_of[i].map(|r| &site.pages[r].slug),
+                    )
+                        .hash(&mut h);
+                    h.finish()
+                })
+                .collect()
+        });
+        data::Rows::cached(r.cache, keys)
     }
 
     /// The card of page `i` for a list whose cards are headed by `level`
@@ -1355,10 +1407,10 @@ impl<'s> Renderer<'s> {
         out: &mut dyn std::io::Write,
     ) -> Result<(), RenderError> {
         let data = match job {
-            Job::SearchIndex => Some(data::search_index(self.site, out)),
-            Job::DataJson => Some(data::case_studies_json(self.site, out)),
-            Job::DataCsv => Some(data::case_studies_csv(self.site, out)),
-            Job::OutcomesCsv => Some(data::outcomes_csv(self.site, out)),
+            Job::SearchIndex => Some(data::search_index(self.site, self.rows(), out)),
+            Job::DataJson => Some(data::case_studies_json(self.site, self.rows(), out)),
+            Job::DataCsv => Some(data::case_studies_csv(self.site, self.rows(), out)),
+            Job::OutcomesCsv => Some(data::outcomes_csv(self.site, self.rows(), out)),
             _ => None,
         };
         if let Some(result) = data {

@@ -179,6 +179,9 @@ pub struct Session {
     /// Cards rendered by earlier rebuilds (see `render::CardCache`).
     cards: render::CardCache,
     cards_global: Option<u64>,
+    /// Rows of the data files made by earlier rebuilds (see
+    /// `render::data::RowCache`), under the same global state as the cards.
+    rows: render::data::RowCache,
 }
 
 /// What a page's output can depend on from its own file: where it is
@@ -215,6 +218,7 @@ impl Session {
             last_written: Vec::new(),
             cards: render::CardCache::default(),
             cards_global: None,
+            rows: render::data::RowCache::default(),
         }
     }
 
@@ -556,9 +560,12 @@ impl Session {
         // Cards keyed under another global state can never be used again.
         if self.cards_global != Some(renderer.global_fingerprint()) {
             self.cards.lock().unwrap_or_else(|e| e.into_inner()).clear();
+            self.rows.lock().unwrap_or_else(|e| e.into_inner()).clear();
             self.cards_global = Some(renderer.global_fingerprint());
         }
-        let renderer = renderer.with_card_cache(&self.cards, &hashes);
+        let renderer = renderer
+            .with_card_cache(&self.cards, &hashes)
+            .with_row_cache(&self.rows, &hashes);
         timings.mark("prepare templates");
         let plan: Vec<(render::Job, String, u64)> = match old_plan {
             // Same shape: same jobs and paths; only fingerprints can change.
