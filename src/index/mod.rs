@@ -313,27 +313,33 @@ impl Site {
     }
 }
 
+/// For unit tests: the indexed site of `files` (content-relative path,
+/// text) under the site.toml `config`, which must have no errors.
+#[cfg(test)]
+pub(crate) fn test_site(config: &str, files: &[(&str, &str)]) -> Site {
+    let config = Config::parse(config).unwrap();
+    let sources = files
+        .iter()
+        .map(|(rel, text)| crate::content::Source {
+            rel: rel.to_string(),
+            text: text.to_string(),
+        })
+        .collect();
+    let parsed = crate::content::parse(sources, &config, false);
+    assert!(
+        parsed.diags.iter().all(|d| !d.is_error()),
+        "{:?}",
+        parsed.diags
+    );
+    index(config, parsed.pages.into_iter().map(Arc::new).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::content::{self, Source};
 
     fn site(files: &[(&str, &str)]) -> Site {
-        let config = Config::parse("title = \"T\"\n").unwrap();
-        let sources = files
-            .iter()
-            .map(|(rel, text)| Source {
-                rel: rel.to_string(),
-                text: text.to_string(),
-            })
-            .collect();
-        let parsed = content::parse(sources, &config, false);
-        assert!(
-            parsed.diags.iter().all(|d| !d.is_error()),
-            "{:?}",
-            parsed.diags
-        );
-        index(config, parsed.pages.into_iter().map(Arc::new).collect())
+        test_site("title = \"T\"\n", files)
     }
 
     fn cs(date: &str, sector: &str) -> String {

@@ -470,26 +470,9 @@ pub(crate) fn outcomes_csv(site: &Site, rows: Rows, w: &mut dyn Write) -> std::i
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
-    use crate::content::{self, Source};
 
     fn site(files: &[(&str, &str)]) -> Site {
-        let config = Config::parse("title = \"Field \\\"notes\\\"\"\n").unwrap();
-        let sources = files
-            .iter()
-            .map(|(rel, text)| Source {
-                rel: rel.to_string(),
-                text: text.to_string(),
-            })
-            .collect();
-        let parsed = content::parse(sources, &config, false);
-        assert!(
-            parsed.diags.iter().all(|d| !d.is_error()),
-            "{:?}",
-            parsed.diags
-        );
-        crate::index::index(config, parsed.pages.into_iter().map(Arc::new).collect())
-            .with_discovery()
+        crate::index::test_site("title = \"Field \\\"notes\\\"\"\n", files).with_discovery()
     }
 
     const A: &str = "---\ntitle: \"Water, \\\"clean\\\"\"\ndate: 2024-03-01\nngo: Aqua\nsector: Water\nprogram: P\ntags: [wells, \"=1+1\"]\nsummary: \"Two\\nlines\"\noutcomes:\n  - metric: wells dug\n    value: 12\n  - metric: people served\n    value: 3400.5\n    unit: people\n---\nWells and water and wells again.\n";
