@@ -346,8 +346,9 @@ fn render_jobs(
                 if done.is_err() && matches!(mode, Mode::Replace) {
                     let _ = std::fs::remove_file(&target);
                 }
-                // An unpaginated list can run to tens of MB; a thread should
-                // not keep that much room for pages of 10 KB.
+                // One write can be bigger than SPILL (a page body of tens of
+                // MB comes in one piece); a thread should not keep that much
+                // room for pages of 10 KB.
                 if buf.capacity() > BIG_BUFFER {
                     *buf = Vec::with_capacity(BUFFER_SIZE);
                 }

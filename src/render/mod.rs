@@ -11,8 +11,6 @@ pub mod publish;
 pub mod theme;
 pub mod values;
 
-use std::collections::BTreeMap;
-
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -614,24 +612,6 @@ impl<'s> Renderer<'s> {
         }
     }
 
-    fn terms_of(&self, i: usize) -> BTreeMap<&'s str, Vec<LinkV<'s>>> {
-        let site = self.site;
-        site.taxonomies
-            .iter()
-            .enumerate()
-            .map(|(t, tax)| {
-                let links = site.page_terms[i][t]
-                    .iter()
-                    .map(|&ti| LinkV {
-                        name: &tax.terms[ti].name,
-                        url: site.config.url(&tax.term_path(&tax.terms[ti])),
-                    })
-                    .collect();
-                (tax.config.name.as_str(), links)
-            })
-            .collect()
-    }
-
     /// The hash of everything every page sees (see [`Renderer::fingerprint`]).
     pub fn global_fingerprint(&self) -> u64 {
         self.values.global
@@ -742,7 +722,7 @@ impl<'s> Renderer<'s> {
     }
 
     /// Page `i`'s terms by taxonomy name (every declared taxonomy has a
-    /// key), from the links shared by every card.
+    /// key), from the links shared by every card and page.
     fn terms_value(&self, i: usize) -> Value {
         let v = &self.values;
         let mut map = tera::Map::default();
@@ -808,7 +788,6 @@ impl<'s> Renderer<'s> {
             reading_minutes: p.body.word_count.div_ceil(220).max(1),
             authors: &p.authors,
             taxonomies,
-            terms: self.terms_of(i),
             outcomes: p.outcomes.iter().map(outcome_v).collect(),
             related: self.related_of(i),
             report: site.report_of[i].map(|r| LinkV {
@@ -825,7 +804,13 @@ impl<'s> Renderer<'s> {
             image_alt: p.image_alt.as_deref(),
             extra: &p.extra,
         };
-        with_html(Value::from_serializable(&v), &p.body.html)
+        let mut map = Value::from_serializable(&v)
+            .as_map()
+            .cloned()
+            .unwrap_or_default();
+        map.insert("terms".into(), self.terms_value(i));
+        map.insert("content".into(), Value::safe_string(&p.body.html));
+        Value::from(map)
     }
 
     fn paginator(

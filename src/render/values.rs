@@ -131,8 +131,8 @@ pub(crate) struct PageV<'a> {
     pub(crate) authors: &'a [String],
     /// Non-empty taxonomies of this page, in site order.
     pub(crate) taxonomies: Vec<TaxonomyTermsV<'a>>,
-    /// Terms by taxonomy name; every declared taxonomy has a key.
-    pub(crate) terms: BTreeMap<&'a str, Vec<LinkV<'a>>>,
+    // `terms` (by taxonomy name; every declared taxonomy has a key) and
+    // `content` are added from shared values: see `Renderer::page_value`.
     pub(crate) outcomes: Vec<OutcomeV<'a>>,
     /// Related case studies (case studies only), most related first.
     pub(crate) related: Vec<RelatedV<'a>>,
