@@ -438,3 +438,61 @@ fn files_larger_than_the_write_buffer_come_out_whole() {
         "the page is cut short"
     );
 }
+
+/// A theme that loops over maps (`page.extra`, `page.terms`, a taxonomy's
+/// terms, the site) gets them in the same order in every build: extra fields
+/// by name, taxonomies in the order site.toml declares them, fields of a
+/// value in the order casebook documents them.
+#[test]
+fn a_theme_looping_over_maps_gets_the_same_order_every_build() {
+    let site = Site::from_fixture("basic");
+    site.write(
+        "site.toml",
+        &format!(
+            "{}\ntheme = \"loops\"\n",
+            std::fs::read_to_string(site.root().join("site.toml")).unwrap()
+        ),
+    );
+    let chatbot = std::fs::read_to_string(site.root().join("content/case-studies/chatbot.md"))
+        .unwrap()
+        .replacen(
+            "---\n## The challenge",
+            "zeta: 1\nalpha: 2\nmango: 3\nbanana: 4\nkiwi: 5\ncherry: 6\nlime: 7\n---\n## The challenge",
+            1,
+        );
+    site.write("content/case-studies/chatbot.md", &chatbot);
+    site.write(
+        "themes/loops/templates/case-study.html",
+        "{% extends \"base.html\" %}{% block content %}\
+         <p id=\"extra\">{% for k, v in page.extra %}{{ k }}={{ v }};{% endfor %}</p>\
+         <p id=\"terms\">{% for k, v in page.terms %}{{ k }}:{{ v | length }};{% endfor %}</p>\
+         <p id=\"page\">{% for k, v in page %}{{ k }};{% endfor %}</p>\
+         <p id=\"site\">{% for k, v in site %}{{ k }};{% endfor %}</p>\
+         {% endblock content %}",
+    );
+    let mut outputs = Vec::new();
+    for _ in 0..6 {
+        site.build(&[]);
+        outputs.push(site.read("case-studies/chatbot/index.html"));
+    }
+    for o in &outputs[1..] {
+        assert_eq!(o, &outputs[0], "two builds of one site differ");
+    }
+    let html = &outputs[0];
+    assert!(
+        html.contains(
+            "<p id=\"extra\">alpha=2;banana=4;cherry=6;kiwi=5;lime=7;mango=3;zeta=1;</p>"
+        ),
+        "{html}"
+    );
+    assert!(
+        html.contains("<p id=\"terms\">ngo:1;sector:2;program:1;country:1;tags:2;</p>"),
+        "{html}"
+    );
+    // The page's fields come in the order they are documented, and the
+    // ones added after (terms, content) last.
+    let fields = html.split("<p id=\"page\">").nth(1).unwrap();
+    let fields = &fields[..fields.find("</p>").unwrap()];
+    assert!(fields.starts_with("kind;title;url;"), "{fields}");
+    assert!(fields.ends_with("terms;content;"), "{fields}");
+}
