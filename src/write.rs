@@ -277,8 +277,8 @@ impl Spill<'_> {
     }
 }
 
-impl Write for Spill<'_> {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+impl Spill<'_> {
+    fn push(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         self.buf.extend_from_slice(bytes);
         if self.buf.len() >= SPILL
             && let Err(e) = self.spill()
@@ -287,7 +287,20 @@ impl Write for Spill<'_> {
             self.error.get_or_insert(e);
             return Err(shown);
         }
-        Ok(bytes.len())
+        Ok(())
+    }
+}
+
+impl Write for Spill<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.push(bytes).map(|()| bytes.len())
+    }
+
+    /// Templates write a page in many small pieces (every escaped
+    /// character is one): taking each whole spares the retry loop of the
+    /// default `write_all`.
+    fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.push(bytes)
     }
 
     fn flush(&mut self) -> std::io::Result<()> {

