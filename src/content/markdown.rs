@@ -76,7 +76,7 @@ pub struct Rendered {
 /// How many candidate keywords a page keeps.
 const KEYWORDS: usize = 24;
 
-/// Words too common to help a search.
+/// Words too common to help a search, in sorted order.
 const STOP_WORDS: &[&str] = &[
     "about", "after", "also", "and", "are", "been", "before", "but", "can", "could", "did", "does",
     "each", "for", "from", "had", "has", "have", "her", "his", "how", "into", "its", "more",
@@ -87,7 +87,11 @@ const STOP_WORDS: &[&str] = &[
 ];
 
 fn is_keyword(w: &str) -> bool {
-    w.chars().count() >= 3 && !w.chars().all(|c| c.is_ascii_digit()) && !STOP_WORDS.contains(&w)
+    // The list is sorted (a test checks): a binary search is seven
+    // comparisons where `contains` made up to seventy.
+    w.chars().count() >= 3
+        && !w.bytes().all(|b| b.is_ascii_digit())
+        && STOP_WORDS.binary_search(&w).is_err()
 }
 
 /// A word counter's hasher: eight bytes per multiply (the FxHash mix), so a
@@ -727,6 +731,16 @@ mod tests {
             k.iter().all(|(w, _)| w.chars().all(char::is_alphanumeric)),
             "{k:?}"
         );
+    }
+
+    #[test]
+    fn stop_words_are_sorted_for_the_binary_search() {
+        assert!(STOP_WORDS.windows(2).all(|w| w[0] < w[1]));
+        for w in STOP_WORDS {
+            assert!(!is_keyword(w), "{w}");
+        }
+        assert!(is_keyword("dashboards"));
+        assert!(!is_keyword("2024"));
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! added together. Percentages and scores are not amounts, so they are
 //! averaged, not summed.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use crate::content::Page;
@@ -59,11 +60,25 @@ pub struct Metric {
     pub breakdowns: Vec<(usize, Vec<(usize, Figure)>)>,
 }
 
-fn key(s: &str) -> String {
-    s.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
+/// A name as grouping sees it: lower case, single spaces. Most names are
+/// written that way already and are borrowed, not copied: every term page
+/// adds up its case studies' outcomes.
+fn key(s: &str) -> Cow<'_, str> {
+    let plain = !s.starts_with(' ')
+        && !s.ends_with(' ')
+        && !s.contains("  ")
+        && s.bytes().all(|b| {
+            b.is_ascii() && !b.is_ascii_uppercase() && (b == b' ' || !b.is_ascii_whitespace())
+        });
+    if plain {
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(
+        s.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase(),
+    )
 }
 
 struct Acc<'a> {
@@ -105,7 +120,7 @@ pub fn summarise(
     pages: &[usize],
     breakdown: &[(usize, &[Vec<Vec<usize>>])],
 ) -> Vec<Metric> {
-    let mut metrics: BTreeMap<(String, String), Acc> = BTreeMap::new();
+    let mut metrics: BTreeMap<(Cow<str>, Cow<str>), Acc> = BTreeMap::new();
     for &i in pages {
         for o in &all[i].outcomes {
             add(&mut metrics, i, o);
@@ -156,7 +171,11 @@ pub fn summarise(
     out
 }
 
-fn add<'a>(metrics: &mut BTreeMap<(String, String), Acc<'a>>, page: usize, o: &'a Outcome) {
+fn add<'a>(
+    metrics: &mut BTreeMap<(Cow<'a, str>, Cow<'a, str>), Acc<'a>>,
+    page: usize,
+    o: &'a Outcome,
+) {
     if !o.value.is_finite() {
         return;
     }
@@ -264,5 +283,21 @@ mod tests {
         assert_eq!((rows[0].0, rows[0].1.value), (0, 40.0));
         assert_eq!((rows[1].0, rows[1].1.value), (1, 30.0));
         assert_eq!(m[0].figure.value, 45.0);
+    }
+
+    #[test]
+    fn grouping_names_ignore_case_and_spacing() {
+        for (name, grouped) in [
+            ("people reached", "people reached"),
+            ("People reached", "people reached"),
+            ("  people   reached ", "people reached"),
+            ("people\treached", "people reached"),
+            ("Élèves inscrits", "élèves inscrits"),
+            ("usd", "usd"),
+            ("", ""),
+        ] {
+            assert_eq!(key(name), grouped, "{name:?}");
+        }
+        assert!(matches!(key("people reached"), Cow::Borrowed(_)));
     }
 }

@@ -320,6 +320,9 @@ pub struct Renderer<'s> {
     rows: Option<RowKeys<'s>>,
     /// Each term's hash of its case studies' outcomes, for fingerprints.
     term_outcomes: Vec<Vec<OnceLock<u64>>>,
+    /// Each term's outcome totals as its pages show them: the same on every
+    /// page of a paginated term, so added up once.
+    term_totals: Vec<Vec<OnceLock<Value>>>,
     values: Arc<SiteValues>,
 }
 
@@ -412,6 +415,8 @@ pub struct SiteValues {
     /// 100,000 case studies the copies came to 300 MB.
     tax_keys: Vec<tera::value::Key<'static>>,
     term_links: Vec<Vec<Value>>,
+    /// Each term's Atom category, shared by every feed entry.
+    term_categories: Vec<Vec<Value>>,
     global: u64,
 }
 
@@ -455,6 +460,7 @@ impl SiteValues {
                         .collect()
                 })
                 .collect(),
+            term_categories: publish::category_values(site),
             global: h.finish(),
         }
     }
@@ -505,6 +511,11 @@ impl<'s> Renderer<'s> {
             shared: None,
             rows: None,
             term_outcomes: site
+                .taxonomies
+                .iter()
+                .map(|t| t.terms.iter().map(|_| OnceLock::new()).collect())
+                .collect(),
+            term_totals: site
                 .taxonomies
                 .iter()
                 .map(|t| t.terms.iter().map(|_| OnceLock::new()).collect())
@@ -989,11 +1000,13 @@ impl<'s> Renderer<'s> {
                     },
                 );
                 cx.insert_value("taxonomy", self.values.taxonomies[tax].clone());
-                let metrics = crate::index::outcomes::summarise(&site.pages, &tm.pages, &[]);
-                cx.insert(
-                    "outcomes",
-                    &self.totals(&metrics, Some((&t.config.name, &tm.slug))),
-                );
+                let totals = self.term_totals[tax][term].get_or_init(|| {
+                    let metrics = crate::index::outcomes::summarise(&site.pages, &tm.pages, &[]);
+                    Value::from_serializable(
+                        &self.totals(&metrics, Some((&t.config.name, &tm.slug))),
+                    )
+                });
+                cx.insert_value("outcomes", totals.clone());
                 let title = paged_title(&format!("{} · {}", tm.name, t.config.title), page);
                 let description = format!("{} on {}.", count(tm.pages.len()), tm.name);
                 let mut meta = publish::MetaV::new(site, &title, &description, here.as_deref());
@@ -1059,15 +1072,16 @@ impl<'s> Renderer<'s> {
             ),
             Job::SiteFeed => {
                 let items = publish::site_feed_items(site);
-                cx.insert(
+                cx.insert_value(
                     "feed",
-                    &publish::feed(
+                    publish::feed(
                         site,
                         c.title.clone(),
                         c.description.clone(),
                         &items,
                         "atom.xml",
                         "",
+                        &self.values.term_categories,
                     ),
                 );
                 return Ok(("atom.xml", cx));
@@ -1079,15 +1093,16 @@ impl<'s> Renderer<'s> {
                 let base = t.term_path(tm);
                 let title = format!("{}: {} ({})", c.title, tm.name, t.config.singular);
                 let subtitle = format!("Case studies on {} from {}.", tm.name, c.title);
-                cx.insert(
+                cx.insert_value(
                     "feed",
-                    &publish::feed(
+                    publish::feed(
                         site,
                         title,
                         subtitle,
                         &items,
                         &format!("{base}atom.xml"),
                         &base,
+                        &self.values.term_categories,
                     ),
                 );
                 return Ok(("atom.xml", cx));

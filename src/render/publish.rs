@@ -4,6 +4,7 @@
 //! Graph and Twitter cards, schema.org JSON-LD).
 
 use serde::Serialize;
+use tera::Value;
 
 use crate::content::{Kind, Page};
 use crate::index::Site;
@@ -111,7 +112,7 @@ pub(crate) struct EntryV {
     summary: String,
     /// The page's HTML, as text: templates escape it into the feed.
     content: String,
-    categories: Vec<CategoryV>,
+    // `categories` follows, added as shared values: see `category_values`.
 }
 
 #[derive(Serialize)]
@@ -123,7 +124,7 @@ pub(crate) struct FeedV {
     id: String,
     updated: String,
     author: String,
-    entries: Vec<EntryV>,
+    // `entries` follows, added as values.
 }
 
 fn authors_of(site: &Site, p: &Page) -> Vec<String> {
@@ -135,24 +136,35 @@ fn authors_of(site: &Site, p: &Page) -> Vec<String> {
     )]
 }
 
-fn entry(site: &Site, i: usize) -> EntryV {
+/// Each term's Atom category (`{term, label, scheme}`), by taxonomy: the
+/// same in every entry of every feed, so made once and shared.
+pub(crate) fn category_values(site: &Site) -> Vec<Vec<Value>> {
+    let c = &site.config;
+    site.taxonomies
+        .iter()
+        .map(|tax| {
+            let scheme = c.permalink(&tax.path());
+            tax.terms
+                .iter()
+                .map(|term| {
+                    Value::from_serializable(&CategoryV {
+                        term: term.slug.clone(),
+                        label: xml_safe(&term.name),
+                        scheme: scheme.clone(),
+                    })
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Page `i` as a feed entry; `categories` from [`category_values`].
+fn entry(site: &Site, i: usize, categories: &[Vec<Value>]) -> Value {
     let p = &site.pages[i];
     let c = &site.config;
     let permalink = c.permalink(&p.path);
     let published = p.date.map_or_else(|| EPOCH.to_string(), |d| d.rfc3339());
-    let categories = site
-        .taxonomies
-        .iter()
-        .enumerate()
-        .flat_map(|(t, tax)| {
-            site.page_terms[i][t].iter().map(move |&ti| CategoryV {
-                term: tax.terms[ti].slug.clone(),
-                label: xml_safe(&tax.terms[ti].name),
-                scheme: c.permalink(&tax.path()),
-            })
-        })
-        .collect();
-    EntryV {
+    let v = EntryV {
         title: xml_safe(&p.title),
         id: permalink.clone(),
         permalink,
@@ -161,8 +173,15 @@ fn entry(site: &Site, i: usize) -> EntryV {
         authors: authors_of(site, p),
         summary: xml_safe(&p.summary),
         content: xml_safe(&p.body.html),
-        categories,
-    }
+    };
+    let categories: Vec<Value> = site.page_terms[i]
+        .iter()
+        .enumerate()
+        .flat_map(|(t, terms)| terms.iter().map(move |&ti| categories[t][ti].clone()))
+        .collect();
+    let mut map = Value::from_serializable(&v).into_map().unwrap_or_default();
+    map.insert("categories".into(), Value::from(categories));
+    Value::from(map)
 }
 
 /// The entries a feed of `items` shows: the newest `feed_limit`.
@@ -200,15 +219,16 @@ pub(crate) fn feed(
     items: &[usize],
     self_path: &str,
     home_path: &str,
-) -> FeedV {
+    categories: &[Vec<Value>],
+) -> Value {
     let c = &site.config;
-    let entries: Vec<EntryV> = items.iter().map(|&i| entry(site, i)).collect();
+    let entries: Vec<Value> = items.iter().map(|&i| entry(site, i, categories)).collect();
     let updated = items
         .iter()
         .filter_map(|&i| changed(&site.pages[i]))
         .max_by_key(|d| d.timestamp())
         .map_or_else(|| EPOCH.to_string(), |d| d.rfc3339());
-    FeedV {
+    let v = FeedV {
         title: xml_safe(&title),
         subtitle: xml_safe(&subtitle),
         self_url: c.permalink(self_path),
@@ -216,8 +236,10 @@ pub(crate) fn feed(
         id: c.permalink(self_path),
         updated,
         author: xml_safe(c.author.as_deref().unwrap_or(&c.title)),
-        entries,
-    }
+    };
+    let mut map = Value::from_serializable(&v).into_map().unwrap_or_default();
+    map.insert("entries".into(), Value::from(entries));
+    Value::from(map)
 }
 
 #[derive(Serialize)]
