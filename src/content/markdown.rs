@@ -76,7 +76,8 @@ pub struct Rendered {
 /// How many candidate keywords a page keeps.
 const KEYWORDS: usize = 24;
 
-/// Words too common to help a search, in sorted order.
+/// Words too common to help a search, in sorted order (a test checks:
+/// `STOP_WORDS_BY_LETTER` depends on it).
 const STOP_WORDS: &[&str] = &[
     "about", "after", "also", "and", "are", "been", "before", "but", "can", "could", "did", "does",
     "each", "for", "from", "had", "has", "have", "her", "his", "how", "into", "its", "more",
@@ -86,12 +87,39 @@ const STOP_WORDS: &[&str] = &[
     "where", "which", "while", "who", "why", "will", "with", "would", "you", "your",
 ];
 
+/// The longest stop word's length (a test checks).
+const STOP_WORD_MAX: usize = 7;
+
+/// For each first letter, the range of `STOP_WORDS` starting with it.
+const STOP_WORDS_BY_LETTER: [(usize, usize); 26] = {
+    let mut ranges = [(0, 0); 26];
+    let mut i = 0;
+    while i < STOP_WORDS.len() {
+        let letter = (STOP_WORDS[i].as_bytes()[0] - b'a') as usize;
+        if ranges[letter].1 == 0 {
+            ranges[letter].0 = i;
+        }
+        ranges[letter].1 = i + 1;
+        i += 1;
+    }
+    ranges
+};
+
+/// Whether `w` is on the stop list: the few words sharing its first letter
+/// and length are compared, not the whole list.
+fn is_stop_word(w: &str) -> bool {
+    let b = w.as_bytes();
+    if b.len() > STOP_WORD_MAX || b.is_empty() || !b[0].is_ascii_lowercase() {
+        return false;
+    }
+    let (from, to) = STOP_WORDS_BY_LETTER[usize::from(b[0] - b'a')];
+    STOP_WORDS[from..to]
+        .iter()
+        .any(|s| s.len() == b.len() && s.as_bytes() == b)
+}
+
 fn is_keyword(w: &str) -> bool {
-    // The list is sorted (a test checks): a binary search is seven
-    // comparisons where `contains` made up to seventy.
-    w.chars().count() >= 3
-        && !w.bytes().all(|b| b.is_ascii_digit())
-        && STOP_WORDS.binary_search(&w).is_err()
+    w.chars().count() >= 3 && !w.bytes().all(|b| b.is_ascii_digit()) && !is_stop_word(w)
 }
 
 /// A word counter's hasher: eight bytes per multiply (the FxHash mix), so a
@@ -129,6 +157,30 @@ impl std::hash::Hasher for WordHash {
         self.0 = (self.0 ^ u64::from(b)).wrapping_mul(WORD_HASH_K);
     }
 }
+
+/// What a byte can be in a word (zero: it ends one): a lower-case letter
+/// or digit, an upper-case letter, or part of a non-ASCII character.
+const LOWER: u8 = 1;
+const UPPER: u8 = 2;
+const NON_ASCII: u8 = 4;
+const WORD_BYTE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            LOWER
+        } else if c.is_ascii_uppercase() {
+            UPPER
+        } else if c >= 0x80 {
+            NON_ASCII
+        } else {
+            0
+        };
+        b += 1;
+    }
+    t
+};
 
 /// Word -> (count, order of first appearance); a count of zero marks a
 /// stop word.
@@ -191,23 +243,26 @@ fn count_keywords<'h>(html: &'h str) -> Counts<'h> {
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
-        if b.is_ascii_alphanumeric() || b >= 0x80 {
+        if WORD_BYTE[usize::from(b)] != 0 {
             let start = i;
-            let mut upper = false;
-            let mut ascii = true;
+            // The classes of the word's bytes, or-ed: one table lookup a
+            // byte instead of four range tests.
+            let mut seen = 0;
             while i < bytes.len() {
-                let c = bytes[i];
-                if c.is_ascii_lowercase() || c.is_ascii_digit() {
-                } else if c.is_ascii_uppercase() {
-                    upper = true;
-                } else if c >= 0x80 {
-                    ascii = false;
-                } else {
+                let class = WORD_BYTE[usize::from(bytes[i])];
+                if class == 0 {
                     break;
                 }
+                seen |= class;
                 i += 1;
             }
-            add(&mut counts, start, i, upper, ascii);
+            add(
+                &mut counts,
+                start,
+                i,
+                seen & UPPER != 0,
+                seen & NON_ASCII == 0,
+            );
             continue;
         }
         match b {
@@ -736,8 +791,18 @@ mod tests {
     #[test]
     fn stop_words_are_sorted_for_the_binary_search() {
         assert!(STOP_WORDS.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(
+            STOP_WORDS.iter().map(|w| w.len()).max(),
+            Some(STOP_WORD_MAX)
+        );
         for w in STOP_WORDS {
             assert!(!is_keyword(w), "{w}");
+            assert!(is_stop_word(w), "{w}");
+        }
+        for w in [
+            "th", "thee", "thence", "youth", "abouts", "zebra", "Éte", "",
+        ] {
+            assert!(!is_stop_word(w), "{w}");
         }
         assert!(is_keyword("dashboards"));
         assert!(!is_keyword("2024"));
