@@ -3,6 +3,8 @@
 //! renamed URLs, and the metadata in every page's head (canonical URL, Open
 //! Graph and Twitter cards, schema.org JSON-LD).
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 use tera::Value;
 
@@ -65,9 +67,10 @@ pub fn script_json(v: &serde_json::Value) -> String {
 
 /// Removes characters XML 1.0 does not allow (most control characters), so
 /// a stray one in a title cannot make a feed unreadable.
-pub fn xml_safe(s: &str) -> String {
+pub fn xml_safe(s: &str) -> Cow<'_, str> {
     // Nearly every text has none: a byte scan spares the char-by-char copy
-    // of every page body in every feed it appears in. 0xC2 leads the C1
+    // of every page body in every feed it appears in, and the text is
+    // borrowed, not copied. 0xC2 leads the C1
     // controls (and other Latin-1 characters, which take the slow path).
     // Bitwise, not short-circuiting, so that it vectorises.
     let suspect = |b: u8| {
@@ -80,11 +83,13 @@ pub fn xml_safe(s: &str) -> String {
         .chunks(64)
         .all(|chunk| !chunk.iter().fold(false, |hit, &b| hit | suspect(b)));
     if clean {
-        return s.to_owned();
+        return Cow::Borrowed(s);
     }
-    s.chars()
-        .filter(|&c| !c.is_control() || matches!(c, '\t' | '\n' | '\r'))
-        .collect()
+    Cow::Owned(
+        s.chars()
+            .filter(|&c| !c.is_control() || matches!(c, '\t' | '\n' | '\r'))
+            .collect(),
+    )
 }
 
 /// The date a page was last changed: `updated`, else `date`.
@@ -95,39 +100,39 @@ fn changed(p: &Page) -> Option<crate::content::date::Date> {
 const EPOCH: &str = "1970-01-01T00:00:00Z";
 
 #[derive(Serialize)]
-pub(crate) struct CategoryV {
-    term: String,
-    label: String,
-    scheme: String,
+pub(crate) struct CategoryV<'a> {
+    term: &'a str,
+    label: Cow<'a, str>,
+    scheme: &'a str,
 }
 
 #[derive(Serialize)]
-pub(crate) struct EntryV {
-    title: String,
+pub(crate) struct EntryV<'a> {
+    title: Cow<'a, str>,
     permalink: String,
     id: String,
     published: String,
     updated: String,
-    authors: Vec<String>,
-    summary: String,
+    authors: Vec<Cow<'a, str>>,
+    summary: Cow<'a, str>,
     /// The page's HTML, as text: templates escape it into the feed.
-    content: String,
+    content: Cow<'a, str>,
     // `categories` follows, added as shared values: see `category_values`.
 }
 
 #[derive(Serialize)]
-pub(crate) struct FeedV {
-    title: String,
-    subtitle: String,
+pub(crate) struct FeedV<'a> {
+    title: Cow<'a, str>,
+    subtitle: Cow<'a, str>,
     self_url: String,
     home_url: String,
     id: String,
     updated: String,
-    author: String,
+    author: Cow<'a, str>,
     // `entries` follows, added as values.
 }
 
-fn authors_of(site: &Site, p: &Page) -> Vec<String> {
+fn authors_of<'a>(site: &'a Site, p: &'a Page) -> Vec<Cow<'a, str>> {
     if !p.authors.is_empty() {
         return p.authors.iter().map(|a| xml_safe(a)).collect();
     }
@@ -148,9 +153,9 @@ pub(crate) fn category_values(site: &Site) -> Vec<Vec<Value>> {
                 .iter()
                 .map(|term| {
                     Value::from_serializable(&CategoryV {
-                        term: term.slug.clone(),
+                        term: &term.slug,
                         label: xml_safe(&term.name),
-                        scheme: scheme.clone(),
+                        scheme: &scheme,
                     })
                 })
                 .collect()
