@@ -496,3 +496,37 @@ fn a_theme_looping_over_maps_gets_the_same_order_every_build() {
     assert!(fields.starts_with("kind;title;url;"), "{fields}");
     assert!(fields.ends_with("terms;content;"), "{fields}");
 }
+
+/// Every page of a paginated term shows the totals of all the term's case
+/// studies, not only of the cards on that page (the totals are added up
+/// once per term and shared by its pages).
+#[test]
+fn every_page_of_a_paginated_term_shows_the_whole_terms_totals() {
+    let site = Site::empty(
+        "title = \"Totals\"\nbase_url = \"https://totals.example/\"\npaginate_by = 2\n",
+    );
+    for i in 1..=5 {
+        site.write(
+            &format!("content/case-studies/cs{i}.md"),
+            &format!(
+                "---\ntitle: Case {i}\ndate: 2024-01-0{i}\nngo: NGO {i}\nsector: Water\n\
+                 program: Fellows\nsummary: Case {i}.\noutcomes:\n  - metric: Wells dug\n    \
+                 value: {}\n---\nBody {i}.\n",
+                i * 100
+            ),
+        );
+    }
+    site.build(&[]);
+    let pages = [
+        "sector/water/index.html",
+        "sector/water/page/2/index.html",
+        "sector/water/page/3/index.html",
+    ];
+    for p in pages {
+        let html = site.read(p);
+        // 100 + 200 + 300 + 400 + 500, on the last page too, which has
+        // one card.
+        assert!(html.contains("1,500"), "{p}: {html}");
+        assert!(html.contains("Wells dug"), "{p}");
+    }
+}

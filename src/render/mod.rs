@@ -321,10 +321,16 @@ pub struct Renderer<'s> {
     /// Each term's hash of its case studies' outcomes, for fingerprints.
     term_outcomes: Vec<Vec<OnceLock<u64>>>,
     /// Each term's outcome totals as its pages show them: the same on every
-    /// page of a paginated term, so added up once.
-    term_totals: Vec<Vec<OnceLock<Value>>>,
+    /// page of a paginated term, so added up once, and kept only until the
+    /// term's last page has taken them (they list every case study behind
+    /// each figure: kept for every term, 250 MB at 100,000 case studies).
+    term_totals: Vec<Vec<Mutex<TotalsMemo>>>,
     values: Arc<SiteValues>,
 }
+
+/// A term's outcome totals while its pages render: how many of its pages
+/// are still to render, and the totals once made.
+type TotalsMemo = (usize, Option<Value>);
 
 /// The preview server's cache of data-file rows, each page's front-matter
 /// and keyword fingerprints, and the rows' keys made from them.
@@ -518,7 +524,15 @@ impl<'s> Renderer<'s> {
             term_totals: site
                 .taxonomies
                 .iter()
-                .map(|t| t.terms.iter().map(|_| OnceLock::new()).collect())
+                .map(|t| {
+                    t.terms
+                        .iter()
+                        .map(|tm| {
+                            let pages = page_count(tm.pages.len(), site.config.paginate_by);
+                            Mutex::new((pages, None))
+                        })
+                        .collect()
+                })
                 .collect(),
             values,
         }
@@ -1000,13 +1014,25 @@ impl<'s> Renderer<'s> {
                     },
                 );
                 cx.insert_value("taxonomy", self.values.taxonomies[tax].clone());
-                let totals = self.term_totals[tax][term].get_or_init(|| {
+                let make = || {
                     let metrics = crate::index::outcomes::summarise(&site.pages, &tm.pages, &[]);
                     Value::from_serializable(
                         &self.totals(&metrics, Some((&t.config.name, &tm.slug))),
                     )
-                });
-                cx.insert_value("outcomes", totals.clone());
+                };
+                let totals = {
+                    let mut memo = self.term_totals[tax][term]
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner());
+                    let (left, kept) = &mut *memo;
+                    *left = left.saturating_sub(1);
+                    if *left == 0 {
+                        kept.take().unwrap_or_else(make)
+                    } else {
+                        kept.get_or_insert_with(make).clone()
+                    }
+                };
+                cx.insert_value("outcomes", totals);
                 let title = paged_title(&format!("{} · {}", tm.name, t.config.title), page);
                 let description = format!("{} on {}.", count(tm.pages.len()), tm.name);
                 let mut meta = publish::MetaV::new(site, &title, &description, here.as_deref());
