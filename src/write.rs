@@ -278,16 +278,25 @@ impl Spill<'_> {
 }
 
 impl Spill<'_> {
+    /// Called millions of times a build with a few bytes each: kept small
+    /// enough to inline, with the rare spill out of line.
+    #[inline]
     fn push(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         self.buf.extend_from_slice(bytes);
-        if self.buf.len() >= SPILL
-            && let Err(e) = self.spill()
-        {
-            let shown = std::io::Error::new(e.kind(), e.to_string());
-            self.error.get_or_insert(e);
-            return Err(shown);
+        if self.buf.len() >= SPILL {
+            return self.spill_now();
         }
         Ok(())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn spill_now(&mut self) -> std::io::Result<()> {
+        self.spill().map_err(|e| {
+            let shown = std::io::Error::new(e.kind(), e.to_string());
+            self.error.get_or_insert(e);
+            shown
+        })
     }
 }
 
