@@ -105,6 +105,11 @@ async function connected(page) {
     await connected(tabs[0]);
     fs.writeFileSync(css, 'body { background: rgb(1, 2, 3); }');
     await tabs[0].waitForFunction(() => getComputedStyle(document.body).backgroundColor === 'rgb(1, 2, 3)', null, { timeout: 10000 });
+    // The new stylesheet can apply before the reloaded page's `load` event
+    // fires (it waits for every image): give the event a moment to come.
+    for (let waited = 0; loads[0] <= before && waited < 5000; waited += 50) {
+      await new Promise(r => setTimeout(r, 50));
+    }
     console.log(`stylesheet change -> full reload (loads ${before} -> ${loads[0]})`);
     if (loads[0] <= before) failures.push('a stylesheet change did not reload the page');
   } catch (e) {
