@@ -275,9 +275,7 @@ impl Spill<'_> {
         self.spill()?;
         Ok(self.written)
     }
-}
 
-impl Spill<'_> {
     /// Called millions of times a build with a few bytes each: kept small
     /// enough to inline, with the rare spill out of line.
     #[inline]

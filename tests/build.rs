@@ -252,13 +252,7 @@ fn subpath_from_site_toml() {
 #[test]
 fn theme_override_wins_and_the_rest_falls_back() {
     let site = Site::from_fixture("basic");
-    site.write(
-        "site.toml",
-        &format!(
-            "{}\ntheme = \"custom\"\n",
-            std::fs::read_to_string(site.root().join("site.toml")).unwrap()
-        ),
-    );
+    site.append("site.toml", "theme = \"custom\"\n");
     site.write(
         "themes/custom/templates/case-study.html",
         "{% extends \"base.html\" %}{% block content %}<p class=\"custom\">Custom: {{ page.title }}</p>{% endblock content %}",
@@ -282,13 +276,7 @@ fn theme_override_wins_and_the_rest_falls_back() {
 #[test]
 fn a_missing_theme_is_an_error() {
     let site = Site::from_fixture("basic");
-    site.write(
-        "site.toml",
-        &format!(
-            "{}\ntheme = \"nope\"\n",
-            std::fs::read_to_string(site.root().join("site.toml")).unwrap()
-        ),
-    );
+    site.append("site.toml", "theme = \"nope\"\n");
     let out = site.run(&["build"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
@@ -439,22 +427,16 @@ fn files_larger_than_the_write_buffer_come_out_whole() {
     );
 }
 
-/// A theme that loops over maps (`page.extra`, `page.terms`, a taxonomy's
-/// terms, the site) gets them in the same order in every build: extra fields
-/// by name, taxonomies in the order site.toml declares them, fields of a
-/// value in the order casebook documents them.
+/// A theme that loops over maps (`page.extra`, `page.terms`, `page`, `site`)
+/// gets them in the same order in every build: extra fields by name,
+/// taxonomies in the order site.toml declares them, fields of a value in
+/// the order casebook documents them.
 #[test]
 fn a_theme_looping_over_maps_gets_the_same_order_every_build() {
     let site = Site::from_fixture("basic");
-    site.write(
-        "site.toml",
-        &format!(
-            "{}\ntheme = \"loops\"\n",
-            std::fs::read_to_string(site.root().join("site.toml")).unwrap()
-        ),
-    );
-    let chatbot = std::fs::read_to_string(site.root().join("content/case-studies/chatbot.md"))
-        .unwrap()
+    site.append("site.toml", "theme = \"loops\"\n");
+    let chatbot = site
+        .source("content/case-studies/chatbot.md")
         .replacen(
             "---\n## The challenge",
             "zeta: 1\nalpha: 2\nmango: 3\nbanana: 4\nkiwi: 5\ncherry: 6\nlime: 7\n---\n## The challenge",

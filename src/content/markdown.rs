@@ -113,9 +113,7 @@ fn is_stop_word(w: &str) -> bool {
         return false;
     }
     let (from, to) = STOP_WORDS_BY_LETTER[usize::from(b[0] - b'a')];
-    STOP_WORDS[from..to]
-        .iter()
-        .any(|s| s.len() == b.len() && s.as_bytes() == b)
+    STOP_WORDS[from..to].iter().any(|s| s.as_bytes() == b)
 }
 
 fn is_keyword(w: &str) -> bool {
@@ -789,7 +787,7 @@ mod tests {
     }
 
     #[test]
-    fn stop_words_are_sorted_for_the_binary_search() {
+    fn stop_words_are_sorted_for_the_lookup_by_first_letter() {
         assert!(STOP_WORDS.windows(2).all(|w| w[0] < w[1]));
         assert_eq!(
             STOP_WORDS.iter().map(|w| w.len()).max(),

@@ -26,15 +26,25 @@ pub use theme::Theme;
 pub use values::format_number;
 use values::*;
 
-/// Adds `content`: HTML that casebook rendered itself from Markdown, and so
-/// marked safe — the only value templates print unescaped.
-fn with_html(v: Value, html: &str) -> Value {
+/// The map `v` (a serialised struct) with `extra` keys added after its own
+/// fields: values that are shared, already made, or marked safe, which a
+/// struct field cannot hold. `v` is extended in place when nothing else
+/// holds it.
+pub(crate) fn with_keys<const N: usize>(v: Value, extra: [(&'static str, Value); N]) -> Value {
     if !v.is_map() {
         return v;
     }
     let mut map = v.into_map().unwrap_or_default();
-    map.insert("content".into(), Value::safe_string(html));
+    for (k, x) in extra {
+        map.insert(k.into(), x);
+    }
     Value::from(map)
+}
+
+/// Adds `content`: HTML that casebook rendered itself from Markdown, and so
+/// marked safe — the only value templates print unescaped.
+fn with_html(v: Value, html: &str) -> Value {
+    with_keys(v, [("content", Value::safe_string(html))])
 }
 
 /// Fingerprints of one page, worked out once when the preview server
@@ -728,19 +738,19 @@ impl<'s> Renderer<'s> {
     /// A card's data, with its HTML as the theme's `card` component renders
     /// it, under `html`.
     fn make_card(&self, i: usize, level: Level) -> Result<Value, Diagnostic> {
-        let mut map = Value::from_serializable(&self.card(i))
-            .into_map()
-            .unwrap_or_default();
-        map.insert("terms".into(), self.terms_value(i));
+        let data = with_keys(
+            Value::from_serializable(&self.card(i)),
+            [("terms", self.terms_value(i))],
+        );
         let mut cx = Context::new();
-        cx.insert_value("c", Value::from(map.clone()));
+        cx.insert_value("c", data.clone());
         cx.insert("heading", level.tag());
         let html = self
             .tera
             .render_component("card", &cx, None, true)
             .map_err(|e| template_diagnostic(self.theme, "components.html", &e))?;
-        map.insert("html".into(), Value::safe_string(&html));
-        Ok(Value::from(map))
+        drop(cx);
+        Ok(with_keys(data, [("html", Value::safe_string(&html))]))
     }
 
     /// Page `i`'s terms by taxonomy name (every declared taxonomy has a
@@ -826,10 +836,13 @@ impl<'s> Renderer<'s> {
             image_alt: p.image_alt.as_deref(),
             extra: &p.extra,
         };
-        let mut map = Value::from_serializable(&v).into_map().unwrap_or_default();
-        map.insert("terms".into(), self.terms_value(i));
-        map.insert("content".into(), Value::safe_string(&p.body.html));
-        Value::from(map)
+        with_keys(
+            Value::from_serializable(&v),
+            [
+                ("terms", self.terms_value(i)),
+                ("content", Value::safe_string(&p.body.html)),
+            ],
+        )
     }
 
     fn paginator(
@@ -1155,16 +1168,14 @@ impl<'s> Renderer<'s> {
             }
         };
         let mut meta_value = Value::from_serializable(&meta);
-        if let (Some(ld), true) = (json_ld, meta_value.is_map()) {
+        if let Some(ld) = json_ld {
             // JSON inside a script element: escaped by script_json so no
             // value can end the element, then marked safe so the HTML
             // escaper does not turn its quotes into entities.
-            let mut map = meta_value.into_map().unwrap_or_default();
-            map.insert(
-                "json_ld".into(),
-                Value::safe_string(&publish::script_json(&ld)),
+            meta_value = with_keys(
+                meta_value,
+                [("json_ld", Value::safe_string(&publish::script_json(&ld)))],
             );
-            meta_value = Value::from(map);
         }
         cx.insert_value("meta", meta_value);
         Ok((template, cx))

@@ -70,9 +70,9 @@ pub fn script_json(v: &serde_json::Value) -> String {
 pub fn xml_safe(s: &str) -> Cow<'_, str> {
     // Nearly every text has none: a byte scan spares the char-by-char copy
     // of every page body in every feed it appears in, and the text is
-    // borrowed, not copied. 0xC2 leads the C1
-    // controls (and other Latin-1 characters, which take the slow path).
-    // Bitwise, not short-circuiting, so that it vectorises.
+    // borrowed, not copied. 0xC2 leads the C1 controls (and other Latin-1
+    // characters, which take the slow path). Bitwise, not short-circuiting,
+    // so that it vectorises.
     let suspect = |b: u8| {
         ((b < 0x20) & (b != b'\t') & (b != b'\n') & (b != b'\r')) | (b == 0x7f) | (b == 0xc2)
     };
@@ -184,9 +184,10 @@ fn entry(site: &Site, i: usize, categories: &[Vec<Value>]) -> Value {
         .enumerate()
         .flat_map(|(t, terms)| terms.iter().map(move |&ti| categories[t][ti].clone()))
         .collect();
-    let mut map = Value::from_serializable(&v).into_map().unwrap_or_default();
-    map.insert("categories".into(), Value::from(categories));
-    Value::from(map)
+    super::with_keys(
+        Value::from_serializable(&v),
+        [("categories", Value::from(categories))],
+    )
 }
 
 /// The entries a feed of `items` shows: the newest `feed_limit`.
@@ -242,9 +243,10 @@ pub(crate) fn feed(
         updated,
         author: xml_safe(c.author.as_deref().unwrap_or(&c.title)),
     };
-    let mut map = Value::from_serializable(&v).into_map().unwrap_or_default();
-    map.insert("entries".into(), Value::from(entries));
-    Value::from(map)
+    super::with_keys(
+        Value::from_serializable(&v),
+        [("entries", Value::from(entries))],
+    )
 }
 
 #[derive(Serialize)]

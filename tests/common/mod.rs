@@ -58,6 +58,16 @@ impl Site {
         std::fs::write(p, text).unwrap();
     }
 
+    /// A file of the site's own (not of its output), e.g. `site.toml`.
+    pub fn source(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.root().join(rel)).unwrap()
+    }
+
+    /// Adds `text` on a new line at the end of the site's file `rel`.
+    pub fn append(&self, rel: &str, text: &str) {
+        self.write(rel, &format!("{}\n{text}", self.source(rel)));
+    }
+
     /// Runs `casebook <args> --root <site>`.
     pub fn run(&self, args: &[&str]) -> Output {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_casebook"));
