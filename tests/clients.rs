@@ -308,3 +308,48 @@ fn every_feed_parses_in_feedparser() {
         "{report}"
     );
 }
+
+/// Feed readers get each page's HTML back exactly as the page has it, even
+/// when raw HTML in the Markdown holds `]]>`, the one text that could end
+/// the CDATA section early, or a character XML forbids.
+#[test]
+fn feed_content_reads_back_as_the_pages_html() {
+    if !tools_available(
+        &[("python3", runs("python3", &["--version"]))],
+        "apt-get install python3",
+    ) {
+        return;
+    }
+    let site = Site::from_fixture("basic");
+    site.append("site.toml", "[markdown]\nunsafe_html = true\n");
+    site.append(
+        "content/case-studies/chatbot.md",
+        "\n<div class=\"note\">a ]]> b\u{1b} &amp; c</div>\n",
+    );
+    site.build(&[]);
+    let feed = site.out().join("sector/health/atom.xml");
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            "import sys, xml.etree.ElementTree as ET\n\
+             A = '{http://www.w3.org/2005/Atom}'\n\
+             for e in ET.parse(sys.argv[1]).getroot().iter(A + 'entry'):\n\
+             \x20   sys.stdout.write(e.find(A + 'content').text)",
+        ])
+        .arg(&feed)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "<h2 id=\"the-challenge\">The challenge</h2>\n\
+         <p>Counsellors were stretched.</p>\n\
+         <h2 id=\"what-changed\">What changed</h2>\n\
+         <p>Answers arrive in minutes.</p>\n\
+         <div class=\"note\">a ]]> b &amp; c</div>\n"
+    );
+}

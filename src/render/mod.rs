@@ -11,6 +11,7 @@ pub mod publish;
 pub mod theme;
 pub mod values;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -362,6 +363,11 @@ impl std::ops::Deref for Templates {
     }
 }
 
+/// `{{ html | cdata }}`: the text as an XML CDATA section, marked safe.
+fn cdata_filter(text: Cow<'_, str>, _: tera::Kwargs, _: &tera::State) -> Value {
+    Value::safe_string(&publish::cdata(&text))
+}
+
 impl Templates {
     /// Compiles the theme's templates and checks that every template and
     /// component casebook uses is there, so a theme missing one fails here,
@@ -376,8 +382,9 @@ impl Templates {
                 Ok(format!("{base_path}{}", path.trim_start_matches('/')))
             },
         );
-        // Functions must be registered first: templates are checked against
-        // them when added.
+        tera.register_filter("cdata", cdata_filter);
+        // Functions and filters must be registered first: templates are
+        // checked against them when added.
         tera.add_raw_templates(
             theme
                 .templates
