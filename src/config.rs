@@ -579,13 +579,15 @@ impl Config {
     /// The absolute URL of a site path (`case-studies/x/` -> `https://example.org/learning/case-studies/x/`).
     /// When the base URL has no host (`/`), the result is root-relative.
     pub fn permalink(&self, path: &str) -> String {
-        format!("{}{}", self.base_url, path.trim_start_matches('/'))
+        [self.base_url.as_str(), path.trim_start_matches('/')].concat()
     }
 
     /// The root-relative URL of a site path, with the base path in front:
     /// `case-studies/x/` -> `/learning/case-studies/x/`.
     pub fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base_path, path.trim_start_matches('/'))
+        // Not `format!`: a build makes a hundred thousand of these, and
+        // the formatting machinery cost ten times the copying.
+        [self.base_path.as_str(), path.trim_start_matches('/')].concat()
     }
 }
 

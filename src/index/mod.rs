@@ -34,11 +34,11 @@ pub struct Taxonomy {
 impl Taxonomy {
     /// Site path of the taxonomy's index: `sector/`.
     pub fn path(&self) -> String {
-        format!("{}/", self.config.name)
+        [self.config.name.as_str(), "/"].concat()
     }
     /// Site path of a term's first page: `sector/health/`.
     pub fn term_path(&self, term: &Term) -> String {
-        format!("{}/{}/", self.config.name, term.slug)
+        [self.config.name.as_str(), "/", term.slug.as_str(), "/"].concat()
     }
 }
 

@@ -169,19 +169,19 @@ impl Job {
     pub fn output_path(&self, site: &Site) -> String {
         match *self {
             Job::Home => "index.html".into(),
-            Job::Page(i) => format!("{}index.html", site.pages[i].path),
+            Job::Page(i) => [site.pages[i].path.as_str(), "index.html"].concat(),
             Job::CaseStudyList(n) => format!("{}index.html", paged("case-studies/", n)),
             Job::ReportList => "reports/index.html".into(),
             Job::TaxonomyIndex(t) => format!("{}index.html", site.taxonomies[t].path()),
             Job::Term { tax, term, page } => {
                 let t = &site.taxonomies[tax];
-                format!("{}index.html", paged(&t.term_path(&t.terms[term]), page))
+                paged(&t.term_path(&t.terms[term]), page) + "index.html"
             }
             Job::NotFound => "404.html".into(),
             Job::SiteFeed => "atom.xml".into(),
             Job::TermFeed { tax, term } => {
                 let t = &site.taxonomies[tax];
-                format!("{}atom.xml", t.term_path(&t.terms[term]))
+                t.term_path(&t.terms[term]) + "atom.xml"
             }
             Job::Sitemap => "sitemap.xml".into(),
             Job::Robots => "robots.txt".into(),
@@ -1190,8 +1190,16 @@ impl<'s> Renderer<'s> {
 
     /// The explorer's URL with `filters` (query key, term slug) applied.
     fn explore_url(&self, filters: &[(&str, &str)]) -> String {
-        let query: Vec<String> = filters.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        format!("{}?{}", self.site.config.url("explore/"), query.join("&"))
+        let mut url = self.site.config.url("explore/?");
+        for (n, (k, v)) in filters.iter().enumerate() {
+            if n > 0 {
+                url.push('&');
+            }
+            url.push_str(k);
+            url.push('=');
+            url.push_str(v);
+        }
+        url
     }
 
     /// Links to `pages`, when there are few enough to list.
