@@ -51,6 +51,11 @@ pub fn alias_output(alias: &str) -> Option<String> {
 /// parsers.
 pub fn script_json(v: &serde_json::Value) -> String {
     let s = serde_json::to_string(v).unwrap_or_else(|_| "{}".into());
+    // Most pages' JSON has none of these (0xE2 leads U+2028 and U+2029,
+    // and other characters, which take the slow path): no copy.
+    if !s.bytes().any(|b| matches!(b, b'<' | b'>' | b'&' | 0xe2)) {
+        return s;
+    }
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -545,6 +550,21 @@ mod tests {
         assert!(s.contains("\\u003c/script\\u003e"));
         let back: serde_json::Value = serde_json::from_str(&s).unwrap();
         assert_eq!(back, v);
+        // Each on its own, not only alongside the others.
+        for (text, escaped) in [
+            ("a\u{2028}b", "a\\u2028b"),
+            ("a\u{2029}b", "a\\u2029b"),
+            ("a&b", "a\\u0026b"),
+        ] {
+            assert_eq!(
+                script_json(&serde_json::json!(text)),
+                format!("\"{escaped}\"")
+            );
+        }
+        assert_eq!(
+            script_json(&serde_json::json!("plain — text")),
+            "\"plain — text\""
+        );
     }
 
     #[test]
