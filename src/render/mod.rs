@@ -27,27 +27,6 @@ pub use theme::Theme;
 pub use values::format_number;
 use values::*;
 
-/// The map `v` (a serialised struct) with `extra` keys added after its own
-/// fields: values that are shared, already made, or marked safe, which a
-/// struct field cannot hold. `v` is extended in place when nothing else
-/// holds it.
-pub(crate) fn with_keys<const N: usize>(v: Value, extra: [(&'static str, Value); N]) -> Value {
-    if !v.is_map() {
-        return v;
-    }
-    let mut map = v.into_map().unwrap_or_default();
-    for (k, x) in extra {
-        map.insert(k.into(), x);
-    }
-    Value::from(map)
-}
-
-/// Adds `content`: HTML that casebook rendered itself from Markdown, and so
-/// marked safe — the only value templates print unescaped.
-fn with_html(v: Value, html: &str) -> Value {
-    with_keys(v, [("content", Value::safe_string(html))])
-}
-
 /// Fingerprints of one page, worked out once when the preview server
 /// parses it, so that after an edit it can tell which output files the edit
 /// reaches by comparing a few numbers per page instead of hashing the
@@ -745,19 +724,16 @@ impl<'s> Renderer<'s> {
     /// A card's data, with its HTML as the theme's `card` component renders
     /// it, under `html`.
     fn make_card(&self, i: usize, level: Level) -> Result<Value, Diagnostic> {
-        let data = with_keys(
-            Value::from_serializable(&self.card(i)),
-            [("terms", self.terms_value(i))],
-        );
+        let mut card = self.card(i);
         let mut cx = Context::new();
-        cx.insert_value("c", data.clone());
+        cx.insert("c", &card);
         cx.insert("heading", level.tag());
         let html = self
             .tera
             .render_component("card", &cx, None, true)
             .map_err(|e| template_diagnostic(self.theme, "components.html", &e))?;
-        drop(cx);
-        Ok(with_keys(data, [("html", Value::safe_string(&html))]))
+        card.html = Some(Value::safe_string(&html));
+        Ok(Value::from_serializable(&card))
     }
 
     /// Page `i`'s terms by taxonomy name (every declared taxonomy has a
@@ -785,6 +761,8 @@ impl<'s> Renderer<'s> {
             summary: &p.summary,
             first_outcome: p.outcomes.first().map(outcome_v),
             case_study_count: self.site.members[i].len(),
+            terms: self.terms_value(i),
+            html: None,
         }
     }
 
@@ -842,14 +820,10 @@ impl<'s> Renderer<'s> {
             }),
             image_alt: p.image_alt.as_deref(),
             extra: &p.extra,
+            terms: self.terms_value(i),
+            content: Value::safe_string(&p.body.html),
         };
-        with_keys(
-            Value::from_serializable(&v),
-            [
-                ("terms", self.terms_value(i)),
-                ("content", Value::safe_string(&p.body.html)),
-            ],
-        )
+        Value::from_serializable(&v)
     }
 
     fn paginator(
@@ -887,6 +861,7 @@ impl<'s> Renderer<'s> {
         struct SectionV<'a> {
             title: &'a str,
             summary: &'a str,
+            content: Value,
         }
         match self.site.sections.get(name).map(|&i| &self.site.pages[i]) {
             Some(p) => {
@@ -895,19 +870,17 @@ impl<'s> Renderer<'s> {
                 } else {
                     &p.title
                 };
-                let v = SectionV {
+                Value::from_serializable(&SectionV {
                     title,
                     summary: &p.summary,
-                };
-                with_html(Value::from_serializable(&v), &p.body.html)
+                    content: Value::safe_string(&p.body.html),
+                })
             }
-            None => {
-                let v = SectionV {
-                    title: default_title,
-                    summary: "",
-                };
-                with_html(Value::from_serializable(&v), "")
-            }
+            None => Value::from_serializable(&SectionV {
+                title: default_title,
+                summary: "",
+                content: Value::safe_string(""),
+            }),
         }
     }
 
@@ -1174,17 +1147,14 @@ impl<'s> Renderer<'s> {
                 return Ok(("alias.html", cx));
             }
         };
-        let mut meta_value = Value::from_serializable(&meta);
-        if let Some(ld) = json_ld {
-            // JSON inside a script element: escaped by script_json so no
-            // value can end the element, then marked safe so the HTML
-            // escaper does not turn its quotes into entities.
-            meta_value = with_keys(
-                meta_value,
-                [("json_ld", Value::safe_string(&publish::script_json(&ld)))],
-            );
-        }
-        cx.insert_value("meta", meta_value);
+        // JSON inside a script element: escaped by script_json so no value
+        // can end the element, then marked safe so the HTML escaper does
+        // not turn its quotes into entities.
+        let meta = publish::MetaV {
+            json_ld: json_ld.map(|ld| Value::safe_string(&publish::script_json(&ld))),
+            ..meta
+        };
+        cx.insert_value("meta", Value::from_serializable(&meta));
         Ok((template, cx))
     }
 
@@ -1330,6 +1300,7 @@ impl<'s> Renderer<'s> {
         #[derive(Serialize)]
         struct HomeV<'a> {
             title: &'a str,
+            content: Value,
         }
         let (title, html) = match self.site.home.map(|i| &self.site.pages[i]) {
             Some(p) => (
@@ -1342,7 +1313,10 @@ impl<'s> Renderer<'s> {
             ),
             None => (self.site.config.title.as_str(), ""),
         };
-        with_html(Value::from_serializable(&HomeV { title }), html)
+        Value::from_serializable(&HomeV {
+            title,
+            content: Value::safe_string(html),
+        })
     }
 
     /// A hash of everything job's output depends on, given a hash of each

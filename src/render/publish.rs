@@ -159,7 +159,10 @@ pub(crate) struct EntryV<'a> {
     summary: Cow<'a, str>,
     /// The page's HTML, as text: templates escape it into the feed.
     content: Cow<'a, str>,
-    // `categories` follows, added as shared values: see `category_values`.
+    /// Shared by every entry of the term: see `category_values`. A
+    /// template value in a serialised struct is cloned, not serialised
+    /// again, and an `Arc` clone is all it costs.
+    categories: Vec<Value>,
 }
 
 #[derive(Serialize)]
@@ -171,7 +174,7 @@ pub(crate) struct FeedV<'a> {
     id: String,
     updated: String,
     author: Cow<'a, str>,
-    // `entries` follows, added as values.
+    entries: Vec<Value>,
 }
 
 fn authors_of<'a>(site: &'a Site, p: &'a Page) -> Vec<Cow<'a, str>> {
@@ -220,16 +223,13 @@ fn entry(site: &Site, i: usize, categories: &[Vec<Value>]) -> Value {
         authors: authors_of(site, p),
         summary: xml_safe(&p.summary),
         content: xml_safe(&p.body.html),
+        categories: site.page_terms[i]
+            .iter()
+            .enumerate()
+            .flat_map(|(t, terms)| terms.iter().map(move |&ti| categories[t][ti].clone()))
+            .collect(),
     };
-    let categories: Vec<Value> = site.page_terms[i]
-        .iter()
-        .enumerate()
-        .flat_map(|(t, terms)| terms.iter().map(move |&ti| categories[t][ti].clone()))
-        .collect();
-    super::with_keys(
-        Value::from_serializable(&v),
-        [("categories", Value::from(categories))],
-    )
+    Value::from_serializable(&v)
 }
 
 /// The entries a feed of `items` shows: the newest `feed_limit`.
@@ -284,11 +284,9 @@ pub(crate) fn feed(
         id: c.permalink(self_path),
         updated,
         author: xml_safe(c.author.as_deref().unwrap_or(&c.title)),
+        entries,
     };
-    super::with_keys(
-        Value::from_serializable(&v),
-        [("entries", Value::from(entries))],
-    )
+    Value::from_serializable(&v)
 }
 
 #[derive(Serialize)]
@@ -374,6 +372,9 @@ pub(crate) struct MetaV {
     pub(crate) twitter_card: &'static str,
     pub(crate) feeds: Vec<FeedLinkV>,
     pub(crate) noindex: bool,
+    /// schema.org JSON-LD, made safe for a script element and marked safe.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) json_ld: Option<Value>,
 }
 
 impl MetaV {
@@ -407,6 +408,7 @@ impl MetaV {
                 url: c.url("atom.xml"),
             }],
             noindex: path.is_none(),
+            json_ld: None,
         }
     }
 

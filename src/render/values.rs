@@ -106,11 +106,18 @@ pub(crate) struct CardV<'a> {
     pub(crate) url: String,
     pub(crate) date: Option<DateV>,
     pub(crate) summary: &'a str,
-    // `terms` (by taxonomy name; every declared taxonomy has a key) is added
-    // from values shared by every card: see `Renderer::terms_value`.
     pub(crate) first_outcome: Option<OutcomeV<'a>>,
     /// Number of case studies (reports only).
     pub(crate) case_study_count: usize,
+    /// By taxonomy name (every declared taxonomy has a key), from the term
+    /// links shared by every card and page: see `Renderer::terms_value`. A
+    /// template value in a serialised struct is cloned, not serialised
+    /// again.
+    pub(crate) terms: tera::Value,
+    /// The card as the theme's `card` component renders it, marked safe;
+    /// absent while that component runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) html: Option<tera::Value>,
 }
 
 #[derive(Serialize)]
@@ -131,8 +138,6 @@ pub(crate) struct PageV<'a> {
     pub(crate) authors: &'a [String],
     /// Non-empty taxonomies of this page, in site order.
     pub(crate) taxonomies: Vec<TaxonomyTermsV<'a>>,
-    // `terms` (by taxonomy name; every declared taxonomy has a key) and
-    // `content` are added from shared values: see `Renderer::page_value`.
     pub(crate) outcomes: Vec<OutcomeV<'a>>,
     /// Related case studies (case studies only), most related first.
     pub(crate) related: Vec<RelatedV<'a>>,
@@ -141,6 +146,10 @@ pub(crate) struct PageV<'a> {
     pub(crate) image_alt: Option<&'a str>,
     /// Fields beyond the built-in ones (declare them in `[schema]`).
     pub(crate) extra: &'a BTreeMap<String, serde_yaml::Value>,
+    /// As in [`CardV`].
+    pub(crate) terms: tera::Value,
+    /// The body's HTML, marked safe.
+    pub(crate) content: tera::Value,
 }
 
 #[derive(Serialize)]
