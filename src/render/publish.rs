@@ -157,7 +157,8 @@ pub(crate) struct EntryV<'a> {
     updated: String,
     authors: Vec<Cow<'a, str>>,
     summary: Cow<'a, str>,
-    /// The page's HTML, as text: templates escape it into the feed.
+    /// The page's HTML, as text: escaped when a template prints it, or
+    /// as it is inside the section the `cdata` filter makes.
     content: Cow<'a, str>,
     /// Shared by every entry of the term: see `category_values`. A
     /// template value in a serialised struct is cloned, not serialised
