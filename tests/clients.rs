@@ -311,7 +311,8 @@ fn every_feed_parses_in_feedparser() {
 
 /// Feed readers get each page's HTML back exactly as the page has it, even
 /// when raw HTML in the Markdown holds `]]>`, the one text that could end
-/// the CDATA section early, or a character XML forbids.
+/// the CDATA section early, or a character XML forbids; and the same from a
+/// theme whose feed prints the HTML escaped, as before the `cdata` filter.
 #[test]
 fn feed_content_reads_back_as_the_pages_html() {
     if !tools_available(
@@ -326,30 +327,47 @@ fn feed_content_reads_back_as_the_pages_html() {
         "content/case-studies/chatbot.md",
         "\n<div class=\"note\">a ]]> b\u{1b} &amp; c</div>\n",
     );
+    let contents = || {
+        let out = Command::new("python3")
+            .args([
+                "-c",
+                "import sys, xml.etree.ElementTree as ET\n\
+                 A = '{http://www.w3.org/2005/Atom}'\n\
+                 for e in ET.parse(sys.argv[1]).getroot().iter(A + 'entry'):\n\
+                 \x20   sys.stdout.write(e.find(A + 'content').text)",
+            ])
+            .arg(site.out().join("sector/health/atom.xml"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let expected = "<h2 id=\"the-challenge\">The challenge</h2>\n\
+                    <p>Counsellors were stretched.</p>\n\
+                    <h2 id=\"what-changed\">What changed</h2>\n\
+                    <p>Answers arrive in minutes.</p>\n\
+                    <div class=\"note\">a ]]> b &amp; c</div>\n";
     site.build(&[]);
-    let feed = site.out().join("sector/health/atom.xml");
-    let out = Command::new("python3")
-        .args([
-            "-c",
-            "import sys, xml.etree.ElementTree as ET\n\
-             A = '{http://www.w3.org/2005/Atom}'\n\
-             for e in ET.parse(sys.argv[1]).getroot().iter(A + 'entry'):\n\
-             \x20   sys.stdout.write(e.find(A + 'content').text)",
-        ])
-        .arg(&feed)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    assert!(site.read("sector/health/atom.xml").contains("<![CDATA["));
+    assert_eq!(contents(), expected);
+
+    let atom = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/default/templates/atom.xml"),
+    )
+    .unwrap();
+    site.write(
+        "themes/escaped/templates/atom.xml",
+        &atom.replace("{{ e.content | cdata }}", "{{ e.content }}"),
     );
-    assert_eq!(
-        String::from_utf8(out.stdout).unwrap(),
-        "<h2 id=\"the-challenge\">The challenge</h2>\n\
-         <p>Counsellors were stretched.</p>\n\
-         <h2 id=\"what-changed\">What changed</h2>\n\
-         <p>Answers arrive in minutes.</p>\n\
-         <div class=\"note\">a ]]> b &amp; c</div>\n"
+    site.write(
+        "site.toml",
+        &format!("theme = \"escaped\"\n{}", site.source("site.toml")),
     );
+    site.build(&[]);
+    assert!(!site.read("sector/health/atom.xml").contains("<![CDATA["));
+    assert_eq!(contents(), expected);
 }

@@ -315,6 +315,8 @@ pub struct Renderer<'s> {
     /// term's last page has taken them (they list every case study behind
     /// each figure: kept for every term, 250 MB at 100,000 case studies).
     term_totals: Vec<Vec<Mutex<TotalsMemo>>>,
+    /// See [`publish::FeedParts`].
+    body_plain: Vec<OnceLock<bool>>,
     values: Arc<SiteValues>,
 }
 
@@ -530,7 +532,15 @@ impl<'s> Renderer<'s> {
                         .collect()
                 })
                 .collect(),
+            body_plain: site.pages.iter().map(|_| OnceLock::new()).collect(),
             values,
+        }
+    }
+
+    fn feed_parts(&self) -> publish::FeedParts<'_> {
+        publish::FeedParts {
+            categories: &self.values.term_categories,
+            body_plain: &self.body_plain,
         }
     }
 
@@ -1100,7 +1110,7 @@ impl<'s> Renderer<'s> {
                         &items,
                         "atom.xml",
                         "",
-                        &self.values.term_categories,
+                        &self.feed_parts(),
                     ),
                 );
                 return Ok(("atom.xml", cx));
@@ -1121,7 +1131,7 @@ impl<'s> Renderer<'s> {
                         &items,
                         &format!("{base}atom.xml"),
                         &base,
-                        &self.values.term_categories,
+                        &self.feed_parts(),
                     ),
                 );
                 return Ok(("atom.xml", cx));

@@ -209,8 +209,18 @@ pub(crate) fn category_values(site: &Site) -> Vec<Vec<Value>> {
         .collect()
 }
 
-/// Page `i` as a feed entry; `categories` from [`category_values`].
-fn entry(site: &Site, i: usize, categories: &[Vec<Value>]) -> Value {
+/// What every feed of a build shares.
+pub(crate) struct FeedParts<'a> {
+    /// Each term's Atom category, from [`category_values`].
+    pub(crate) categories: &'a [Vec<Value>],
+    /// For each page, once a feed has asked: whether its HTML holds no
+    /// character XML forbids. A page sits in several feeds (its NGO's, its
+    /// sectors', its tags'), and the scan of its body was done for each.
+    pub(crate) body_plain: &'a [std::sync::OnceLock<bool>],
+}
+
+/// Page `i` as a feed entry.
+fn entry(site: &Site, i: usize, parts: &FeedParts) -> Value {
     let p = &site.pages[i];
     let c = &site.config;
     let permalink = c.permalink(&p.path);
@@ -223,11 +233,17 @@ fn entry(site: &Site, i: usize, categories: &[Vec<Value>]) -> Value {
         published,
         authors: authors_of(site, p),
         summary: xml_safe(&p.summary),
-        content: xml_safe(&p.body.html),
+        content: if *parts.body_plain[i]
+            .get_or_init(|| matches!(xml_safe(&p.body.html), Cow::Borrowed(_)))
+        {
+            Cow::Borrowed(&p.body.html)
+        } else {
+            xml_safe(&p.body.html)
+        },
         categories: site.page_terms[i]
             .iter()
             .enumerate()
-            .flat_map(|(t, terms)| terms.iter().map(move |&ti| categories[t][ti].clone()))
+            .flat_map(|(t, terms)| terms.iter().map(move |&ti| parts.categories[t][ti].clone()))
             .collect(),
     };
     Value::from_serializable(&v)
@@ -268,10 +284,10 @@ pub(crate) fn feed(
     items: &[usize],
     self_path: &str,
     home_path: &str,
-    categories: &[Vec<Value>],
+    parts: &FeedParts,
 ) -> Value {
     let c = &site.config;
-    let entries: Vec<Value> = items.iter().map(|&i| entry(site, i, categories)).collect();
+    let entries: Vec<Value> = items.iter().map(|&i| entry(site, i, parts)).collect();
     let updated = items
         .iter()
         .filter_map(|&i| changed(&site.pages[i]))
