@@ -10,12 +10,12 @@ use std::collections::HashMap;
 
 use casebook::content::markdown::{MarkdownContext, render};
 use casebook::content::slug::{check_segment, slugify};
-use casebook::content::{front_matter, source_from_bytes};
+use casebook::content::{front_matter, simple_yaml, source_from_bytes};
 
 const FILE: &str = "case-studies/fuzz.md";
 
 /// Arbitrary bytes as a content file end in a page or in diagnostics that
-/// name the file.
+/// name the file, and the quick YAML reader agrees with the full parser.
 pub fn front_matter(data: &[u8]) {
     let source = match source_from_bytes(FILE.into(), data.to_vec()) {
         Ok(s) => s,
@@ -26,6 +26,17 @@ pub fn front_matter(data: &[u8]) {
     };
     match front_matter::split(&source.text, FILE) {
         Ok(split) => {
+            // Where the quick YAML reader answers, it answers as the full
+            // parser does (compared as debug text, which shows key order).
+            if let Some(quick) = simple_yaml::parse(split.yaml) {
+                let full = serde_yaml::from_str::<serde_yaml::Value>(split.yaml);
+                assert_eq!(
+                    Some(format!("{quick:?}")),
+                    full.ok().map(|v| format!("{v:?}")),
+                    "the quick YAML reader differs from the full parser on:\n{}",
+                    split.yaml
+                );
+            }
             let (_fm, diags) = front_matter::parse(
                 &split,
                 &source.text,

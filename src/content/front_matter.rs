@@ -152,12 +152,17 @@ pub fn parse(
 ) -> (Option<FrontMatter>, Vec<Diagnostic>) {
     let mut fm = FrontMatter::default();
     let mut diags = Vec::new();
-    let value: Value = match serde_yaml::from_str(split.yaml) {
-        Ok(v) => v,
-        Err(e) => {
-            diags.push(yaml_error(&e, split, text, file));
-            return (None, diags);
-        }
+    // Most front matter is plain enough for the quick reader; anything it
+    // is unsure of, and every error, is the full parser's.
+    let value: Value = match super::simple_yaml::parse(split.yaml) {
+        Some(v) => v,
+        None => match serde_yaml::from_str(split.yaml) {
+            Ok(v) => v,
+            Err(e) => {
+                diags.push(yaml_error(&e, split, text, file));
+                return (None, diags);
+            }
+        },
     };
     let map = match value {
         Value::Mapping(m) => m,

@@ -9,6 +9,7 @@
 pub mod date;
 pub mod front_matter;
 pub mod markdown;
+pub mod simple_yaml;
 pub mod slug;
 
 use std::collections::HashMap;
