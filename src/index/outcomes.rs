@@ -81,6 +81,63 @@ fn key(s: &str) -> Cow<'_, str> {
     )
 }
 
+/// A name as grouping sees it (see [`key`]), compared without making the
+/// lower-case copy when the name is ASCII, as nearly all are: every term
+/// page adds up its case studies' outcomes, and most metric names are
+/// capitalised, so `key` copied each one once per page of every term.
+enum GroupKey<'a> {
+    /// An ASCII name whose only spaces are single ones between words: its
+    /// key is its own bytes lower cased, compared as they are read.
+    Raw(&'a str),
+    /// Any other name, as `key` makes it.
+    Made(Cow<'a, str>),
+}
+
+impl<'a> GroupKey<'a> {
+    fn new(s: &'a str) -> Self {
+        let b = s.as_bytes();
+        let spaced_once = b.first() != Some(&b' ')
+            && b.last() != Some(&b' ')
+            && !s.contains("  ")
+            && b.iter()
+                .all(|&c| c.is_ascii() && (c == b' ' || !(c.is_ascii_whitespace() || c == 0x0b)));
+        if spaced_once {
+            GroupKey::Raw(s)
+        } else {
+            GroupKey::Made(key(s))
+        }
+    }
+}
+
+impl Ord for GroupKey<'_> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        use GroupKey::{Made, Raw};
+        fn lower(s: &str) -> impl Iterator<Item = u8> + '_ {
+            s.bytes().map(|c| c.to_ascii_lowercase())
+        }
+        match (self, other) {
+            (Raw(a), Raw(b)) => lower(a).cmp(lower(b)),
+            (Raw(a), Made(b)) => lower(a).cmp(b.bytes()),
+            (Made(a), Raw(b)) => a.bytes().cmp(lower(b)),
+            (Made(a), Made(b)) => a.cmp(b),
+        }
+    }
+}
+
+impl PartialOrd for GroupKey<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for GroupKey<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for GroupKey<'_> {}
+
 struct Acc<'a> {
     names: BTreeMap<&'a str, usize>,
     units: BTreeMap<&'a str, usize>,
@@ -120,7 +177,7 @@ pub fn summarise(
     pages: &[usize],
     breakdown: &[(usize, &[Vec<Vec<usize>>])],
 ) -> Vec<Metric> {
-    let mut metrics: BTreeMap<(Cow<str>, Cow<str>), Acc> = BTreeMap::new();
+    let mut metrics: BTreeMap<(GroupKey, GroupKey), Acc> = BTreeMap::new();
     for &i in pages {
         for o in &all[i].outcomes {
             add(&mut metrics, i, o);
@@ -172,7 +229,7 @@ pub fn summarise(
 }
 
 fn add<'a>(
-    metrics: &mut BTreeMap<(Cow<'a, str>, Cow<'a, str>), Acc<'a>>,
+    metrics: &mut BTreeMap<(GroupKey<'a>, GroupKey<'a>), Acc<'a>>,
     page: usize,
     o: &'a Outcome,
 ) {
@@ -181,7 +238,7 @@ fn add<'a>(
     }
     let unit = o.unit.as_deref().unwrap_or("");
     let acc = metrics
-        .entry((key(&o.metric), key(unit)))
+        .entry((GroupKey::new(&o.metric), GroupKey::new(unit)))
         .or_insert_with(|| Acc {
             names: BTreeMap::new(),
             units: BTreeMap::new(),
@@ -299,5 +356,41 @@ mod tests {
             assert_eq!(key(name), grouped, "{name:?}");
         }
         assert!(matches!(key("people reached"), Cow::Borrowed(_)));
+    }
+
+    /// Grouping compares names as their `key` strings compare, without
+    /// copying ASCII names: equal where the keys are equal, ordered as they
+    /// are ordered.
+    #[test]
+    fn group_keys_compare_as_the_grouping_names_do() {
+        let names = [
+            "People reached",
+            "people  REACHED",
+            " people reached ",
+            "people\treached",
+            "People",
+            "people reached!",
+            "Élèves inscrits",
+            "élèves   INSCRITS",
+            "ΣΟΦΊΑΣ",
+            "",
+            " ",
+            "a b",
+            "ab",
+            "a\u{b}b",
+            "Z",
+            "z",
+            "Cost",
+            "cost (USD)",
+        ];
+        for a in names {
+            for b in names {
+                assert_eq!(
+                    GroupKey::new(a).cmp(&GroupKey::new(b)),
+                    key(a).cmp(&key(b)),
+                    "{a:?} against {b:?}"
+                );
+            }
+        }
     }
 }
