@@ -86,12 +86,14 @@ fn indent(line: &str) -> usize {
     line.len() - line.trim_start_matches(' ').len()
 }
 
-/// Words YAML reads as null or true/false rather than as text.
-fn is_special_word(w: &str) -> bool {
-    matches!(
-        w,
-        "null" | "Null" | "NULL" | "true" | "True" | "TRUE" | "false" | "False" | "FALSE"
-    )
+/// The value of a word YAML reads as null or true/false rather than text.
+fn special_word(w: &str) -> Option<Value> {
+    match w {
+        "null" | "Null" | "NULL" => Some(Value::Null),
+        "true" | "True" | "TRUE" => Some(Value::Bool(true)),
+        "false" | "False" | "FALSE" => Some(Value::Bool(false)),
+        _ => None,
+    }
 }
 
 /// `key: rest` -> (`key`, `rest` without the spaces around it), for a key
@@ -108,12 +110,13 @@ fn key_of(line: &str) -> Option<(&str, &str)> {
     let end = b
         .iter()
         .position(|c| !(c.is_ascii_alphanumeric() || *c == b'_' || *c == b'-'))?;
-    // libyaml allows a key of at most 1,024 characters.
+    // libyaml refuses a key over 1,024 characters; long keys, rare
+    // anyway, are left to it well short of that.
     if b[end] != b':' || end > 200 {
         return None;
     }
     let key = &line[..end];
-    if is_special_word(key) {
+    if special_word(key).is_some() {
         return None;
     }
     let rest = &line[end + 1..];
@@ -267,14 +270,9 @@ fn bare(s: &str, in_list: bool) -> Option<Value> {
         }
         return is_date(s).then(|| Value::String(s.to_owned()));
     }
-    Some(match s {
-        "null" | "Null" | "NULL" => Value::Null,
-        "true" | "True" | "TRUE" => Value::Bool(true),
-        "false" | "False" | "FALSE" => Value::Bool(false),
-        // Starting with a letter, it is no number: Rust's float parser
-        // takes `inf` and `nan`, but yaml_serde keeps only finite ones.
-        _ => Value::String(s.to_owned()),
-    })
+    // Starting with a letter, it is no number: Rust's float parser takes
+    // `inf` and `nan`, but yaml_serde keeps only finite ones.
+    Some(special_word(s).unwrap_or_else(|| Value::String(s.to_owned())))
 }
 
 /// `2024-12-10`: YAML text, since yaml_serde has no date type.
@@ -380,7 +378,8 @@ mod tests {
             }
             let text = std::fs::read_to_string(&path).expect("example files are UTF-8");
             let name = path.display().to_string();
-            let split = super::super::front_matter::split(&text, &name).expect("has front matter");
+            let split =
+                crate::content::front_matter::split(&text, &name).expect("has front matter");
             let quick = quick(split.yaml);
             assert!(quick.is_some(), "{name} is left to the full parser");
             assert_eq!(quick, full(split.yaml), "{name} is read differently");

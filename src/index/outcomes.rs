@@ -60,17 +60,21 @@ pub struct Metric {
     pub breakdowns: Vec<(usize, Vec<(usize, Figure)>)>,
 }
 
-/// A name as grouping sees it: lower case, single spaces. Most names are
-/// written that way already and are borrowed, not copied: every term page
-/// adds up its case studies' outcomes.
-fn key(s: &str) -> Cow<'_, str> {
-    let plain = !s.starts_with(' ')
+/// Whether `s` is ASCII with no spacing to tidy: single spaces between
+/// words and no other white space (a vertical tab counts, as it does for
+/// `split_whitespace`).
+fn spaced_once(s: &str) -> bool {
+    !s.starts_with(' ')
         && !s.ends_with(' ')
         && !s.contains("  ")
-        && s.bytes().all(|b| {
-            b.is_ascii() && !b.is_ascii_uppercase() && (b == b' ' || !b.is_ascii_whitespace())
-        });
-    if plain {
+        && s.bytes()
+            .all(|b| b.is_ascii() && (b == b' ' || !(b.is_ascii_whitespace() || b == 0x0b)))
+}
+
+/// A name as grouping sees it: lower case, single spaces. Most names are
+/// written that way already and are borrowed, not copied.
+fn key(s: &str) -> Cow<'_, str> {
+    if spaced_once(s) && !s.bytes().any(|b| b.is_ascii_uppercase()) {
         return Cow::Borrowed(s);
     }
     Cow::Owned(
@@ -86,8 +90,8 @@ fn key(s: &str) -> Cow<'_, str> {
 /// page adds up its case studies' outcomes, and most metric names are
 /// capitalised, so `key` copied each one once per page of every term.
 enum GroupKey<'a> {
-    /// An ASCII name whose only spaces are single ones between words: its
-    /// key is its own bytes lower cased, compared as they are read.
+    /// A name [`spaced_once`]: its key is its own bytes lower cased,
+    /// compared as they are read.
     Raw(&'a str),
     /// Any other name, as `key` makes it.
     Made(Cow<'a, str>),
@@ -95,13 +99,7 @@ enum GroupKey<'a> {
 
 impl<'a> GroupKey<'a> {
     fn new(s: &'a str) -> Self {
-        let b = s.as_bytes();
-        let spaced_once = b.first() != Some(&b' ')
-            && b.last() != Some(&b' ')
-            && !s.contains("  ")
-            && b.iter()
-                .all(|&c| c.is_ascii() && (c == b' ' || !(c.is_ascii_whitespace() || c == 0x0b)));
-        if spaced_once {
+        if spaced_once(s) {
             GroupKey::Raw(s)
         } else {
             GroupKey::Made(key(s))
@@ -349,6 +347,7 @@ mod tests {
             ("People reached", "people reached"),
             ("  people   reached ", "people reached"),
             ("people\treached", "people reached"),
+            ("people\u{b}reached", "people reached"),
             ("Élèves inscrits", "élèves inscrits"),
             ("usd", "usd"),
             ("", ""),
