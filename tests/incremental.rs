@@ -542,3 +542,51 @@ fn a_page_larger_than_the_write_buffer_is_replaced_whole() {
     );
     h.check("a page of more than 1 MB");
 }
+
+/// A term's outcome totals name the case studies behind a small figure on
+/// every page of the term's list, not only on the page whose cards include
+/// them: retitling the one case study behind a figure must reach them all.
+#[test]
+fn retitling_the_page_behind_a_figure_reaches_every_page_of_its_term() {
+    let site = Site::empty("title = \"T\"\ntheme = \"behind\"\npaginate_by = 2\n");
+    // The default theme shows the case studies behind a figure on
+    // /outcomes/ only; a theme may show them on term pages too.
+    site.write(
+        "themes/behind/templates/term.html",
+        "{% extends \"base.html\" %}{% block content %}<h1>{{ term.name }}</h1>\
+         {% for m in outcomes %}<p>{{ m.metric }}:{% for p in m.pages %} <a href=\"{{ p.url }}\">{{ p.title }}</a>{% endfor %}</p>{% endfor %}\
+         {% for c in items %}{{ c.html }}{% endfor %}{% endblock content %}",
+    );
+    let cs = |n: usize, title: &str, extra: &str| {
+        format!(
+            "---\ntitle: {title}\ndate: 2024-06-{:02}\nngo: NGO {n}\nsector: Health\nprogram: P\nsummary: S.\n{extra}---\nText.\n",
+            10 - n
+        )
+    };
+    for n in 0..4 {
+        site.write(
+            &format!("content/case-studies/c{n}.md"),
+            &cs(n, &format!("Case {n}"), ""),
+        );
+    }
+    let outcome = "outcomes:\n  - metric: wells dug\n    value: 3\n";
+    // The oldest: its card is on the second page of the sector's list.
+    site.write("content/case-studies/c4.md", &cs(4, "Case 4", outcome));
+    let out = site.root().join("preview");
+    let mut session = Session::new(site.root(), &out, BASE, false);
+    session.rebuild(&Changes::all()).expect("first build");
+    let first = std::fs::read_to_string(out.join("sector/health/index.html")).unwrap();
+    assert!(
+        first.contains("Case 4"),
+        "the first page's totals name the case study"
+    );
+    assert!(!first.contains("Retitled"));
+
+    site.write("content/case-studies/c4.md", &cs(4, "Retitled", outcome));
+    session
+        .rebuild(&changed(&["content/case-studies/c4.md"]))
+        .expect("the edit builds");
+    let first = std::fs::read_to_string(out.join("sector/health/index.html")).unwrap();
+    assert!(first.contains("Retitled"), "{first}");
+    assert_same_as_clean_build(&site, &out, "retitle");
+}

@@ -39,7 +39,8 @@ pub struct PageHashes {
     pub source: u64,
     /// What its card and its related-case-study entry show.
     pub card: u64,
-    /// What its outcomes add to totals.
+    /// What totals show of it: its outcomes and, since a small figure
+    /// lists the case studies behind it, its title and URL.
     pub outcomes: u64,
     /// What the open data files and /outcomes/ show of it: front matter.
     pub data: u64,
@@ -60,6 +61,10 @@ impl PageHashes {
         let outcomes = finish(&|h| {
             for o in &page.outcomes {
                 (&o.metric, &o.unit, o.value.to_bits()).hash(h);
+            }
+            // A page without outcomes is behind no figure.
+            if !page.outcomes.is_empty() {
+                (&page.title, &page.path).hash(h);
             }
         });
         PageHashes {
