@@ -164,14 +164,14 @@ pub(crate) fn search_index(site: &Site, rows: Rows, out: &mut dyn Write) -> std:
             .map(|(l, s)| (l.as_str(), s.as_str()))
             .collect(),
     });
-    let metric_of = metric_index(site);
+    let metric_of = MetricIndex::new(site);
     // In parallel: counting the words of 10,000 pages is most of this job,
     // which would otherwise run on one core.
     let docs: Vec<Arc<[u8]>> = site
         .case_studies
         .par_iter()
         .map(|&i| {
-            let metrics = metric_of.get(&i).map_or(&[][..], Vec::as_slice);
+            let metrics = metric_of.of(i);
             rows.get(File::Index, i, metrics, |row| {
                 let p = &site.pages[i];
                 let mut terms: Vec<&[usize]> =
@@ -221,17 +221,43 @@ pub fn metric_slug(m: &crate::index::outcomes::Metric) -> String {
     }
 }
 
-/// For each case study, the indices (into `Site::outcomes`) of the metrics
-/// it reports.
-fn metric_index(site: &Site) -> std::collections::HashMap<usize, Vec<usize>> {
-    let mut out: std::collections::HashMap<usize, Vec<usize>> = Default::default();
-    for (m, metric) in site.outcomes.iter().enumerate() {
-        for &p in &metric.figure.pages {
-            out.entry(p).or_default().push(m);
+/// For each page, the indices (into `Site::outcomes`) of the metrics it
+/// reports, ascending: one table for the whole site, read by page index
+/// (a map of 10,000 small lists cost more to build and drop than the
+/// search index's cached rows cost to copy).
+struct MetricIndex {
+    /// Page `p`'s metrics are `metrics[start[p]..start[p + 1]]`.
+    start: Vec<usize>,
+    metrics: Vec<usize>,
+}
+
+impl MetricIndex {
+    fn new(site: &Site) -> MetricIndex {
+        let mut start = vec![0; site.pages.len() + 1];
+        for metric in &site.outcomes {
+            for &p in &metric.figure.pages {
+                start[p + 1] += 1;
+            }
         }
+        for p in 0..site.pages.len() {
+            start[p + 1] += start[p];
+        }
+        let mut next = start.clone();
+        let mut metrics = vec![0; start[site.pages.len()]];
+        // Metrics are visited in order, and a page is in a metric's pages
+        // once: each page's slice comes out ascending.
+        for (m, metric) in site.outcomes.iter().enumerate() {
+            for &p in &metric.figure.pages {
+                metrics[next[p]] = m;
+                next[p] += 1;
+            }
+        }
+        MetricIndex { start, metrics }
     }
-    // Metrics are visited in order, and a page is in a metric's pages once.
-    out
+
+    fn of(&self, p: usize) -> &[usize] {
+        &self.metrics[self.start[p]..self.start[p + 1]]
+    }
 }
 
 #[derive(Serialize)]
