@@ -173,7 +173,6 @@ pub fn write_site(
 }
 
 const BUFFER_SIZE: usize = 64 * 1024;
-const BIG_BUFFER: usize = 4 * 1024 * 1024;
 
 thread_local! {
     static BUFFER: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(BUFFER_SIZE));
@@ -241,7 +240,9 @@ fn temporary_beside(path: &Path) -> PathBuf {
 /// A page's bytes gather in the thread's buffer and reach the disk in one
 /// write when it is done. A file that outgrows [`SPILL`] (the open-data
 /// files, the search index, a list of every case study) is written out as
-/// it is made instead, so that it never sits in memory whole.
+/// it is made instead, so that it never sits in memory whole; a piece as
+/// big as [`SPILL`] (a page body of tens of MB) goes straight to the file,
+/// so the buffer never grows past twice that.
 struct Spill<'a> {
     buf: &'a mut Vec<u8>,
     path: &'a Path,
@@ -280,6 +281,9 @@ impl Spill<'_> {
     /// enough to inline, with the rare spill out of line.
     #[inline]
     fn push(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        if bytes.len() >= SPILL {
+            return self.pass_through(bytes);
+        }
         self.buf.extend_from_slice(bytes);
         if self.buf.len() >= SPILL {
             return self.spill_now();
@@ -290,7 +294,26 @@ impl Spill<'_> {
     #[cold]
     #[inline(never)]
     fn spill_now(&mut self) -> std::io::Result<()> {
-        self.spill().map_err(|e| {
+        let r = self.spill();
+        self.keep_error(r)
+    }
+
+    /// A piece bigger than the buffer (a data file the preview server
+    /// keeps whole) goes to the file as it is, not through the buffer.
+    #[cold]
+    #[inline(never)]
+    fn pass_through(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        let r = self.spill().and_then(|()| {
+            let file = self.file.as_mut().expect("spill opened the file");
+            file.write_all(bytes)?;
+            self.written += bytes.len() as u64;
+            Ok(())
+        });
+        self.keep_error(r)
+    }
+
+    fn keep_error(&mut self, r: std::io::Result<()>) -> std::io::Result<()> {
+        r.map_err(|e| {
             let shown = std::io::Error::new(e.kind(), e.to_string());
             self.error.get_or_insert(e);
             shown
@@ -368,12 +391,6 @@ fn render_jobs(
                 };
                 if done.is_err() && matches!(mode, Mode::Replace) {
                     let _ = std::fs::remove_file(&target);
-                }
-                // One write can be bigger than SPILL (a page body of tens of
-                // MB comes in one piece); a thread should not keep that much
-                // room for pages of 10 KB.
-                if buf.capacity() > BIG_BUFFER {
-                    *buf = Vec::with_capacity(BUFFER_SIZE);
                 }
                 done
             })

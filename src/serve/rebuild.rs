@@ -560,7 +560,7 @@ impl Session {
         // Cards keyed under another global state can never be used again.
         if self.cards_global != Some(renderer.global_fingerprint()) {
             self.cards.lock().unwrap_or_else(|e| e.into_inner()).clear();
-            self.rows.lock().unwrap_or_else(|e| e.into_inner()).clear();
+            self.rows.clear();
             self.cards_global = Some(renderer.global_fingerprint());
         }
         let renderer = renderer
