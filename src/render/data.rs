@@ -195,36 +195,30 @@ impl RowWriter<'_> {
         h.finish()
     }
 
-    /// Whether the `n`th row can be copied from the last rebuild.
+    /// Whether the `n`th row can be copied from the last rebuild (the
+    /// search index makes the others in parallel before writing any).
     fn has(&self, n: usize, key: u64) -> bool {
         self.keep.as_ref().is_some_and(|k| k.find(n, key).is_some())
     }
 
-    /// The next row, under `key`: copied from the last rebuild, or `made`
-    /// by the caller (who asked [`RowWriter::has`]), or made here by `make`.
+    /// The next row, under `key`: copied from the last rebuild if it is
+    /// there, else made by `make`.
     fn row(
         &mut self,
         key: u64,
-        made: Option<&[u8]>,
         make: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
     ) -> std::io::Result<()> {
         let Some(k) = &mut self.keep else {
-            return match made {
-                Some(bytes) => self.out.write_all(bytes),
-                None => make(self.out),
-            };
+            return make(self.out);
         };
         let n = k.new.keys.len();
         let start = k.new.bytes.len();
-        match made {
-            Some(bytes) => k.new.bytes.extend_from_slice(bytes),
-            None => match k.find(n, key) {
-                Some((s, e)) => {
-                    let old = k.old.as_ref().expect("found in the old rows");
-                    k.new.bytes.extend_from_slice(&old.bytes[s..e]);
-                }
-                None => make(&mut k.new.bytes)?,
-            },
+        match k.find(n, key) {
+            Some((s, e)) => {
+                let old = k.old.as_ref().expect("found in the old rows");
+                k.new.bytes.extend_from_slice(&old.bytes[s..e]);
+            }
+            None => make(&mut k.new.bytes)?,
         }
         k.new.keys.push(key);
         k.new.spans.push((start, k.new.bytes.len()));
@@ -362,8 +356,9 @@ pub(crate) fn search_index(site: &Site, rows: Rows, out: &mut dyn Write) -> std:
         if n > 0 {
             w.raw(b",")?;
         }
-        w.row(key, made.as_deref(), |_| {
-            unreachable!("every row not kept was made above")
+        w.row(key, |out| match made {
+            Some(row) => out.write_all(&row),
+            None => unreachable!("a row not kept from the last rebuild was made above"),
         })?;
     }
     w.raw(b"]}")?;
@@ -451,7 +446,7 @@ pub(crate) fn case_studies_json(
     for (n, &i) in site.case_studies.iter().enumerate() {
         w.raw(if n == 0 { b"[\n" } else { b",\n" })?;
         let key = w.key(i, &[]);
-        w.row(key, None, |out| {
+        w.row(key, |out| {
             out.write_all(b"    ")?;
             // A row on its own, each of its lines moved in two levels.
             serde_json::to_writer_pretty(Indent(out), &Row { site, i })
@@ -610,7 +605,7 @@ pub(crate) fn case_studies_csv(site: &Site, rows: Rows, w: &mut dyn Write) -> st
     // Row by row: at 100,000 case studies the whole file is 30 MB.
     for &i in &site.case_studies {
         let key = w.key(i, &[]);
-        w.row(key, None, |w| {
+        w.row(key, |w| {
             let p = &site.pages[i];
             let mut row = case_study_fields(site, i);
             row.push(
@@ -641,7 +636,7 @@ pub(crate) fn outcomes_csv(site: &Site, rows: Rows, w: &mut dyn Write) -> std::i
     // from the last rebuild is then copied without reading the page.
     for &i in &site.case_studies {
         let key = w.key(i, &[]);
-        w.row(key, None, |w| {
+        w.row(key, |w| {
             let p = &site.pages[i];
             if p.outcomes.is_empty() {
                 return Ok(());
@@ -752,7 +747,7 @@ mod tests {
             w.raw(b"head;").unwrap();
             for (i, &k) in keys.iter().enumerate() {
                 let key = w.key(i, &[]);
-                w.row(key, None, |out| {
+                w.row(key, |out| {
                     made.push(k);
                     write!(out, "row {k}|")
                 })
