@@ -76,6 +76,9 @@ impl RowCache {
     }
 }
 
+/// The largest buffer kept spare for a data file's next rebuild.
+const SPARE_LIMIT: usize = 32 * 1024 * 1024;
+
 /// One data file as last written: its bytes, and each row's key and span.
 #[derive(Default)]
 pub struct Kept {
@@ -229,7 +232,13 @@ impl RowWriter<'_> {
     fn finish(self) -> std::io::Result<()> {
         if let Some(k) = self.keep {
             self.out.write_all(&k.new.bytes)?;
-            let spare = k.old.map(|o| o.bytes).unwrap_or_default();
+            // A second copy of a file this size is worth keeping; of the
+            // 90 MB `case-studies.json` of 100,000 case studies, it is not.
+            let spare = k
+                .old
+                .map(|o| o.bytes)
+                .filter(|b| b.capacity() <= SPARE_LIMIT)
+                .unwrap_or_default();
             k.cache.put(k.file, k.new, spare);
         }
         Ok(())
