@@ -382,7 +382,13 @@ fn render_jobs(
                 };
                 let done = match (done, mode) {
                     (Ok(n), Mode::Replace) => {
-                        let replaced = std::fs::File::open(&full).ok();
+                        // See `release`. Elsewhere than Unix an open file
+                        // may not be renamed over.
+                        let replaced = if cfg!(unix) {
+                            std::fs::File::open(&full).ok()
+                        } else {
+                            None
+                        };
                         std::fs::rename(&target, &full)
                             .map(|()| (n, replaced))
                             .map_err(io_err(&full))
