@@ -81,7 +81,7 @@ const SPARE_LIMIT: usize = 32 * 1024 * 1024;
 
 /// One data file as last written: its bytes, and each row's key and span.
 #[derive(Default)]
-pub struct Kept {
+struct Kept {
     bytes: Vec<u8>,
     keys: Vec<u64>,
     spans: Vec<(usize, usize)>,
