@@ -765,16 +765,20 @@ impl<'s> Renderer<'s> {
     /// A card's data, with its HTML as the theme's `card` component renders
     /// it, under `html`.
     fn make_card(&self, i: usize, level: Level) -> Result<Value, Diagnostic> {
-        let mut card = self.card(i);
+        // Made into a template value once: the component sees it, and then
+        // it takes its HTML as one more key.
+        let card = Value::from_serializable(&self.card(i));
         let mut cx = Context::new();
-        cx.insert("c", &card);
+        cx.insert_value("c", card.clone());
         cx.insert("heading", level.tag());
         let html = self
             .tera
             .render_component("card", &cx, None, true)
             .map_err(|e| template_diagnostic(self.theme, "components.html", &e))?;
-        card.html = Some(Value::safe_string(&html));
-        Ok(Value::from_serializable(&card))
+        drop(cx);
+        let mut map = card.into_map().expect("a card is a map");
+        map.insert("html".into(), Value::safe_string(&html));
+        Ok(Value::from(map))
     }
 
     /// Page `i`'s terms by taxonomy name (every declared taxonomy has a
@@ -803,7 +807,6 @@ impl<'s> Renderer<'s> {
             first_outcome: p.outcomes.first().map(outcome_v),
             case_study_count: self.site.members[i].len(),
             terms: self.terms_value(i),
-            html: None,
         }
     }
 

@@ -114,10 +114,8 @@ pub(crate) struct CardV<'a> {
     /// template value in a serialised struct is cloned, not serialised
     /// again.
     pub(crate) terms: tera::Value,
-    /// The card as the theme's `card` component renders it, marked safe;
-    /// absent while that component runs.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) html: Option<tera::Value>,
+    // Lists also see `html`, the card as the theme's `card` component
+    // renders it, marked safe: added by `Renderer::make_card`.
 }
 
 #[derive(Serialize)]
