@@ -16,6 +16,12 @@ use std::time::Instant;
 
 use casebook::serve::{Changes, Session};
 
+/// The allocator the `casebook` binary uses, so that the figures are the
+/// server's.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let root = PathBuf::from(args.next().expect("usage: rebuild_bench SITE_DIR [EDITS]"));
