@@ -108,7 +108,10 @@ const STOP_WORDS_BY_LETTER: [(usize, usize); 26] = {
 /// Whether `w` is on the stop list: the few words sharing its first letter
 /// and length are compared, not the whole list.
 fn is_stop_word(w: &str) -> bool {
-    let b = w.as_bytes();
+    is_stop_word_bytes(w.as_bytes())
+}
+
+fn is_stop_word_bytes(b: &[u8]) -> bool {
     if b.len() > STOP_WORD_MAX || b.is_empty() || !b[0].is_ascii_lowercase() {
         return false;
     }
@@ -120,39 +123,76 @@ fn is_keyword(w: &str) -> bool {
     w.chars().count() >= 3 && !w.bytes().all(|b| b.is_ascii_digit()) && !is_stop_word(w)
 }
 
-/// A word counter's hasher: eight bytes per multiply (the FxHash mix), so a
-/// typical word costs one or two multiplies instead of one per byte as with
-/// FNV or many more with the default SipHash. The keys (a page's own words)
-/// are not an attack surface worth SipHash's cost.
-#[derive(Default)]
-pub struct WordHash(u64);
-
-const WORD_HASH_K: u64 = 0xf135_7aea_2e62_a9c5;
-
-impl std::hash::Hasher for WordHash {
-    fn finish(&self) -> u64 {
-        // The multiply leaves its best bits at the top; the table picks
-        // buckets with the low ones.
-        self.0.rotate_left(26)
+/// [`is_keyword`] for a word's bytes (whole characters): an ASCII word's
+/// length is its character count, so only other words are decoded.
+fn is_keyword_bytes(w: &[u8]) -> bool {
+    if w.is_ascii() {
+        w.len() >= 3 && !w.iter().all(u8::is_ascii_digit) && !is_stop_word_bytes(w)
+    } else {
+        std::str::from_utf8(w).is_ok_and(is_keyword)
     }
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = self.0;
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let x = u64::from_le_bytes(c.try_into().expect("eight bytes"));
-            h = (h ^ x).wrapping_mul(WORD_HASH_K);
+}
+
+/// A word's hash: the FxHash multiply over eight bytes at a time, reading
+/// a short word as two overlapping loads instead of copying its tail into a
+/// buffer (a `memcpy` call per word). Keys are a page's own words, not an
+/// attack surface worth SipHash's cost; nothing in the output depends on
+/// the hash.
+#[inline]
+fn word_hash(b: &[u8]) -> u64 {
+    const K: u64 = 0xf135_7aea_2e62_a9c5;
+    let n = b.len();
+    let mut h = (n as u64).wrapping_mul(K);
+    if n >= 8 {
+        let mut i = 0;
+        while i + 8 < n {
+            h = (h ^ load8(b, i)).wrapping_mul(K);
+            i += 8;
         }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut buf = [0u8; 8];
-            buf[..rest.len()].copy_from_slice(rest);
-            h = (h ^ u64::from_le_bytes(buf)).wrapping_mul(WORD_HASH_K);
-        }
-        self.0 = h;
+        h = (h ^ load8(b, n - 8)).wrapping_mul(K);
+    } else if n >= 4 {
+        let x = (u64::from(load4(b, 0)) << 32) | u64::from(load4(b, n - 4));
+        h = (h ^ x).wrapping_mul(K);
+    } else if n > 0 {
+        let x = (u64::from(b[0]) << 16) | (u64::from(b[n / 2]) << 8) | u64::from(b[n - 1]);
+        h = (h ^ x).wrapping_mul(K);
     }
-    fn write_u8(&mut self, b: u8) {
-        // `str`'s hash ends with a 0xff byte; fold it in cheaply.
-        self.0 = (self.0 ^ u64::from(b)).wrapping_mul(WORD_HASH_K);
+    // The multiply leaves its best bits at the top; the table picks
+    // buckets with the low ones.
+    h ^ (h >> 32)
+}
+
+#[inline]
+fn load8(b: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(b[at..at + 8].try_into().expect("eight bytes"))
+}
+
+#[inline]
+fn load4(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(b[at..at + 4].try_into().expect("four bytes"))
+}
+
+/// `a == b` for words, inline: the same loads as [`word_hash`], where the
+/// slice comparison calls `memcmp` for every word.
+#[inline]
+fn same_word(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    if n >= 8 {
+        let mut i = 0;
+        while i + 8 < n {
+            if load8(a, i) != load8(b, i) {
+                return false;
+            }
+            i += 8;
+        }
+        load8(a, n - 8) == load8(b, n - 8)
+    } else if n >= 4 {
+        load4(a, 0) == load4(b, 0) && load4(a, n - 4) == load4(b, n - 4)
+    } else {
+        a == b
     }
 }
 
@@ -180,62 +220,127 @@ const WORD_BYTE: [u8; 256] = {
     t
 };
 
-/// Word -> (count, order of first appearance); a count of zero marks a
-/// stop word.
-type Counts<'a> =
-    HashMap<std::borrow::Cow<'a, str>, (u32, u32), std::hash::BuildHasherDefault<WordHash>>;
+/// One word of a page's text, as counted.
+struct Word {
+    hash: u64,
+    /// Where its (lower-case) bytes are: in the HTML, or, with
+    /// [`LOWERED`] set, in the counter's buffer of lowered words.
+    at: u32,
+    len: u32,
+    /// Occurrences; zero marks a stop word or other non-keyword, so that
+    /// the next "the" costs one lookup, not a scan of the stop list.
+    count: u32,
+    /// Order of first appearance: ties go to the earlier word.
+    order: u32,
+}
+
+/// The bit of [`Word::at`] that says the bytes are in the lowered buffer.
+const LOWERED: u32 = 1 << 31;
+
+/// A page's words and their counts. Words already lower case in the HTML
+/// (most of them) are kept as places in it; the others are lowered once,
+/// into one buffer, when first seen: no allocation per word.
+struct Counts<'h> {
+    html: &'h [u8],
+    lowered: Vec<u8>,
+    words: hashbrown::HashTable<Word>,
+}
+
+impl<'h> Counts<'h> {
+    fn new(html: &'h str) -> Self {
+        Counts {
+            html: html.as_bytes(),
+            lowered: Vec::new(),
+            words: hashbrown::HashTable::with_capacity(512),
+        }
+    }
+
+    fn bytes(&self, w: &Word) -> &[u8] {
+        let (at, len) = ((w.at & !LOWERED) as usize, w.len as usize);
+        if w.at & LOWERED != 0 {
+            &self.lowered[at..at + len]
+        } else {
+            &self.html[at..at + len]
+        }
+    }
+
+    fn text(&self, w: &Word) -> &str {
+        std::str::from_utf8(self.bytes(w)).expect("words are cut at character boundaries")
+    }
+
+    /// Whether word `w` is not all ASCII, without decoding it.
+    fn non_ascii(&self, w: &Word) -> bool {
+        !self.bytes(w).is_ascii()
+    }
+
+    /// Counts `key` (lower case): `in_html` is its place in the HTML when
+    /// it is a slice of it, else it is copied into the buffer if new.
+    fn add(&mut self, key: &[u8], in_html: Option<usize>) {
+        let hash = word_hash(key);
+        let (html, lowered) = (self.html, &self.lowered);
+        let found = self.words.find_mut(hash, |w| {
+            let (at, len) = ((w.at & !LOWERED) as usize, w.len as usize);
+            let b = if w.at & LOWERED != 0 {
+                &lowered[at..at + len]
+            } else {
+                &html[at..at + len]
+            };
+            same_word(b, key)
+        });
+        if let Some(w) = found {
+            if w.count > 0 {
+                w.count += 1;
+            }
+            return;
+        }
+        let count = u32::from(is_keyword_bytes(key));
+        let at = match in_html {
+            Some(at) => at as u32,
+            None => {
+                let at = self.lowered.len() as u32 | LOWERED;
+                self.lowered.extend_from_slice(key);
+                at
+            }
+        };
+        let order = self.words.len() as u32;
+        self.insert(Word {
+            hash,
+            at,
+            len: key.len() as u32,
+            count,
+            order,
+        });
+    }
+
+    fn insert(&mut self, w: Word) {
+        self.words.insert_unique(w.hash, w, |w| w.hash);
+    }
+}
 
 /// Counts the keywords of the text in `html` (tags and character
 /// references skipped). Most words are already lower case and are counted
 /// as slices of the HTML; a capitalised ASCII word is lowered into a buffer
-/// on the stack and only copied when it is new; a stop word is kept with a
-/// count of zero, so that the next "the" costs one lookup, not a scan of the
-/// stop list.
-fn count_keywords<'h>(html: &'h str) -> Counts<'h> {
-    let mut counts = Counts::with_capacity_and_hasher(512, Default::default());
+/// on the stack and only copied when it is new.
+fn count_keywords(html: &str) -> Counts<'_> {
+    let mut counts = Counts::new(html);
     let bytes = html.as_bytes();
     // Longer words (rare: URLs spelled out, chemical names) are lowered on
     // the heap.
     let mut lower = [0u8; 64];
-    /// Counts `key` if it has been seen; false if it is new.
-    fn bump(counts: &mut Counts<'_>, key: &str) -> bool {
-        match counts.get_mut(key) {
-            Some((n, _)) => {
-                if *n > 0 {
-                    *n += 1;
-                }
-                true
-            }
-            None => false,
-        }
-    }
-    fn insert<'a>(counts: &mut Counts<'a>, key: std::borrow::Cow<'a, str>) {
-        let order = counts.len() as u32;
-        let keep = u32::from(is_keyword(&key));
-        counts.insert(key, (keep, order));
-    }
-    let mut add = |counts: &mut Counts<'h>, from: usize, to: usize, upper: bool, ascii: bool| {
+    let mut add = |counts: &mut Counts<'_>, from: usize, to: usize, upper: bool, ascii: bool| {
         let w = &html[from..to];
         if w.len() < 3 {
             return;
         }
         if !ascii || w.len() > lower.len() {
-            let key = w.to_lowercase();
-            if !bump(counts, &key) {
-                insert(counts, std::borrow::Cow::Owned(key));
-            }
+            counts.add(w.to_lowercase().as_bytes(), None);
         } else if !upper {
-            if !bump(counts, w) {
-                insert(counts, std::borrow::Cow::Borrowed(w));
-            }
+            counts.add(w.as_bytes(), Some(from));
         } else {
             let buf = &mut lower[..w.len()];
             buf.copy_from_slice(w.as_bytes());
             buf.make_ascii_lowercase();
-            let key = std::str::from_utf8(buf).expect("ASCII is UTF-8");
-            if !bump(counts, key) {
-                insert(counts, std::borrow::Cow::Owned(key.to_owned()));
-            }
+            counts.add(buf, None);
         }
     };
     let mut i = 0;
@@ -279,28 +384,63 @@ fn count_keywords<'h>(html: &'h str) -> Counts<'h> {
         i += 1;
     }
     // Non-ASCII runs may hold punctuation (“quotes”, dashes): split them
-    // again by character.
-    let mut split: Vec<(std::borrow::Cow<str>, (u32, u32))> = counts
+    // again by character. In the order the words came, not the table's:
+    // the parts of two words take the first one's place whatever the
+    // hasher.
+    let mut split: Vec<(u64, u32, u32, u32, u32)> = counts
+        .words
         .iter()
-        .filter(|(w, _)| !w.is_ascii() && w.chars().any(|c| !c.is_alphanumeric()))
-        .map(|(w, v)| (w.clone(), *v))
+        .filter(|w| counts.non_ascii(w) && counts.text(w).chars().any(|c| !c.is_alphanumeric()))
+        .map(|w| (w.hash, w.at, w.len, w.count, w.order))
         .collect();
-    // In the order the words came, not the table's: the parts of two words
-    // take the first one's place whatever the hasher.
-    split.sort_unstable_by_key(|(_, (_, order))| *order);
-    for (w, (n, order)) in split {
-        counts.remove(&w);
-        for part in w
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|p| p.len() >= 3)
-        {
-            let part = part.to_string();
-            let keep = is_keyword(&part);
-            let e = counts
-                .entry(std::borrow::Cow::Owned(part))
-                .or_insert((0, order));
+    split.sort_unstable_by_key(|&(.., order)| order);
+    for (hash, at, len, n, order) in split {
+        // Non-ASCII words are always lowered, so they live in the buffer,
+        // which only grows: their parts are places in it too.
+        debug_assert!(at & LOWERED != 0);
+        if let Ok(e) = counts.words.find_entry(hash, |w| w.at == at) {
+            e.remove();
+        }
+        let from = (at & !LOWERED) as usize;
+        let whole = std::str::from_utf8(&counts.lowered[from..from + len as usize])
+            .expect("words are cut at character boundaries")
+            .to_owned();
+        for part in whole.split(|c: char| !c.is_alphanumeric()) {
+            // A part is a slice of `whole`, a copy of the buffer from `from`.
+            let part_at = from + (part.as_ptr() as usize - whole.as_ptr() as usize);
+            if part.len() < 3 {
+                continue;
+            }
+            let keep = is_keyword(part);
+            let hash = word_hash(part.as_bytes());
+            let lowered = &counts.lowered;
+            let found = counts.words.find_mut(hash, |w| {
+                let (a, l) = ((w.at & !LOWERED) as usize, w.len as usize);
+                let b = if w.at & LOWERED != 0 {
+                    &lowered[a..a + l]
+                } else {
+                    &counts.html[a..a + l]
+                };
+                same_word(b, part.as_bytes())
+            });
+            let w = match found {
+                Some(w) => w,
+                None => {
+                    counts.insert(Word {
+                        hash,
+                        at: part_at as u32 | LOWERED,
+                        len: part.len() as u32,
+                        count: 0,
+                        order,
+                    });
+                    counts
+                        .words
+                        .find_mut(hash, |w| w.at == part_at as u32 | LOWERED)
+                        .expect("just inserted")
+                }
+            };
             if keep {
-                e.0 += n.max(1);
+                w.count += n.max(1);
             }
         }
     }
@@ -312,27 +452,28 @@ fn count_keywords<'h>(html: &'h str) -> Counts<'h> {
 /// hashing; strings are compared only between the parts of one split word,
 /// which share a place).
 fn top_keywords(counts: Counts<'_>) -> Vec<(String, u32)> {
-    let mut ranked: Vec<(u32, u32, std::borrow::Cow<str>)> = counts
-        .into_iter()
-        .filter(|(_, (n, _))| *n > 0)
-        .map(|(w, (n, first))| (n, first, w))
+    // Bytes compare as their text does: UTF-8 keeps the order of
+    // characters. Only the winners are decoded.
+    let mut ranked: Vec<(u32, u32, &[u8])> = counts
+        .words
+        .iter()
+        .filter(|w| w.count > 0)
+        .map(|w| (w.count, w.order, counts.bytes(w)))
         .collect();
-    let order = |a: &(u32, u32, std::borrow::Cow<str>), b: &(u32, u32, std::borrow::Cow<str>)| {
-        b.0.cmp(&a.0)
-            .then(a.1.cmp(&b.1))
-            .then_with(|| a.2.cmp(&b.2))
+    let order = |a: &(u32, u32, &[u8]), b: &(u32, u32, &[u8])| {
+        b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then_with(|| a.2.cmp(b.2))
     };
     if ranked.len() > KEYWORDS {
         ranked.select_nth_unstable_by(KEYWORDS, order);
         ranked.truncate(KEYWORDS);
     }
     ranked.sort_unstable_by(order);
-    let mut keywords: Vec<(String, u32)> = ranked
-        .into_iter()
-        .map(|(n, _, w)| (w.into_owned(), n))
-        .collect();
-    // Kept for the whole build: give back the room the other words took.
-    keywords.shrink_to_fit();
+    // Kept for the whole build: exactly as long as needed.
+    let mut keywords = Vec::with_capacity(ranked.len());
+    keywords.extend(ranked.into_iter().map(|(n, _, w)| {
+        let w = std::str::from_utf8(w).expect("words are cut at character boundaries");
+        (w.to_owned(), n)
+    }));
     keywords
 }
 
@@ -764,6 +905,66 @@ mod tests {
             assert!(!words.contains(&gone), "{gone} in {k:?}");
         }
         assert!(words.contains(&"helped"), "{k:?}");
+    }
+
+    #[test]
+    fn word_comparison_sees_every_byte() {
+        for len in 0..=40usize {
+            let a: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+            assert!(same_word(&a, &a.clone()), "{len}");
+            for at in 0..len {
+                let mut b = a.clone();
+                b[at] = b'#';
+                assert!(!same_word(&a, &b), "{len} at {at}");
+                assert_ne!(word_hash(&a), word_hash(&b), "{len} at {at}");
+            }
+            let mut longer = a.clone();
+            longer.push(b'a');
+            assert!(!same_word(&a, &longer), "{len}");
+        }
+    }
+
+    #[test]
+    fn words_differing_in_any_one_byte_are_counted_apart() {
+        // Every length the counter reads differently (three bytes, two
+        // overlapping four-byte loads, one or more eight-byte loads and an
+        // overlapping last one), each word against copies of itself with
+        // one byte changed, at the start, the middle and the end.
+        let mut text = String::new();
+        let mut expected = Vec::new();
+        for len in [3usize, 4, 5, 7, 8, 9, 15, 16, 17, 24, 25] {
+            let word: String = (0..len).map(|i| (b'k' + (i % 13) as u8) as char).collect();
+            let mut variants = vec![word.clone()];
+            for at in [0, len / 2, len - 1] {
+                let mut v = word.clone().into_bytes();
+                v[at] = b'b';
+                variants.push(String::from_utf8(v).expect("ASCII"));
+            }
+            variants.dedup();
+            // The word three times, once capitalised (lowered into the
+            // counter's buffer, then met again in the text); each variant once.
+            let mut cap = word.clone();
+            cap[..1].make_ascii_uppercase();
+            text.push_str(&format!("{word} {cap} {word} "));
+            for v in &variants[1..] {
+                text.push_str(&format!("{v} "));
+                expected.push((v.clone(), 1));
+            }
+            expected.push((word, 3));
+        }
+        let s = HashMap::new();
+        let rendered = render(&text, 1, &cx(&s, "/", false));
+        let counts = count_keywords(&rendered.html);
+        let counted: std::collections::BTreeMap<String, u32> = counts
+            .words
+            .iter()
+            .filter(|w| w.count > 0)
+            .map(|w| (counts.text(w).to_string(), w.count))
+            .collect();
+        for (w, n) in &expected {
+            assert_eq!(counted.get(w), Some(n), "{w} in {counted:?}");
+        }
+        assert_eq!(counted.len(), expected.len(), "{counted:?}");
     }
 
     #[test]
