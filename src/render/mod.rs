@@ -348,6 +348,12 @@ pub struct Renderer<'s> {
     term_totals: Vec<Vec<Mutex<TotalsMemo>>>,
     /// See [`publish::FeedParts`].
     body_plain: Vec<OnceLock<bool>>,
+    /// See [`publish::FeedParts`].
+    body_simple: Vec<OnceLock<bool>>,
+    /// Whether feeds are written by [`publish::write_feed`] instead of
+    /// through the template: while the theme's `atom.xml` is the built-in
+    /// one, whose output it makes byte for byte.
+    native_feeds: bool,
     values: Arc<SiteValues>,
 }
 
@@ -564,6 +570,11 @@ impl<'s> Renderer<'s> {
                 })
                 .collect(),
             body_plain: site.pages.iter().map(|_| OnceLock::new()).collect(),
+            body_simple: site.pages.iter().map(|_| OnceLock::new()).collect(),
+            native_feeds: theme
+                .templates
+                .get("atom.xml")
+                .is_some_and(|t| t.source == publish::BUILTIN_ATOM),
             values,
         }
     }
@@ -572,6 +583,7 @@ impl<'s> Renderer<'s> {
         publish::FeedParts {
             categories: &self.values.term_categories,
             body_plain: &self.body_plain,
+            body_simple: &self.body_simple,
         }
     }
 
@@ -1157,29 +1169,9 @@ impl<'s> Renderer<'s> {
                 "404.html",
                 publish::MetaV::new(site, "Page not found", "", None),
             ),
-            Job::SiteFeed => {
-                let items = publish::site_feed_items(site);
-                cx.insert_value(
-                    "feed",
-                    publish::feed(
-                        site,
-                        c.title.clone(),
-                        c.description.clone(),
-                        &items,
-                        "atom.xml",
-                        "",
-                        &self.feed_parts(),
-                    ),
-                );
-                return Ok(("atom.xml", cx));
-            }
-            Job::TermFeed { tax, term } => {
-                let t = &site.taxonomies[tax];
-                let tm = &t.terms[term];
-                let items = publish::feed_items(site, &tm.pages);
-                let base = t.term_path(tm);
-                let title = format!("{}: {} ({})", c.title, tm.name, t.config.singular);
-                let subtitle = format!("Case studies on {} from {}.", tm.name, c.title);
+            Job::SiteFeed | Job::TermFeed { .. } => {
+                let (title, subtitle, items, self_path, home_path) =
+                    self.feed_spec(job).expect("a feed job");
                 cx.insert_value(
                     "feed",
                     publish::feed(
@@ -1187,8 +1179,8 @@ impl<'s> Renderer<'s> {
                         title,
                         subtitle,
                         &items,
-                        &format!("{base}atom.xml"),
-                        &base,
+                        &self_path,
+                        &home_path,
                         &self.feed_parts(),
                     ),
                 );
@@ -1502,6 +1494,35 @@ impl<'s> Renderer<'s> {
         h.finish()
     }
 
+    /// What a feed job shows: its title, subtitle, entries, and where it
+    /// and the page it is about are published.
+    fn feed_spec(&self, job: &Job) -> Option<(String, String, Vec<usize>, String, String)> {
+        let site = self.site;
+        let c = &site.config;
+        match *job {
+            Job::SiteFeed => Some((
+                c.title.clone(),
+                c.description.clone(),
+                publish::site_feed_items(site),
+                "atom.xml".to_string(),
+                String::new(),
+            )),
+            Job::TermFeed { tax, term } => {
+                let t = &site.taxonomies[tax];
+                let tm = &t.terms[term];
+                let base = t.term_path(tm);
+                Some((
+                    format!("{}: {} ({})", c.title, tm.name, t.config.singular),
+                    format!("Case studies on {} from {}.", tm.name, c.title),
+                    publish::feed_items(site, &tm.pages),
+                    format!("{base}atom.xml"),
+                    base,
+                ))
+            }
+            _ => None,
+        }
+    }
+
     /// Renders one job into `out`. The open-data files and the search
     /// index are written as they are made (tens of MB at 100,000 case
     /// studies); pages go through their template.
@@ -1520,6 +1541,26 @@ impl<'s> Renderer<'s> {
         };
         if let Some(result) = data {
             return result.map_err(RenderError::Io);
+        }
+        if self.native_feeds
+            && let Some((title, subtitle, items, self_path, home_path)) = self.feed_spec(job)
+        {
+            let size: usize = items
+                .iter()
+                .map(|&i| self.site.pages[i].body.html.len() + 1024)
+                .sum();
+            let mut buf = Vec::with_capacity(size + 1024);
+            publish::write_feed(
+                self.site,
+                &title,
+                &subtitle,
+                &items,
+                &self_path,
+                &home_path,
+                &self.feed_parts(),
+                &mut buf,
+            );
+            return out.write_all(&buf).map_err(RenderError::Io);
         }
         let (template, cx) = self.prepare(job).map_err(RenderError::Template)?;
         self.tera
@@ -1550,6 +1591,79 @@ mod tests {
         assert_eq!(format_number(0.25), "0.25");
         assert_eq!(format_number(-1234.5), "-1,234.5");
         assert_eq!(format_number(60.0), "60");
+    }
+
+    /// The built-in atom.xml, written directly, against the same template
+    /// rendered by Tera: every feed of sites whose values need escaping,
+    /// cleaning or splitting somewhere.
+    #[test]
+    fn feeds_written_directly_are_the_templates_byte_for_byte() {
+        let files = [
+            (
+                "case-studies/a.md",
+                "---\ntitle: \"R&D <b>bold</b> \\\"quoted\\\" 'single' \\u001b escape\"\n\
+                 date: 2024-05-01\nupdated: 2024-06-02\nngo: \"Ana & Bo <NGO>\"\n\
+                 sector: [Health & Care, Éducation]\nprogram: \"Fractional 'CxO'\"\n\
+                 country: Kenya\ntags: [data, \"x]]>y\"]\n\
+                 summary: \"A summary with <tags> & a \\u0007 bell.\"\n---\n\
+                 Text with ]]> inside, a ]] pair, a \u{1} control and <em>HTML</em>.\n",
+            ),
+            (
+                "case-studies/b.md",
+                "---\ntitle: Plain\ndate: 2023-01-15\nngo: Plain NGO\nsector: Health & Care\n\
+                 summary: \"\\u0007\"\n---\nPlain text, nothing to clean.\n",
+            ),
+            (
+                "case-studies/c.md",
+                "---\ntitle: Undated\nngo: Plain NGO\nsector: Éducation\n---\n\
+                 A [link](https://example.org/?a=1&b=2) and `code ]]> here`.\n",
+            ),
+            (
+                "reports/r.md",
+                "---\ntitle: Year & review\ndate: 2024-12-10\n\
+                 authors: [\"A & B\", \"C <c>\", \"D 'd'\"]\nsummary: Report.\n---\nBody.\n",
+            ),
+        ];
+        for config in [
+            "title = \"Notes & <Lessons>\"\nbase_url = \"https://example.org/learning/\"\n\
+             author = \"Ana 'A' & Co\"\nlanguage = \"en-GB\"\n",
+            "title = \"T\"\ndescription = \"What \\\"we\\\" learn\"\n",
+        ] {
+            let site = crate::index::test_site(config, &files);
+            let theme = Theme::builtin();
+            let mut r = Renderer::new(&site, &theme).unwrap();
+            assert!(r.native_feeds);
+            let mut jobs = vec![Job::SiteFeed];
+            for (tax, t) in site.taxonomies.iter().enumerate() {
+                jobs.extend((0..t.terms.len()).map(|term| Job::TermFeed { tax, term }));
+            }
+            assert!(jobs.len() > 8, "{}", jobs.len());
+            for job in &jobs {
+                let mut direct = Vec::new();
+                r.native_feeds = true;
+                r.render(job, &theme, &mut direct).unwrap();
+                let mut templated = Vec::new();
+                r.native_feeds = false;
+                r.render(job, &theme, &mut templated).unwrap();
+                let (direct, templated) = (
+                    String::from_utf8(direct).unwrap(),
+                    String::from_utf8(templated).unwrap(),
+                );
+                assert_eq!(direct, templated, "{}", job.output_path(&site));
+            }
+        }
+        // A theme's own atom.xml is used as it is.
+        let site = crate::index::test_site("title = \"T\"\n", &files);
+        let mut theme = Theme::builtin();
+        let atom = theme.templates.get_mut("atom.xml").unwrap();
+        atom.source = atom
+            .source
+            .replace("<generator>", "<!-- mine --><generator>");
+        let r = Renderer::new(&site, &theme).unwrap();
+        assert!(!r.native_feeds);
+        let mut out = Vec::new();
+        r.render(&Job::SiteFeed, &theme, &mut out).unwrap();
+        assert!(String::from_utf8(out).unwrap().contains("<!-- mine -->"));
     }
 
     #[test]
