@@ -23,6 +23,7 @@ use crate::content::{Kind, Page};
 use crate::diagnostic::Diagnostic;
 use crate::index::Site;
 use crate::index::outcomes::{Combine, Metric};
+use publish::escape_into;
 pub use theme::Theme;
 pub use values::format_number;
 use values::*;
@@ -350,6 +351,10 @@ pub struct Renderer<'s> {
     body_plain: Vec<OnceLock<bool>>,
     /// See [`publish::FeedParts`].
     body_simple: Vec<OnceLock<bool>>,
+    /// Whether cards are written by [`Renderer::card_html`] instead of
+    /// through the `card` component: while the theme's `components.html`
+    /// is the built-in one.
+    native_cards: bool,
     /// Whether feeds are written by [`publish::write_feed`] instead of
     /// through the template: while the theme's `atom.xml` is the built-in
     /// one, whose output it makes byte for byte.
@@ -571,10 +576,8 @@ impl<'s> Renderer<'s> {
                 .collect(),
             body_plain: site.pages.iter().map(|_| OnceLock::new()).collect(),
             body_simple: site.pages.iter().map(|_| OnceLock::new()).collect(),
-            native_feeds: theme
-                .templates
-                .get("atom.xml")
-                .is_some_and(|t| t.source == publish::BUILTIN_ATOM),
+            native_cards: theme.is_builtin("components.html"),
+            native_feeds: theme.is_builtin("atom.xml"),
             values,
         }
     }
@@ -779,18 +782,108 @@ impl<'s> Renderer<'s> {
     fn make_card(&self, i: usize, level: Level) -> Result<Value, Diagnostic> {
         // Made into a template value once: the component sees it, and then
         // it takes its HTML as one more key.
-        let card = Value::from_serializable(&self.card(i));
-        let mut cx = Context::new();
-        cx.insert_value("c", card.clone());
-        cx.insert("heading", level.tag());
-        let html = self
-            .tera
-            .render_component("card", &cx, None, true)
-            .map_err(|e| template_diagnostic(self.theme, "components.html", &e))?;
-        drop(cx);
+        let cv = self.card(i);
+        let card = Value::from_serializable(&cv);
+        let html = if self.native_cards {
+            self.card_html(i, &cv, level)
+        } else {
+            let mut cx = Context::new();
+            cx.insert_value("c", card.clone());
+            cx.insert("heading", level.tag());
+            self.tera
+                .render_component("card", &cx, None, true)
+                .map_err(|e| template_diagnostic(self.theme, "components.html", &e))?
+        };
         let mut map = card.into_map().expect("a card is a map");
         map.insert("html".into(), Value::safe_string(&html));
         Ok(Value::from(map))
+    }
+
+    /// What the built-in `card` component makes of card `cv` (page `i`),
+    /// byte for byte (a test holds the two together), written directly:
+    /// every case study's card is made once a build, and going through the
+    /// component was a twentieth of a build. Used only while the theme's
+    /// `components.html` is the built-in one.
+    fn card_html(&self, i: usize, cv: &CardV, level: Level) -> String {
+        let site = self.site;
+        let mut out: Vec<u8> = Vec::with_capacity(512);
+        let put = |out: &mut Vec<u8>, s: &str| out.extend_from_slice(s.as_bytes());
+        // A taxonomy's term names, ", "-joined, as `term_names` prints them;
+        // None when the page has none (or the site no such taxonomy).
+        let names = |name: &str| -> Option<Vec<&str>> {
+            let t = site.taxonomies.iter().position(|t| t.config.name == name)?;
+            let terms = &site.page_terms[i][t];
+            (!terms.is_empty()).then(|| {
+                terms
+                    .iter()
+                    .map(|&ti| site.taxonomies[t].terms[ti].name.as_str())
+                    .collect()
+            })
+        };
+        let put_names = |out: &mut Vec<u8>, names: &[&str]| {
+            for (k, n) in names.iter().enumerate() {
+                if k > 0 {
+                    put(out, ", ");
+                }
+                escape_into(out, n);
+            }
+        };
+        put(&mut out, "<article class=\"card card-");
+        escape_into(&mut out, cv.kind);
+        put(&mut out, "\">\n  ");
+        if let Some(ngo) = names("ngo") {
+            put(&mut out, "<p class=\"card-kicker\">");
+            put_names(&mut out, &ngo);
+            put(&mut out, "</p>");
+        }
+        put(&mut out, "\n  ");
+        let h = level.tag();
+        put(&mut out, &format!("<{h} class=\"card-title\"><a href=\""));
+        escape_into(&mut out, &cv.url);
+        put(&mut out, "\">");
+        escape_into(&mut out, cv.title);
+        put(&mut out, &format!("</a></{h}>"));
+        put(&mut out, "\n  ");
+        if !cv.summary.is_empty() {
+            put(&mut out, "<p class=\"card-summary\">");
+            escape_into(&mut out, cv.summary);
+            put(&mut out, "</p>");
+        }
+        put(&mut out, "\n  ");
+        if let Some(o) = &cv.first_outcome {
+            put(&mut out, "<p class=\"card-figure\"><strong>");
+            escape_into(&mut out, &o.value_display);
+            put(&mut out, "</strong> ");
+            escape_into(&mut out, &o.label);
+            put(&mut out, "</p>");
+        }
+        put(&mut out, "\n  <p class=\"card-meta\">");
+        for tax in ["sector", "country"] {
+            if let Some(n) = names(tax) {
+                put(&mut out, "<span>");
+                put_names(&mut out, &n);
+                put(&mut out, "</span>");
+            }
+        }
+        if cv.kind == "report" && cv.case_study_count > 0 {
+            let n = cv.case_study_count;
+            put(
+                &mut out,
+                &format!(
+                    "<span>{n} case {}</span>",
+                    if n == 1 { "study" } else { "studies" }
+                ),
+            );
+        }
+        if let Some(d) = &cv.date {
+            put(&mut out, "<span><time datetime=\"");
+            escape_into(&mut out, &d.iso);
+            put(&mut out, "\">");
+            escape_into(&mut out, &d.human);
+            put(&mut out, "</time></span>");
+        }
+        put(&mut out, "</p>\n</article>");
+        String::from_utf8(out).expect("pieces of UTF-8")
     }
 
     /// Page `i`'s terms by taxonomy name (every declared taxonomy has a
@@ -1664,6 +1757,88 @@ mod tests {
         let mut out = Vec::new();
         r.render(&Job::SiteFeed, &theme, &mut out).unwrap();
         assert!(String::from_utf8(out).unwrap().contains("<!-- mine -->"));
+    }
+
+    /// The built-in `card` component, written directly, against the same
+    /// component rendered by Tera: every card, under both headings, of
+    /// sites whose values need escaping, with and without the taxonomies
+    /// the card names, reports of one and several case studies.
+    #[test]
+    fn cards_written_directly_are_the_components_byte_for_byte() {
+        let files = [
+            (
+                "case-studies/a.md",
+                "---\ntitle: \"R&D <b>bold</b> \\\"quoted\\\" 'single'\"\ndate: 2024-05-01\n\
+                 ngo: [\"Ana & Bo <NGO>\", Second NGO]\nsector: [Health & Care, Éducation]\n\
+                 country: [Kenya, \"Côte d'Ivoire\"]\nreport: r1\n\
+                 summary: \"A summary with <tags> & 'quotes'.\"\n\
+                 outcomes:\n  - metric: People <reached>\n    value: 1200\n  - metric: NPS\n    value: 60\n\
+                 ---\nBody.\n",
+            ),
+            (
+                "case-studies/b.md",
+                "---\ntitle: Bare\nreport: r2\n---\nNo date, terms, summary or outcomes.\n",
+            ),
+            (
+                "case-studies/c.md",
+                "---\ntitle: Percent\ndate: 2023-01-15\nreport: r2\nsector: Water\n\
+                 outcomes:\n  - metric: Uptake\n    value: 45.5\n    unit: \"%\"\n---\nText.\n",
+            ),
+            (
+                "reports/r1.md",
+                "---\ntitle: One & only\ndate: 2024-12-10\nsummary: A report.\n---\nBody.\n",
+            ),
+            ("reports/r2.md", "---\ntitle: Two\n---\nBody.\n"),
+            (
+                "reports/r3.md",
+                "---\ntitle: None yet\ndate: 2025-01-01\n---\nBody.\n",
+            ),
+        ];
+        for config in [
+            "title = \"T\"\n",
+            "title = \"T\"\n[[taxonomies]]\nname = \"sector\"\ntitle = \"Sectors\"\nsingular = \"Sector\"\n",
+        ] {
+            let site = crate::index::test_site(config, &files);
+            let theme = Theme::builtin();
+            let mut r = Renderer::new(&site, &theme).unwrap();
+            assert!(r.native_cards);
+            let mut seen = 0;
+            for i in site.case_studies.iter().chain(&site.reports).copied() {
+                for level in [Level::H2, Level::H3] {
+                    r.native_cards = true;
+                    let direct = r.make_card(i, level).unwrap();
+                    r.native_cards = false;
+                    let templated = r.make_card(i, level).unwrap();
+                    let html = |v: &Value| {
+                        v.get_from_path("html")
+                            .unwrap()
+                            .as_str()
+                            .unwrap()
+                            .to_string()
+                    };
+                    assert_eq!(html(&direct), html(&templated), "{}", site.pages[i].rel);
+                    seen += 1;
+                }
+            }
+            assert_eq!(seen, 12);
+        }
+        // A theme's own components are used as they are.
+        let site = crate::index::test_site("title = \"T\"\n", &files);
+        let mut theme = Theme::builtin();
+        let c = theme.templates.get_mut("components.html").unwrap();
+        c.source = c
+            .source
+            .replace("<article class=\"card", "<article data-mine class=\"card");
+        let r = Renderer::new(&site, &theme).unwrap();
+        assert!(!r.native_cards);
+        let card = r.make_card(site.case_studies[0], Level::H2).unwrap();
+        assert!(
+            card.get_from_path("html")
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .contains("data-mine")
+        );
     }
 
     #[test]

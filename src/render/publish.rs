@@ -334,11 +334,8 @@ pub(crate) fn feed(
     Value::from_serializable(&v)
 }
 
-/// The built-in `atom.xml` template, for [`write_feed`].
-pub(crate) const BUILTIN_ATOM: &str = include_str!("../../themes/default/templates/atom.xml");
-
 /// `s` escaped as Tera escapes a value it prints (`&`, `<`, `>`, `"`, `'`).
-fn escape_into(out: &mut Vec<u8>, s: &str) {
+pub(crate) fn escape_into(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     let mut from = 0;
     for (i, &b) in bytes.iter().enumerate() {
