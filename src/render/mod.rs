@@ -1638,9 +1638,12 @@ impl<'s> Renderer<'s> {
         if self.native_feeds
             && let Some((title, subtitle, items, self_path, home_path)) = self.feed_spec(job)
         {
+            // Room for every entry at once: an entry's markup besides its
+            // HTML (title, links, a category per term) can pass 1 kB, and
+            // growing the buffer copied the whole feed again.
             let size: usize = items
                 .iter()
-                .map(|&i| self.site.pages[i].body.html.len() + 1024)
+                .map(|&i| self.site.pages[i].body.html.len() + 4096)
                 .sum();
             let mut buf = Vec::with_capacity(size + 1024);
             publish::write_feed(
