@@ -931,10 +931,7 @@ impl<'s> Renderer<'s> {
                 url: c.url(&tax.path()),
                 terms: site.page_terms[i][t]
                     .iter()
-                    .map(|&ti| LinkV {
-                        name: &tax.terms[ti].name,
-                        url: c.url(&tax.term_path(&tax.terms[ti])),
-                    })
+                    .map(|&ti| self.values.term_links[t][ti].clone())
                     .collect(),
             })
             .collect();

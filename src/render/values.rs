@@ -42,7 +42,9 @@ pub(crate) struct TaxonomyTermsV<'a> {
     pub(crate) title: &'a str,
     pub(crate) singular: &'a str,
     pub(crate) url: String,
-    pub(crate) terms: Vec<LinkV<'a>>,
+    /// `{name, url}` of each term: the links shared by every card and
+    /// page (see `Renderer::terms_value`), cloned, not serialised again.
+    pub(crate) terms: Vec<tera::Value>,
 }
 
 #[derive(Serialize)]
