@@ -14,9 +14,9 @@ use casebook::serve::{self, Event, ServeOptions};
 use casebook::{BuildOptions, Diagnostic, Error, diagnostic};
 
 /// The build makes and drops millions of small values (template values,
-/// strings); the system allocator spent about a fifth of the instructions
-/// of a build on them, and mimalloc takes a tenth off the whole build
-/// (BENCHMARKS.md, "Allocator").
+/// strings); the system allocator spent about a sixth of the instructions
+/// of a build on them, and mimalloc takes an eighth off the whole build
+/// (BENCHMARKS.md, "Instructions, not seconds").
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -4,6 +4,8 @@
 
 mod common;
 
+use std::path::Path;
+
 use common::{Site, attr_values, card_titles, stderr, stdout};
 
 #[test]
@@ -271,6 +273,44 @@ fn theme_override_wins_and_the_rest_falls_back() {
     );
     assert!(site.exists("extra.css"));
     assert!(site.exists("style.css"));
+}
+
+/// casebook writes the built-in theme's cards itself; a theme that changes
+/// the `card` component gets its own card in every list instead.
+#[test]
+fn a_themes_card_component_shows_in_every_list() {
+    let site = Site::from_fixture("basic");
+    site.build(&[]);
+    let lists = [
+        "index.html",
+        "case-studies/index.html",
+        "sector/health/index.html",
+        "reports/year-2024/index.html",
+    ];
+    let default_cards: Vec<Vec<String>> =
+        lists.iter().map(|l| card_titles(&site.read(l))).collect();
+    for (l, cards) in lists.iter().zip(&default_cards) {
+        assert!(!cards.is_empty(), "{l}");
+        assert!(!site.read(l).contains("data-theme-card"), "{l}");
+    }
+
+    let components = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/default/templates/components.html"),
+    )
+    .unwrap();
+    let mine = components.replace(
+        "<article class=\"card card-{{ c.kind }}\">",
+        "<article data-theme-card class=\"card card-{{ c.kind }}\">",
+    );
+    assert_ne!(mine, components);
+    site.write("themes/cards/templates/components.html", &mine);
+    site.append("site.toml", "theme = \"cards\"\n");
+    site.build(&[]);
+    for (l, cards) in lists.iter().zip(&default_cards) {
+        let html = site.read(l);
+        assert_eq!(&card_titles(&html), cards, "{l}");
+        assert_eq!(html.matches("data-theme-card").count(), cards.len(), "{l}");
+    }
 }
 
 #[test]

@@ -237,6 +237,16 @@ struct Word {
 /// The bit of [`Word::at`] that says the bytes are in the lowered buffer.
 const LOWERED: u32 = 1 << 31;
 
+/// Word `w`'s bytes, from the page's `html` or the `lowered` buffer.
+fn word_bytes<'a>(html: &'a [u8], lowered: &'a [u8], w: &Word) -> &'a [u8] {
+    let (at, len) = ((w.at & !LOWERED) as usize, w.len as usize);
+    if w.at & LOWERED != 0 {
+        &lowered[at..at + len]
+    } else {
+        &html[at..at + len]
+    }
+}
+
 /// A page's words and their counts. Words already lower case in the HTML
 /// (most of them) are kept as places in it; the others are lowered once,
 /// into one buffer, when first seen: no allocation per word.
@@ -256,12 +266,14 @@ impl<'h> Counts<'h> {
     }
 
     fn bytes(&self, w: &Word) -> &[u8] {
-        let (at, len) = ((w.at & !LOWERED) as usize, w.len as usize);
-        if w.at & LOWERED != 0 {
-            &self.lowered[at..at + len]
-        } else {
-            &self.html[at..at + len]
-        }
+        word_bytes(self.html, &self.lowered, w)
+    }
+
+    /// The word `key` (lower case, hashed to `hash`), if counted.
+    fn find(&mut self, hash: u64, key: &[u8]) -> Option<&mut Word> {
+        let (html, lowered) = (self.html, &self.lowered);
+        self.words
+            .find_mut(hash, |w| same_word(word_bytes(html, lowered, w), key))
     }
 
     fn text(&self, w: &Word) -> &str {
@@ -277,17 +289,7 @@ impl<'h> Counts<'h> {
     /// it is a slice of it, else it is copied into the buffer if new.
     fn add(&mut self, key: &[u8], in_html: Option<usize>) {
         let hash = word_hash(key);
-        let (html, lowered) = (self.html, &self.lowered);
-        let found = self.words.find_mut(hash, |w| {
-            let (at, len) = ((w.at & !LOWERED) as usize, w.len as usize);
-            let b = if w.at & LOWERED != 0 {
-                &lowered[at..at + len]
-            } else {
-                &html[at..at + len]
-            };
-            same_word(b, key)
-        });
-        if let Some(w) = found {
+        if let Some(w) = self.find(hash, key) {
             if w.count > 0 {
                 w.count += 1;
             }
@@ -411,36 +413,19 @@ fn count_keywords(html: &str) -> Counts<'_> {
             if part.len() < 3 {
                 continue;
             }
-            let keep = is_keyword(part);
+            // A part counts the whole word's occurrences (at least one),
+            // unless it is no keyword; a new part takes the word's place.
+            let add = if is_keyword(part) { n.max(1) } else { 0 };
             let hash = word_hash(part.as_bytes());
-            let lowered = &counts.lowered;
-            let found = counts.words.find_mut(hash, |w| {
-                let (a, l) = ((w.at & !LOWERED) as usize, w.len as usize);
-                let b = if w.at & LOWERED != 0 {
-                    &lowered[a..a + l]
-                } else {
-                    &counts.html[a..a + l]
-                };
-                same_word(b, part.as_bytes())
-            });
-            let w = match found {
-                Some(w) => w,
-                None => {
-                    counts.insert(Word {
-                        hash,
-                        at: part_at as u32 | LOWERED,
-                        len: part.len() as u32,
-                        count: 0,
-                        order,
-                    });
-                    counts
-                        .words
-                        .find_mut(hash, |w| w.at == part_at as u32 | LOWERED)
-                        .expect("just inserted")
-                }
-            };
-            if keep {
-                w.count += n.max(1);
+            match counts.find(hash, part.as_bytes()) {
+                Some(w) => w.count += add,
+                None => counts.insert(Word {
+                    hash,
+                    at: part_at as u32 | LOWERED,
+                    len: part.len() as u32,
+                    count: add,
+                    order,
+                }),
             }
         }
     }

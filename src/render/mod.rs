@@ -1260,20 +1260,8 @@ impl<'s> Renderer<'s> {
                 publish::MetaV::new(site, "Page not found", "", None),
             ),
             Job::SiteFeed | Job::TermFeed { .. } => {
-                let (title, subtitle, items, self_path, home_path) =
-                    self.feed_spec(job).expect("a feed job");
-                cx.insert_value(
-                    "feed",
-                    publish::feed(
-                        site,
-                        title,
-                        subtitle,
-                        &items,
-                        &self_path,
-                        &home_path,
-                        &self.feed_parts(),
-                    ),
-                );
+                let spec = self.feed_spec(job).expect("a feed job");
+                cx.insert_value("feed", publish::feed(site, &spec, &self.feed_parts()));
                 return Ok(("atom.xml", cx));
             }
             Job::Sitemap => {
@@ -1586,28 +1574,28 @@ impl<'s> Renderer<'s> {
 
     /// What a feed job shows: its title, subtitle, entries, and where it
     /// and the page it is about are published.
-    fn feed_spec(&self, job: &Job) -> Option<(String, String, Vec<usize>, String, String)> {
+    fn feed_spec(&self, job: &Job) -> Option<publish::FeedSpec> {
         let site = self.site;
         let c = &site.config;
         match *job {
-            Job::SiteFeed => Some((
-                c.title.clone(),
-                c.description.clone(),
-                publish::site_feed_items(site),
-                "atom.xml".to_string(),
-                String::new(),
-            )),
+            Job::SiteFeed => Some(publish::FeedSpec {
+                title: c.title.clone(),
+                subtitle: c.description.clone(),
+                items: publish::site_feed_items(site),
+                self_path: "atom.xml".to_string(),
+                home_path: String::new(),
+            }),
             Job::TermFeed { tax, term } => {
                 let t = &site.taxonomies[tax];
                 let tm = &t.terms[term];
                 let base = t.term_path(tm);
-                Some((
-                    format!("{}: {} ({})", c.title, tm.name, t.config.singular),
-                    format!("Case studies on {} from {}.", tm.name, c.title),
-                    publish::feed_items(site, &tm.pages),
-                    format!("{base}atom.xml"),
-                    base,
-                ))
+                Some(publish::FeedSpec {
+                    title: format!("{}: {} ({})", c.title, tm.name, t.config.singular),
+                    subtitle: format!("Case studies on {} from {}.", tm.name, c.title),
+                    items: publish::feed_items(site, &tm.pages),
+                    self_path: format!("{base}atom.xml"),
+                    home_path: base,
+                })
             }
             _ => None,
         }
@@ -1633,26 +1621,18 @@ impl<'s> Renderer<'s> {
             return result.map_err(RenderError::Io);
         }
         if self.native_feeds
-            && let Some((title, subtitle, items, self_path, home_path)) = self.feed_spec(job)
+            && let Some(spec) = self.feed_spec(job)
         {
             // Room for every entry at once: an entry's markup besides its
             // HTML (title, links, a category per term) can pass 1 kB, and
             // growing the buffer copied the whole feed again.
-            let size: usize = items
+            let size: usize = spec
+                .items
                 .iter()
                 .map(|&i| self.site.pages[i].body.html.len() + 4096)
                 .sum();
             let mut buf = Vec::with_capacity(size + 1024);
-            publish::write_feed(
-                self.site,
-                &title,
-                &subtitle,
-                &items,
-                &self_path,
-                &home_path,
-                &self.feed_parts(),
-                &mut buf,
-            );
+            publish::write_feed(self.site, &spec, &self.feed_parts(), &mut buf);
             return out.write_all(&buf).map_err(RenderError::Io);
         }
         let (template, cx) = self.prepare(job).map_err(RenderError::Template)?;

@@ -303,31 +303,38 @@ pub(crate) fn site_feed_items(site: &Site) -> Vec<usize> {
     out
 }
 
-/// A feed of `items` (already limited), published at `self_path`, about the
-/// page at `home_path`.
-pub(crate) fn feed(
-    site: &Site,
-    title: String,
-    subtitle: String,
-    items: &[usize],
-    self_path: &str,
-    home_path: &str,
-    parts: &FeedParts,
-) -> Value {
-    let c = &site.config;
-    let entries: Vec<Value> = items.iter().map(|&i| entry(site, i, parts)).collect();
-    let updated = items
+/// What one feed shows.
+pub(crate) struct FeedSpec {
+    pub(crate) title: String,
+    pub(crate) subtitle: String,
+    /// Its entries, already limited to `feed_limit`.
+    pub(crate) items: Vec<usize>,
+    /// Where the feed is published.
+    pub(crate) self_path: String,
+    /// The page it is about.
+    pub(crate) home_path: String,
+}
+
+/// When a feed of `items` last changed: its newest entry's date.
+fn feed_updated(site: &Site, items: &[usize]) -> String {
+    items
         .iter()
         .filter_map(|&i| changed(&site.pages[i]))
         .max_by_key(|d| d.timestamp())
-        .map_or_else(|| EPOCH.to_string(), |d| d.rfc3339());
+        .map_or_else(|| EPOCH.to_string(), |d| d.rfc3339())
+}
+
+/// The feed `spec` describes, as the value templates see.
+pub(crate) fn feed(site: &Site, spec: &FeedSpec, parts: &FeedParts) -> Value {
+    let c = &site.config;
+    let entries: Vec<Value> = spec.items.iter().map(|&i| entry(site, i, parts)).collect();
     let v = FeedV {
-        title: xml_safe(&title),
-        subtitle: xml_safe(&subtitle),
-        self_url: c.permalink(self_path),
-        home_url: c.permalink(home_path),
-        id: c.permalink(self_path),
-        updated,
+        title: xml_safe(&spec.title),
+        subtitle: xml_safe(&spec.subtitle),
+        self_url: c.permalink(&spec.self_path),
+        home_url: c.permalink(&spec.home_path),
+        id: c.permalink(&spec.self_path),
+        updated: feed_updated(site, &spec.items),
         author: xml_safe(c.author.as_deref().unwrap_or(&c.title)),
         entries,
     };
@@ -354,40 +361,26 @@ pub(crate) fn escape_into(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(&bytes[from..]);
 }
 
-/// Writes the feed [`feed`] describes exactly as the built-in `atom.xml`
+/// Writes the feed `spec` describes exactly as the built-in `atom.xml`
 /// renders it (a test holds the two to the same bytes), without making
 /// template values: a page's entry is the same in each of its terms'
 /// feeds, and going through the template cost a sixth of a build's
 /// instructions, most of it copying and re-scanning each entry's HTML.
 /// Used only while the theme's `atom.xml` is the built-in one.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn write_feed(
-    site: &Site,
-    title: &str,
-    subtitle: &str,
-    items: &[usize],
-    self_path: &str,
-    home_path: &str,
-    parts: &FeedParts,
-    out: &mut Vec<u8>,
-) {
+pub(crate) fn write_feed(site: &Site, spec: &FeedSpec, parts: &FeedParts, out: &mut Vec<u8>) {
     let c = &site.config;
     let put = |out: &mut Vec<u8>, s: &str| out.extend_from_slice(s.as_bytes());
-    let self_url = c.permalink(self_path);
-    let updated = items
-        .iter()
-        .filter_map(|&i| changed(&site.pages[i]))
-        .max_by_key(|d| d.timestamp())
-        .map_or_else(|| EPOCH.to_string(), |d| d.rfc3339());
+    let self_url = c.permalink(&spec.self_path);
+    let updated = feed_updated(site, &spec.items);
     put(
         out,
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"",
     );
     escape_into(out, &c.language);
     put(out, "\">\n  <title>");
-    escape_into(out, &xml_safe(title));
+    escape_into(out, &xml_safe(&spec.title));
     put(out, "</title>");
-    let subtitle = xml_safe(subtitle);
+    let subtitle = xml_safe(&spec.subtitle);
     if !subtitle.is_empty() {
         put(out, "\n  <subtitle>");
         escape_into(out, &subtitle);
@@ -402,7 +395,7 @@ pub(crate) fn write_feed(
         out,
         "\"/>\n  <link rel=\"alternate\" type=\"text/html\" href=\"",
     );
-    escape_into(out, &c.permalink(home_path));
+    escape_into(out, &c.permalink(&spec.home_path));
     put(out, "\"/>\n  <id>");
     escape_into(out, &self_url);
     put(out, "</id>\n  <updated>");
@@ -417,7 +410,7 @@ pub(crate) fn write_feed(
         .iter()
         .map(|tax| c.permalink(&tax.path()))
         .collect();
-    for &i in items {
+    for &i in &spec.items {
         let p = &site.pages[i];
         let permalink = c.permalink(&p.path);
         let published = p.date.map_or_else(|| EPOCH.to_string(), |d| d.rfc3339());
@@ -471,7 +464,7 @@ pub(crate) fn write_feed(
             put(out, html);
             put(out, "]]>");
         } else {
-            put(out, &cdata(&xml_safe(html)));
+            put(out, &cdata(html));
         }
         put(out, "</content>\n  </entry>");
     }
