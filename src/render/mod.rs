@@ -7,6 +7,7 @@
 //! whole site's HTML in memory.
 
 pub mod data;
+mod direct;
 pub mod publish;
 pub mod theme;
 pub mod values;
@@ -359,6 +360,10 @@ pub struct Renderer<'s> {
     /// through the template: while the theme's `atom.xml` is the built-in
     /// one, whose output it makes byte for byte.
     native_feeds: bool,
+    /// Whether case studies are written by [`Renderer::write_case_study`]
+    /// instead of through `case-study.html`: while that template,
+    /// `base.html` and `components.html` are the built-in ones.
+    native_pages: bool,
     values: Arc<SiteValues>,
 }
 
@@ -463,6 +468,10 @@ pub struct SiteValues {
     term_links: Vec<Vec<Value>>,
     /// Each term's Atom category, shared by every feed entry.
     term_categories: Vec<Vec<Value>>,
+    /// Each term's link as escaped HTML, and the parts of `base.html` the
+    /// same on every page: for pages written directly (see `direct`).
+    term_anchors: Vec<Vec<String>>,
+    chrome: direct::Chrome,
     global: u64,
 }
 
@@ -507,6 +516,24 @@ impl SiteValues {
                 })
                 .collect(),
             term_categories: publish::category_values(site),
+            term_anchors: site
+                .taxonomies
+                .iter()
+                .map(|tax| {
+                    tax.terms
+                        .iter()
+                        .map(|term| {
+                            let mut a = b"<a href=\"".to_vec();
+                            escape_into(&mut a, &c.url(&tax.term_path(term)));
+                            a.extend_from_slice(b"\">");
+                            escape_into(&mut a, &term.name);
+                            a.extend_from_slice(b"</a>");
+                            String::from_utf8(a).expect("escaping keeps UTF-8")
+                        })
+                        .collect()
+                })
+                .collect(),
+            chrome: direct::Chrome::new(c, &site_v),
             global: h.finish(),
         }
     }
@@ -578,6 +605,9 @@ impl<'s> Renderer<'s> {
             body_simple: site.pages.iter().map(|_| OnceLock::new()).collect(),
             native_cards: theme.is_builtin("components.html"),
             native_feeds: theme.is_builtin("atom.xml"),
+            native_pages: ["base.html", "case-study.html", "components.html"]
+                .iter()
+                .all(|t| theme.is_builtin(t)),
             values,
         }
     }
@@ -1635,6 +1665,14 @@ impl<'s> Renderer<'s> {
             publish::write_feed(self.site, &spec, &self.feed_parts(), &mut buf);
             return out.write_all(&buf).map_err(RenderError::Io);
         }
+        if self.native_pages
+            && let Job::Page(i) = *job
+            && self.site.pages[i].kind == Kind::CaseStudy
+        {
+            let mut buf = Vec::with_capacity(self.site.pages[i].body.html.len() + 16 * 1024);
+            self.write_case_study(i, &mut buf);
+            return out.write_all(&buf).map_err(RenderError::Io);
+        }
         let (template, cx) = self.prepare(job).map_err(RenderError::Template)?;
         self.tera
             .render_to(template, &cx, out)
@@ -1819,6 +1857,100 @@ mod tests {
                 .unwrap()
                 .contains("data-mine")
         );
+    }
+
+    /// Case studies written directly, against `case-study.html` in
+    /// `base.html` rendered by Tera: every case study of sites whose values
+    /// need escaping everywhere the page shows them, with and without an
+    /// image, a report, outcomes, related case studies, plain pages for the
+    /// footer, a description, a subpath, and the `ngo` taxonomy.
+    #[test]
+    fn case_studies_written_directly_are_the_templates_byte_for_byte() {
+        let files = [
+            (
+                "case-studies/a.md",
+                "---\ntitle: \"R&D <b>bold</b> \\\"quoted\\\" 'single'\"\ndate: 2024-05-01\n\
+                 updated: 2024-06-02\nngo: [\"Ana & Bo <NGO>\", Second NGO]\n\
+                 sector: [Health & Care, Éducation]\ncountry: \"Côte d'Ivoire\"\n\
+                 program: \"Fractional 'CxO'\"\ntags: [data, \"a<b\"]\nreport: r1\n\
+                 image: /img/a&b.png\nimage_alt: \"A \\\"photo\\\" <of> it\"\n\
+                 summary: \"A summary with <tags> & 'quotes'.\"\n\
+                 outcomes:\n  - metric: People <reached>\n    value: 1200\n\
+                 \x20 - metric: Uptake\n    value: 45.5\n    unit: \"%\"\n\
+                 \x20 - metric: Distance\n    value: 3\n    unit: km & more\n\
+                 ---\nBody with <em>HTML</em> & a [link](/about/).\n\n## A heading\n",
+            ),
+            (
+                "case-studies/b.md",
+                "---\ntitle: Bare\n---\nNo date, terms, summary, outcomes or report.\n",
+            ),
+            (
+                "case-studies/c.md",
+                "---\ntitle: Sibling\ndate: 2023-01-15\nngo: \"Ana & Bo <NGO>\"\n\
+                 sector: Health & Care\nreport: r1\nimage: https://cdn.example/x.png\n\
+                 summary: Short.\n---\nText.\n",
+            ),
+            (
+                "case-studies/d.md",
+                "---\ntitle: Cousin\ndate: 2022-03-04\nsector: [Éducation, Health & Care]\n\
+                 tags: [data]\n---\nText.\n",
+            ),
+            (
+                "reports/r1.md",
+                "---\ntitle: One & <only>\ndate: 2024-12-10\nsummary: A report.\n---\nBody.\n",
+            ),
+            ("about.md", "---\ntitle: About & <us>\n---\nAbout.\n"),
+            ("method.md", "---\ntitle: Method\n---\nHow.\n"),
+        ];
+        for config in [
+            "title = \"Notes & <Lessons>\"\nbase_url = \"https://example.org/o'neil/learning/\"\n\
+             description = \"What \\\"we\\\" learn & <share>\"\nauthor = \"Ana 'A' & Co\"\n\
+             language = \"en-GB\"\n",
+            "title = \"T\"\n",
+            "title = \"T\"\n[[taxonomies]]\nname = \"sector\"\ntitle = \"Sectors & <areas>\"\n\
+             singular = \"Sector 'area'\"\n[[taxonomies]]\nname = \"tags\"\n",
+        ] {
+            let site = crate::index::test_site(config, &files).with_discovery();
+            let theme = Theme::builtin();
+            let mut r = Renderer::new(&site, &theme).unwrap();
+            assert!(r.native_pages);
+            assert_eq!(site.case_studies.len(), 4);
+            assert!(site.related.iter().any(|rel| !rel.is_empty()));
+            for &i in &site.case_studies {
+                let mut direct = Vec::new();
+                r.native_pages = true;
+                r.render(&Job::Page(i), &theme, &mut direct).unwrap();
+                let mut templated = Vec::new();
+                r.native_pages = false;
+                r.render(&Job::Page(i), &theme, &mut templated).unwrap();
+                let (direct, templated) = (
+                    String::from_utf8(direct).unwrap(),
+                    String::from_utf8(templated).unwrap(),
+                );
+                assert_eq!(direct, templated, "{}", site.pages[i].rel);
+            }
+        }
+        // A theme's own templates are used as they are, whichever of the
+        // three it overrides.
+        let site = crate::index::test_site("title = \"T\"\n", &files).with_discovery();
+        for (name, from, to) in [
+            ("base.html", "<main id", "<!-- mine --><main id"),
+            ("case-study.html", "<article", "<!-- mine --><article"),
+            ("components.html", "<a href", "<!-- mine --><a href"),
+        ] {
+            let mut theme = Theme::builtin();
+            let t = theme.templates.get_mut(name).unwrap();
+            t.source = t.source.replace(from, to);
+            let r = Renderer::new(&site, &theme).unwrap();
+            assert!(!r.native_pages, "{name}");
+            let mut out = Vec::new();
+            let page = site.case_studies[0];
+            r.render(&Job::Page(page), &theme, &mut out).unwrap();
+            assert!(
+                String::from_utf8(out).unwrap().contains("<!-- mine -->"),
+                "{name}"
+            );
+        }
     }
 
     #[test]

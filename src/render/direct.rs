@@ -1,0 +1,345 @@
+//! Case-study pages written directly, without Tera, while the theme's
+//! `base.html`, `case-study.html` and `components.html` are the built-in
+//! ones. A case study is most of a site's pages, and making its template
+//! values and running it through the template was a fifth of a build's
+//! instructions. The output is the templates' own, byte for byte: a test
+//! renders every case study of several sites both ways and compares them,
+//! so a change to those templates that is not made here too fails it.
+
+use super::publish::{self, MetaV, escape_into};
+use super::values::{NavV, SiteV, outcome_v};
+use super::{Renderer, date_v};
+use crate::config::Config;
+use crate::index::Site;
+
+/// The parts of `base.html` that are the same on every page of a site,
+/// escaped and joined once.
+pub(crate) struct Chrome {
+    /// From `<!DOCTYPE html>` to `<title>`.
+    head_start: String,
+    /// The `og:site_name` meta element.
+    site_name: String,
+    /// The `generator` meta element.
+    generator: String,
+    /// The icon and style sheet links.
+    assets: String,
+    /// From the skip link to the first navigation item.
+    header: String,
+    /// Each navigation item's URL, as compared with the page's, and its
+    /// escaped URL and title.
+    nav: Vec<(String, String, String)>,
+    /// From the end of the navigation to `<main …>`.
+    main: String,
+    /// From `</main>` to the end.
+    footer: String,
+}
+
+fn escaped(s: &str) -> String {
+    let mut out = Vec::with_capacity(s.len());
+    escape_into(&mut out, s);
+    String::from_utf8(out).expect("escaping keeps UTF-8")
+}
+
+impl Chrome {
+    pub(crate) fn new(c: &Config, v: &SiteV) -> Chrome {
+        // As the templates' `url(path=…)` function makes it.
+        let url = |path: &str| escaped(&format!("{}{}", c.base_path, path));
+        let mut footer = format!(
+            "\n</main>\n<footer class=\"site-footer\">\n  <div class=\"wrap site-footer-inner\">\n    \
+             <p class=\"site-footer-title\">{}</p>\n    ",
+            escaped(v.title)
+        );
+        if !v.description.is_empty() {
+            footer.push_str(&format!("<p>{}</p>", escaped(v.description)));
+        }
+        footer.push_str(&format!(
+            "\n    <nav aria-label=\"Site\">\n      <ul>\n        \
+             <li><a href=\"{}\">All case studies</a></li>\n        ",
+            url("case-studies/")
+        ));
+        for NavV { title, url } in &v.pages {
+            footer.push_str(&format!(
+                "<li><a href=\"{}\">{}</a></li>\n        ",
+                escaped(url),
+                escaped(title)
+            ));
+        }
+        footer.push_str(&format!(
+            "\n      </ul>\n    </nav>\n    \
+             <p class=\"site-footer-follow\"><a href=\"{}\">Follow new case studies (Atom feed)</a></p>\n    \
+             <p class=\"site-footer-data\">Open data: <a href=\"{}\">case-studies.csv</a> · \
+             <a href=\"{}\">outcomes.csv</a> · <a href=\"{}\">case-studies.json</a></p>\n    \
+             <p class=\"site-footer-generator\">Made with {}</p>\n  </div>\n</footer>\n</body>\n</html>\n",
+            escaped(&v.feed_url),
+            url("case-studies.csv"),
+            url("outcomes.csv"),
+            url("case-studies.json"),
+            escaped(v.generator),
+        ));
+        Chrome {
+            head_start: format!(
+                "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n\
+                 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
+                escaped(v.language)
+            ),
+            site_name: format!(
+                "\n<meta property=\"og:site_name\" content=\"{}\">",
+                escaped(v.title)
+            ),
+            generator: format!(
+                "\n<meta name=\"generator\" content=\"{}\">",
+                escaped(v.generator)
+            ),
+            assets: format!(
+                "\n<link rel=\"icon\" href=\"{}\" type=\"image/svg+xml\">\n\
+                 <link rel=\"stylesheet\" href=\"{}\">",
+                escaped(&v.favicon_url),
+                escaped(&v.css_url)
+            ),
+            header: format!(
+                "\n<a class=\"skip-link\" href=\"#main\">Skip to main content</a>\n\
+                 <header class=\"site-header\">\n  <div class=\"wrap site-header-inner\">\n    \
+                 <a class=\"site-title\" href=\"{}\">{}</a>\n    \
+                 <nav class=\"site-nav\" aria-label=\"Sections\">\n      <ul>\n        ",
+                escaped(v.home_url),
+                escaped(v.title)
+            ),
+            nav: v
+                .nav
+                .iter()
+                .map(|n| (n.url.clone(), escaped(&n.url), escaped(&n.title)))
+                .collect(),
+            main: "\n      </ul>\n    </nav>\n  </div>\n</header>\n\
+                   <main id=\"main\" class=\"wrap\" tabindex=\"-1\">\n"
+                .to_string(),
+            footer,
+        }
+    }
+
+    /// `base.html` up to its `content` block.
+    fn open(&self, out: &mut Vec<u8>, meta: &MetaV, json_ld: Option<&str>, here: &str) {
+        let put = |out: &mut Vec<u8>, s: &str| out.extend_from_slice(s.as_bytes());
+        let element = |out: &mut Vec<u8>, start: &str, value: &str| {
+            put(out, start);
+            escape_into(out, value);
+            put(out, "\">");
+        };
+        put(out, &self.head_start);
+        escape_into(out, &meta.full_title);
+        element(
+            out,
+            "</title>\n<meta name=\"description\" content=\"",
+            &meta.description,
+        );
+        if !meta.canonical.is_empty() {
+            element(out, "\n<link rel=\"canonical\" href=\"", &meta.canonical);
+        }
+        if meta.noindex {
+            put(out, "\n<meta name=\"robots\" content=\"noindex\">");
+        }
+        element(out, "\n<meta property=\"og:type\" content=\"", meta.og_type);
+        element(out, "\n<meta property=\"og:title\" content=\"", &meta.title);
+        element(
+            out,
+            "\n<meta property=\"og:description\" content=\"",
+            &meta.description,
+        );
+        put(out, &self.site_name);
+        if !meta.canonical.is_empty() {
+            element(
+                out,
+                "\n<meta property=\"og:url\" content=\"",
+                &meta.canonical,
+            );
+        }
+        let image = meta.image.as_deref().filter(|s| !s.is_empty());
+        if let Some(image) = image {
+            element(out, "\n<meta property=\"og:image\" content=\"", image);
+            if let Some(alt) = meta.image_alt.as_deref().filter(|s| !s.is_empty()) {
+                element(out, "\n<meta property=\"og:image:alt\" content=\"", alt);
+            }
+        }
+        element(
+            out,
+            "\n<meta name=\"twitter:card\" content=\"",
+            meta.twitter_card,
+        );
+        element(
+            out,
+            "\n<meta name=\"twitter:title\" content=\"",
+            &meta.title,
+        );
+        element(
+            out,
+            "\n<meta name=\"twitter:description\" content=\"",
+            &meta.description,
+        );
+        if let Some(image) = image {
+            element(out, "\n<meta name=\"twitter:image\" content=\"", image);
+        }
+        put(out, &self.generator);
+        for f in &meta.feeds {
+            put(
+                out,
+                "\n<link rel=\"alternate\" type=\"application/atom+xml\" title=\"",
+            );
+            escape_into(out, &f.title);
+            element(out, "\" href=\"", &f.url);
+        }
+        put(out, &self.assets);
+        if let Some(ld) = json_ld.filter(|s| !s.is_empty()) {
+            put(out, "\n<script type=\"application/ld+json\">");
+            put(out, ld);
+            put(out, "</script>");
+        }
+        put(out, "\n\n</head>\n<body class=\"case-study\">");
+        put(out, &self.header);
+        for (url, href, title) in &self.nav {
+            put(out, "<li><a href=\"");
+            put(out, href);
+            put(out, "\"");
+            if here == url {
+                put(out, " aria-current=\"page\"");
+            } else if here.starts_with(url.as_str()) {
+                put(out, " aria-current=\"true\"");
+            }
+            put(out, ">");
+            put(out, title);
+            put(out, "</a></li>\n        ");
+        }
+        put(out, &self.main);
+    }
+}
+
+impl Renderer<'_> {
+    /// Case study `i` as `case-study.html` in `base.html` renders it.
+    pub(crate) fn write_case_study(&self, i: usize, out: &mut Vec<u8>) {
+        let site: &Site = self.site;
+        let c = &site.config;
+        let p = &site.pages[i];
+        let put = |out: &mut Vec<u8>, s: &str| out.extend_from_slice(s.as_bytes());
+        let (meta, ld) = MetaV::for_page(site, i);
+        let json_ld = ld.map(|ld| publish::script_json(&ld));
+        let chrome = &self.values.chrome;
+        chrome.open(out, &meta, json_ld.as_deref(), &c.url(&p.path));
+
+        let anchors = &self.values.term_anchors;
+        let links = |out: &mut Vec<u8>, t: usize| {
+            for (k, &ti) in site.page_terms[i][t].iter().enumerate() {
+                if k > 0 {
+                    put(out, ", ");
+                }
+                put(out, &anchors[t][ti]);
+            }
+        };
+        put(
+            out,
+            "\n<article class=\"article\">\n  <header class=\"article-header\">\n    ",
+        );
+        if let Some(t) = site.taxonomies.iter().position(|t| t.config.name == "ngo")
+            && !site.page_terms[i][t].is_empty()
+        {
+            put(out, "<p class=\"kicker\">");
+            links(out, t);
+            put(out, "</p>");
+        }
+        put(out, "\n    <h1>");
+        escape_into(out, &p.title);
+        put(out, "</h1>\n    ");
+        if !p.summary.is_empty() {
+            put(out, "<p class=\"lede\">");
+            escape_into(out, &p.summary);
+            put(out, "</p>");
+        }
+        put(out, "\n    <dl class=\"facts\">\n      ");
+        for (t, tax) in site.taxonomies.iter().enumerate() {
+            let terms = &site.page_terms[i][t];
+            if terms.is_empty() || tax.config.name == "ngo" {
+                continue;
+            }
+            put(out, "\n      <div><dt>");
+            if terms.len() > 1 {
+                escape_into(out, &tax.config.title);
+            } else {
+                escape_into(out, &tax.config.singular);
+            }
+            put(out, "</dt><dd>");
+            links(out, t);
+            put(out, "</dd></div>\n      ");
+        }
+        put(out, "\n      ");
+        if let Some(d) = date_v(p.date) {
+            put(out, "<div><dt>Published</dt><dd><time datetime=\"");
+            escape_into(out, &d.iso);
+            put(out, "\">");
+            escape_into(out, &d.human);
+            put(out, "</time></dd></div>");
+        }
+        put(out, "\n      ");
+        let report = site.report_of[i].map(|r| (&site.pages[r].title, c.url(&site.pages[r].path)));
+        if let Some((name, url)) = &report {
+            put(out, "<div><dt>Part of</dt><dd><a href=\"");
+            escape_into(out, url);
+            put(out, "\">");
+            escape_into(out, name);
+            put(out, "</a></dd></div>");
+        }
+        put(out, "\n    </dl>\n  </header>\n\n  ");
+        if !p.outcomes.is_empty() {
+            put(
+                out,
+                "\n  <section class=\"outcomes\" aria-labelledby=\"outcomes-heading\">\n    \
+                 <h2 id=\"outcomes-heading\">Outcomes</h2>\n    <ul class=\"figures\">\n      ",
+            );
+            for o in &p.outcomes {
+                let o = outcome_v(o);
+                put(out, "<li><strong>");
+                escape_into(out, &o.value_display);
+                put(out, "</strong> <span class=\"metric\">");
+                escape_into(out, &o.label);
+                put(out, "</span></li>\n      ");
+            }
+            put(out, "\n    </ul>\n  </section>\n  ");
+        }
+        put(out, "\n\n  <div class=\"prose\">\n  ");
+        put(out, &p.body.html);
+        put(out, "\n  </div>\n\n  ");
+        if let Some((name, url)) = &report {
+            put(
+                out,
+                "\n  <p class=\"part-of\">This case study is part of <a href=\"",
+            );
+            escape_into(out, url);
+            put(out, "\">");
+            escape_into(out, name);
+            put(out, "</a>.</p>\n  ");
+        }
+        put(out, "\n  ");
+        let related = &site.related[i];
+        if !related.is_empty() {
+            put(
+                out,
+                "\n  <aside class=\"related\" aria-labelledby=\"related-heading\">\n    \
+                 <h2 id=\"related-heading\">Related case studies</h2>\n    <ul>\n      ",
+            );
+            for r in related {
+                let rp = &site.pages[r.page];
+                put(out, "<li><a href=\"");
+                escape_into(out, &c.url(&rp.path));
+                put(out, "\">");
+                escape_into(out, &rp.title);
+                put(out, "</a> <span class=\"reason\">also: ");
+                for (k, &(t, term)) in r.shared.iter().enumerate() {
+                    if k > 0 {
+                        put(out, " · ");
+                    }
+                    escape_into(out, &site.taxonomies[t].terms[term].name);
+                }
+                put(out, "</span></li>\n      ");
+            }
+            put(out, "\n    </ul>\n  </aside>\n  ");
+        }
+        put(out, "\n</article>\n");
+        put(out, &chrome.footer);
+    }
+}
