@@ -1,16 +1,18 @@
-//! Case-study pages written directly, without Tera, while the theme's
-//! `base.html`, `case-study.html` and `components.html` are the built-in
-//! ones. A case study is most of a site's pages, and making its template
-//! values and running it through the template was a fifth of a build's
-//! instructions. The output is the templates' own, byte for byte: a test
-//! renders every case study of several sites both ways and compares them,
-//! so a change to those templates that is not made here too fails it.
+//! Case-study and term pages written directly, without Tera, while the
+//! theme's `base.html`, `components.html` and the page's own template
+//! (`case-study.html`, `term.html`) are the built-in ones. They are almost
+//! all of a site's pages, and making their template values and running
+//! them through the templates was a third of a build's instructions. The
+//! output is the templates' own, byte for byte: tests render every such
+//! page of several sites both ways and compare them, so a change to those
+//! templates that is not made here too fails them.
 
 use super::publish::{self, MetaV, escape_into};
 use super::values::{NavV, SiteV, outcome_v};
-use super::{Renderer, date_v};
+use super::{Level, Renderer, case_count, date_v, paged};
 use crate::config::Config;
 use crate::index::Site;
+use crate::index::outcomes::{Combine, Metric};
 
 /// The parts of `base.html` that are the same on every page of a site,
 /// escaped and joined once.
@@ -117,7 +119,14 @@ impl Chrome {
     }
 
     /// `base.html` up to its `content` block.
-    fn open(&self, out: &mut Vec<u8>, meta: &MetaV, json_ld: Option<&str>, here: &str) {
+    fn open(
+        &self,
+        out: &mut Vec<u8>,
+        meta: &MetaV,
+        json_ld: Option<&str>,
+        here: &str,
+        body_class: &str,
+    ) {
         let put = |out: &mut Vec<u8>, s: &str| out.extend_from_slice(s.as_bytes());
         let element = |out: &mut Vec<u8>, start: &str, value: &str| {
             put(out, start);
@@ -192,7 +201,9 @@ impl Chrome {
             put(out, ld);
             put(out, "</script>");
         }
-        put(out, "\n\n</head>\n<body class=\"case-study\">");
+        put(out, "\n\n</head>\n<body class=\"");
+        put(out, body_class);
+        put(out, "\">");
         put(out, &self.header);
         for (url, href, title) in &self.nav {
             put(out, "<li><a href=\"");
@@ -221,7 +232,13 @@ impl Renderer<'_> {
         let (meta, ld) = MetaV::for_page(site, i);
         let json_ld = ld.map(|ld| publish::script_json(&ld));
         let chrome = &self.values.chrome;
-        chrome.open(out, &meta, json_ld.as_deref(), &c.url(&p.path));
+        chrome.open(
+            out,
+            &meta,
+            json_ld.as_deref(),
+            &c.url(&p.path),
+            "case-study",
+        );
 
         let anchors = &self.values.term_anchors;
         let links = |out: &mut Vec<u8>, t: usize| {
@@ -341,5 +358,128 @@ impl Renderer<'_> {
         }
         put(out, "\n</article>\n");
         put(out, &chrome.footer);
+    }
+}
+
+impl Renderer<'_> {
+    /// `metrics` as the built-in `totals` component writes them.
+    pub(crate) fn totals_html(&self, metrics: &[Metric], filter: Option<(&str, &str)>) -> String {
+        if metrics.is_empty() {
+            // `{% if outcomes %}` in term.html: no section at all.
+            return String::new();
+        }
+        let mut out = String::from("<ul class=\"figures\">\n");
+        let esc = |out: &mut String, s: &str| out.push_str(&escaped(s));
+        for (m, t) in metrics.iter().zip(self.totals(metrics, filter)) {
+            out.push_str("<li><strong>");
+            esc(&mut out, &t.value_display);
+            out.push_str("</strong> <span class=\"metric\">");
+            esc(&mut out, &t.label);
+            if m.combine == Combine::Mean {
+                out.push_str(", on average");
+            }
+            out.push_str("</span> <span class=\"from\">from <a href=\"");
+            esc(&mut out, &t.explore_url);
+            out.push_str("\">");
+            out.push_str(&case_count(t.count));
+            out.push_str("</a></span></li>\n");
+        }
+        out.push_str("\n</ul>");
+        out
+    }
+
+    /// Page `page` of term `term` of taxonomy `tax`, as `term.html` in
+    /// `base.html` renders it.
+    pub(crate) fn write_term(
+        &self,
+        tax: usize,
+        term: usize,
+        page: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<(), crate::diagnostic::Diagnostic> {
+        let site: &Site = self.site;
+        let c = &site.config;
+        let t = &site.taxonomies[tax];
+        let tm = &t.terms[term];
+        let base = t.term_path(tm);
+        let put = |out: &mut Vec<u8>, s: &str| out.extend_from_slice(s.as_bytes());
+        let (pager, shown) = self.pager(&tm.pages, page, &base);
+        let totals = self.term_totals(tax, term, true);
+        let meta = self.term_meta(tax, term, page);
+        self.values
+            .chrome
+            .open(out, &meta, None, &c.url(&paged(&base, page)), "");
+        put(
+            out,
+            "\n<header class=\"list-header\">\n  <p class=\"kicker\"><a href=\"",
+        );
+        escape_into(out, &c.url(&t.path()));
+        put(out, "\">");
+        escape_into(out, &t.config.title);
+        put(out, "</a></p>\n  <h1>");
+        escape_into(out, &tm.name);
+        put(out, "</h1>\n  <p class=\"count\">");
+        put(out, &case_count(tm.pages.len()));
+        if pager.total_pages > 1 {
+            put(
+                out,
+                &format!(", page {} of {}", pager.current, pager.total_pages),
+            );
+        }
+        put(out, "</p>\n</header>\n");
+        let totals = totals.as_str().unwrap_or_default();
+        if !totals.is_empty() {
+            put(
+                out,
+                "\n<section class=\"totals\" aria-labelledby=\"totals-heading\">\n  \
+                 <h2 id=\"totals-heading\">Outcomes</h2>\n  ",
+            );
+            put(out, totals);
+            put(out, "\n</section>\n");
+        }
+        put(out, "\n<div class=\"card-grid\">\n");
+        for &i in shown {
+            let card = self.card_value(i, Level::H2)?;
+            if let Some(html) = card.get_from_path("html").and_then(|h| h.as_str()) {
+                put(out, html);
+            }
+            put(out, "\n");
+        }
+        put(out, "\n</div>\n");
+        if pager.total_pages > 1 {
+            put(
+                out,
+                &format!(
+                    "\n<nav class=\"pagination\" aria-label=\"Pages\">\n  \
+                     <p class=\"pagination-status\">Showing {}–{} of {}</p>\n  <ul>\n    ",
+                    pager.first_item, pager.last_item, pager.total_items
+                ),
+            );
+            if let Some(prev) = &pager.prev {
+                put(out, "<li><a href=\"");
+                escape_into(out, prev);
+                put(out, "\" rel=\"prev\">Previous</a></li>");
+            }
+            put(out, "\n    ");
+            for link in &pager.pages {
+                put(out, "<li><a href=\"");
+                escape_into(out, &link.url);
+                put(out, "\"");
+                if link.current {
+                    put(out, " aria-current=\"page\"");
+                }
+                put(out, &format!(">{}</a></li>\n    ", link.number));
+            }
+            put(out, "\n    ");
+            if let Some(next) = &pager.next {
+                put(out, "<li><a href=\"");
+                escape_into(out, next);
+                put(out, "\" rel=\"next\">Next</a></li>");
+            }
+            put(out, "\n  </ul>\n</nav>\n");
+        }
+        put(out, "\n");
+        put(out, &self.values.chrome.footer);
+        Ok(())
     }
 }

@@ -364,12 +364,16 @@ pub struct Renderer<'s> {
     /// instead of through `case-study.html`: while that template,
     /// `base.html` and `components.html` are the built-in ones.
     native_pages: bool,
+    /// The same for term pages and `term.html`.
+    native_terms: bool,
     values: Arc<SiteValues>,
 }
 
 /// A term's outcome totals while its pages render: how many of its pages
 /// are still to render, and the totals once made.
-type TotalsMemo = (usize, Option<Value>);
+/// The totals are kept with whether they are HTML (see
+/// [`Renderer::term_totals`]).
+type TotalsMemo = (usize, Option<(bool, Value)>);
 
 /// The preview server's cache of data-file rows, each page's front-matter
 /// and keyword fingerprints, and the rows' keys made from them.
@@ -539,6 +543,11 @@ impl SiteValues {
     }
 }
 
+/// `1 case study`, `2 case studies`.
+fn case_count(n: usize) -> String {
+    format!("{n} case {}", if n == 1 { "study" } else { "studies" })
+}
+
 /// A template error, turned into a diagnostic that names the template file.
 fn template_diagnostic(theme: &Theme, template: &str, e: &tera::Error) -> Diagnostic {
     use std::error::Error as _;
@@ -606,6 +615,9 @@ impl<'s> Renderer<'s> {
             native_cards: theme.is_builtin("components.html"),
             native_feeds: theme.is_builtin("atom.xml"),
             native_pages: ["base.html", "case-study.html", "components.html"]
+                .iter()
+                .all(|t| theme.is_builtin(t)),
+            native_terms: ["base.html", "term.html", "components.html"]
                 .iter()
                 .all(|t| theme.is_builtin(t)),
             values,
@@ -1008,6 +1020,13 @@ impl<'s> Renderer<'s> {
         n: usize,
         base: &str,
     ) -> Result<(PaginatorV, Vec<Value>), Diagnostic> {
+        let (p, shown) = self.pager(items, n, base);
+        Ok((p, self.cards_of(shown, Level::H2)?))
+    }
+
+    /// Page `n` of a list of `items` at `base`: the pager, and the items
+    /// it shows.
+    fn pager<'i>(&self, items: &'i [usize], n: usize, base: &str) -> (PaginatorV, &'i [usize]) {
         let per = self.site.config.paginate_by;
         let total_pages = page_count(items.len(), per);
         let start = ((n - 1) * per).min(items.len());
@@ -1029,7 +1048,29 @@ impl<'s> Renderer<'s> {
                 })
                 .collect(),
         };
-        Ok((p, self.cards_of(&items[start..end], Level::H2)?))
+        (p, &items[start..end])
+    }
+
+    /// What a term page's `<head>` says.
+    fn term_meta(&self, tax: usize, term: usize, page: usize) -> publish::MetaV {
+        let site = self.site;
+        let c = &site.config;
+        let t = &site.taxonomies[tax];
+        let tm = &t.terms[term];
+        let base = t.term_path(tm);
+        let mut title = format!("{} · {}", tm.name, t.config.title);
+        if page > 1 {
+            title = format!("{title} (page {page})");
+        }
+        let description = format!("{} on {}.", case_count(tm.pages.len()), tm.name);
+        let mut meta = publish::MetaV::new(site, &title, &description, Some(&paged(&base, page)));
+        if t.config.feed {
+            meta.feeds.push(publish::FeedLinkV {
+                title: format!("{}: {}", c.title, tm.name),
+                url: c.url(&format!("{base}atom.xml")),
+            });
+        }
+        meta
     }
 
     fn section(&self, name: &str, default_title: &str) -> Value {
@@ -1074,7 +1115,7 @@ impl<'s> Renderer<'s> {
         cx.insert_value("site", self.values.site.clone());
         let here = out_path.strip_suffix("index.html").map(str::to_string);
         let mut json_ld = None;
-        let count = |n: usize| format!("{n} case {}", if n == 1 { "study" } else { "studies" });
+        let count = case_count;
         let paged_title = |t: &str, n: usize| {
             if n > 1 {
                 format!("{t} (page {n})")
@@ -1183,59 +1224,9 @@ impl<'s> Renderer<'s> {
                     },
                 );
                 cx.insert_value("taxonomy", self.values.taxonomies[tax].clone());
-                let make = || {
-                    // With the preview server, totals kept from an earlier
-                    // rebuild, by a key covering all they show: adding up a
-                    // sector's thousand case studies again after each save
-                    // was a tenth of a summary edit's rebuild.
-                    let kept = self.shared.as_ref().and_then(|(cache, _)| {
-                        let outcomes = self.term_outcomes[tax][term].get()?;
-                        let mut h = DefaultHasher::new();
-                        ("term totals", self.values.global, outcomes).hash(&mut h);
-                        (&t.config.name, &tm.slug).hash(&mut h);
-                        Some((*cache, h.finish()))
-                    });
-                    if let Some((cache, key)) = kept {
-                        let cache = cache.lock().unwrap_or_else(|e| e.into_inner());
-                        if let Some(v) = cache.get(&key) {
-                            return v.clone();
-                        }
-                    }
-                    let metrics = crate::index::outcomes::summarise(&site.pages, &tm.pages, &[]);
-                    let v = Value::from_serializable(
-                        &self.totals(&metrics, Some((&t.config.name, &tm.slug))),
-                    );
-                    if let Some((cache, key)) = kept {
-                        cache
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .insert(key, v.clone());
-                    }
-                    v
-                };
-                let totals = {
-                    let mut memo = self.term_totals[tax][term]
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner());
-                    let (left, kept) = &mut *memo;
-                    *left = left.saturating_sub(1);
-                    if *left == 0 {
-                        kept.take().unwrap_or_else(make)
-                    } else {
-                        kept.get_or_insert_with(make).clone()
-                    }
-                };
+                let totals = self.term_totals(tax, term, false);
                 cx.insert_value("outcomes", totals);
-                let title = paged_title(&format!("{} · {}", tm.name, t.config.title), page);
-                let description = format!("{} on {}.", count(tm.pages.len()), tm.name);
-                let mut meta = publish::MetaV::new(site, &title, &description, here.as_deref());
-                if t.config.feed {
-                    meta.feeds.push(publish::FeedLinkV {
-                        title: format!("{}: {}", c.title, tm.name),
-                        url: c.url(&format!("{base}atom.xml")),
-                    });
-                }
-                ("term.html", meta)
+                ("term.html", self.term_meta(tax, term, page))
             }
             Job::Explore => {
                 #[derive(Serialize)]
@@ -1352,6 +1343,65 @@ impl<'s> Renderer<'s> {
                 url: self.site.config.url(&self.site.pages[i].path),
             })
             .collect()
+    }
+
+    /// A term's outcome totals: as the `outcomes` value `term.html` sees,
+    /// or with `html`, as the built-in `totals` component writes them (see
+    /// `direct`), in a string value. The same on every page of a
+    /// paginated term, so made once and kept until its last page takes
+    /// them.
+    fn term_totals(&self, tax: usize, term: usize, html: bool) -> Value {
+        let site = self.site;
+        let t = &site.taxonomies[tax];
+        let tm = &t.terms[term];
+        let make = || {
+            // With the preview server, totals kept from an earlier
+            // rebuild, by a key covering all they show: adding up a
+            // sector's thousand case studies again after each save
+            // was a tenth of a summary edit's rebuild.
+            let kept = self.shared.as_ref().and_then(|(cache, _)| {
+                let outcomes = self.term_outcomes[tax][term].get()?;
+                let mut h = DefaultHasher::new();
+                ("term totals", html, self.values.global, outcomes).hash(&mut h);
+                (&t.config.name, &tm.slug).hash(&mut h);
+                Some((*cache, h.finish()))
+            });
+            if let Some((cache, key)) = kept {
+                let cache = cache.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some(v) = cache.get(&key) {
+                    return v.clone();
+                }
+            }
+            let metrics = crate::index::outcomes::summarise(&site.pages, &tm.pages, &[]);
+            let filter = Some((t.config.name.as_str(), tm.slug.as_str()));
+            let v = if html {
+                Value::safe_string(&self.totals_html(&metrics, filter))
+            } else {
+                Value::from_serializable(&self.totals(&metrics, filter))
+            };
+            if let Some((cache, key)) = kept {
+                cache
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(key, v.clone());
+            }
+            v
+        };
+        let mut memo = self.term_totals[tax][term]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let (left, kept) = &mut *memo;
+        *left = left.saturating_sub(1);
+        // Kept in the form asked for (a renderer only ever asks for one;
+        // tests ask for both).
+        if kept.as_ref().is_some_and(|(h, _)| *h != html) {
+            *kept = None;
+        }
+        if *left == 0 {
+            kept.take().map_or_else(make, |(_, v)| v)
+        } else {
+            kept.get_or_insert_with(|| (html, make())).1.clone()
+        }
     }
 
     /// Metrics as templates see them; `filter` narrows the explorer links
@@ -1673,6 +1723,14 @@ impl<'s> Renderer<'s> {
             self.write_case_study(i, &mut buf);
             return out.write_all(&buf).map_err(RenderError::Io);
         }
+        if self.native_terms
+            && let Job::Term { tax, term, page } = *job
+        {
+            let mut buf = Vec::with_capacity(64 * 1024);
+            self.write_term(tax, term, page, &mut buf)
+                .map_err(RenderError::Template)?;
+            return out.write_all(&buf).map_err(RenderError::Io);
+        }
         let (template, cx) = self.prepare(job).map_err(RenderError::Template)?;
         self.tera
             .render_to(template, &cx, out)
@@ -1951,6 +2009,94 @@ mod tests {
                 "{name}"
             );
         }
+    }
+
+    /// Term pages written directly, against `term.html` in `base.html`
+    /// rendered by Tera: every page of every term of sites whose names need
+    /// escaping, with one page and several, with outcome totals (summed and
+    /// averaged, reported by one case study and several) and without, with
+    /// term feeds and without.
+    #[test]
+    fn term_pages_written_directly_are_the_templates_byte_for_byte() {
+        let mut files: Vec<(String, String)> = (0..7)
+            .map(|n| {
+                let outcomes = match n % 3 {
+                    0 => {
+                        "outcomes:\n  - metric: People <reached>\n    value: 1200\n\
+                          \x20 - metric: Uptake\n    value: 45.5\n    unit: \"%\"\n"
+                    }
+                    1 => "outcomes:\n  - metric: People <reached>\n    value: 3\n",
+                    _ => "",
+                };
+                (
+                    format!("case-studies/cs{n}.md"),
+                    format!(
+                        "---\ntitle: \"Case {n} & <more>\"\ndate: 2024-0{}-01\n\
+                         ngo: \"{}\"\nsector: [Health & Care, \"Côte 'd' <x>\"]\n\
+                         tags: [t{}]\nsummary: Summary {n}.\n{outcomes}---\nBody.\n",
+                        n + 1,
+                        if n < 5 { "Ana & Bo <NGO>" } else { "Solo" },
+                        n % 2,
+                    ),
+                )
+            })
+            .collect();
+        files.push((
+            "case-studies/bare.md".into(),
+            "---\ntitle: Bare\n---\nx\n".into(),
+        ));
+        let files: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        for config in [
+            "title = \"Notes & <Lessons>\"\nbase_url = \"https://example.org/o'neil/learning/\"\n\
+             description = \"What 'we' learn\"\npaginate_by = 2\n",
+            "title = \"T\"\n",
+            "title = \"T\"\npaginate_by = 3\n[[taxonomies]]\nname = \"sector\"\n\
+             title = \"Sectors & <areas>\"\nsingular = \"Sector\"\nfeed = false\n\
+             [[taxonomies]]\nname = \"ngo\"\n",
+        ] {
+            let site = crate::index::test_site(config, &files).with_discovery();
+            let theme = Theme::builtin();
+            let mut r = Renderer::new(&site, &theme).unwrap();
+            assert!(r.native_terms);
+            let jobs: Vec<Job> = plan(&site)
+                .into_iter()
+                .filter(|j| matches!(j, Job::Term { .. }))
+                .collect();
+            assert!(jobs.len() >= 5, "{}", jobs.len());
+            for job in &jobs {
+                let mut direct = Vec::new();
+                r.native_terms = true;
+                r.render(job, &theme, &mut direct).unwrap();
+                let mut templated = Vec::new();
+                r.native_terms = false;
+                r.render(job, &theme, &mut templated).unwrap();
+                let (direct, templated) = (
+                    String::from_utf8(direct).unwrap(),
+                    String::from_utf8(templated).unwrap(),
+                );
+                assert_eq!(direct, templated, "{}", job.output_path(&site));
+            }
+        }
+        // A theme's own term.html is used as it is (base.html and
+        // components.html are covered by the case-study test).
+        let site = crate::index::test_site("title = \"T\"\n", &files).with_discovery();
+        let mut theme = Theme::builtin();
+        let t = theme.templates.get_mut("term.html").unwrap();
+        t.source = t.source.replace("<h1>", "<!-- mine --><h1>");
+        let r = Renderer::new(&site, &theme).unwrap();
+        assert!(!r.native_terms);
+        assert!(r.native_pages);
+        let mut out = Vec::new();
+        let job = Job::Term {
+            tax: 0,
+            term: 0,
+            page: 1,
+        };
+        r.render(&job, &theme, &mut out).unwrap();
+        assert!(String::from_utf8(out).unwrap().contains("<!-- mine -->"));
     }
 
     #[test]
