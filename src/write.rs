@@ -374,7 +374,13 @@ fn render_jobs(
                     written: 0,
                     error: None,
                 };
-                let rendered = renderer.render(job, theme, &mut out);
+                // Pages written without a template go straight into the
+                // buffer: whole (none is near `SPILL` but for a huge body),
+                // and not copied again.
+                let rendered = match renderer.render_direct(job, out.buf) {
+                    Some(done) => done.map_err(RenderError::Template),
+                    None => renderer.render(job, theme, &mut out),
+                };
                 let done = match (rendered, out.error.take()) {
                     (_, Some(e)) | (Err(RenderError::Io(e)), None) => Err(io_err(&full)(e)),
                     (Err(RenderError::Template(d)), None) => Err(Error::Diagnostics(vec![d])),
@@ -397,6 +403,13 @@ fn render_jobs(
                 };
                 if done.is_err() && matches!(mode, Mode::Replace) {
                     let _ = std::fs::remove_file(&target);
+                }
+                // A page written whole may have been huge (a 50 MB body):
+                // the thread's buffer does not keep that much for the rest
+                // of the build.
+                if buf.capacity() > 2 * SPILL {
+                    buf.clear();
+                    buf.shrink_to(BUFFER_SIZE);
                 }
                 done
             })

@@ -1681,6 +1681,38 @@ impl<'s> Renderer<'s> {
         }
     }
 
+    /// Appends job's output to `buf` if it is one written without a
+    /// template (see `direct`); None if it goes through its template. The
+    /// build writes these straight into its file buffer: going through
+    /// [`Renderer::render`] copied every page once more.
+    pub fn render_direct(&self, job: &Job, buf: &mut Vec<u8>) -> Option<Result<(), Diagnostic>> {
+        match *job {
+            Job::Page(i) if self.native_pages && self.site.pages[i].kind == Kind::CaseStudy => {
+                buf.reserve(self.site.pages[i].body.html.len() + 16 * 1024);
+                self.write_case_study(i, buf);
+                Some(Ok(()))
+            }
+            Job::Term { tax, term, page } if self.native_terms => {
+                Some(self.write_term(tax, term, page, buf))
+            }
+            _ if self.native_feeds => {
+                let spec = self.feed_spec(job)?;
+                // Room for every entry at once: an entry's markup besides
+                // its HTML (title, links, a category per term) can pass
+                // 1 kB, and growing the buffer copied the whole feed again.
+                let size: usize = spec
+                    .items
+                    .iter()
+                    .map(|&i| self.site.pages[i].body.html.len() + 4096)
+                    .sum();
+                buf.reserve(size + 1024);
+                publish::write_feed(self.site, &spec, &self.feed_parts(), buf);
+                Some(Ok(()))
+            }
+            _ => None,
+        }
+    }
+
     /// Renders one job into `out`. The open-data files and the search
     /// index are written as they are made (tens of MB at 100,000 case
     /// studies); pages go through their template.
@@ -1700,35 +1732,9 @@ impl<'s> Renderer<'s> {
         if let Some(result) = data {
             return result.map_err(RenderError::Io);
         }
-        if self.native_feeds
-            && let Some(spec) = self.feed_spec(job)
-        {
-            // Room for every entry at once: an entry's markup besides its
-            // HTML (title, links, a category per term) can pass 1 kB, and
-            // growing the buffer copied the whole feed again.
-            let size: usize = spec
-                .items
-                .iter()
-                .map(|&i| self.site.pages[i].body.html.len() + 4096)
-                .sum();
-            let mut buf = Vec::with_capacity(size + 1024);
-            publish::write_feed(self.site, &spec, &self.feed_parts(), &mut buf);
-            return out.write_all(&buf).map_err(RenderError::Io);
-        }
-        if self.native_pages
-            && let Job::Page(i) = *job
-            && self.site.pages[i].kind == Kind::CaseStudy
-        {
-            let mut buf = Vec::with_capacity(self.site.pages[i].body.html.len() + 16 * 1024);
-            self.write_case_study(i, &mut buf);
-            return out.write_all(&buf).map_err(RenderError::Io);
-        }
-        if self.native_terms
-            && let Job::Term { tax, term, page } = *job
-        {
-            let mut buf = Vec::with_capacity(64 * 1024);
-            self.write_term(tax, term, page, &mut buf)
-                .map_err(RenderError::Template)?;
+        let mut buf = Vec::new();
+        if let Some(done) = self.render_direct(job, &mut buf) {
+            done.map_err(RenderError::Template)?;
             return out.write_all(&buf).map_err(RenderError::Io);
         }
         let (template, cx) = self.prepare(job).map_err(RenderError::Template)?;
