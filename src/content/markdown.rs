@@ -486,17 +486,41 @@ impl Rendered {
     }
 }
 
-/// `t.split_whitespace().count()`, byte by byte when `t` is ASCII (nearly
-/// always): decoding every character of every page's text was a twentieth
-/// of a build's instructions. In ASCII, Unicode's white space is tab, line
-/// feed, vertical tab, form feed, carriage return and space.
+/// `t.split_whitespace().count()`, eight bytes at a time when `t` is ASCII
+/// (nearly always): decoding every character of every page's text was a
+/// twentieth of a build's instructions, and testing byte by byte still
+/// 4%. In ASCII, Unicode's white space is tab, line feed, vertical tab,
+/// form feed, carriage return and space.
 fn count_words(t: &str) -> usize {
     if !t.is_ascii() {
         return t.split_whitespace().count();
     }
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // The high bit of each byte of `x` set where the byte is at least `k`:
+    // with every byte below 0x80, adding 0x80 - k never carries over.
+    let at_least = |x: u64, k: u64| x.wrapping_add(LOW * (0x80 - k));
+    let spaces = |x: u64| {
+        let tab_to_cr = at_least(x, 0x09) & !at_least(x, 0x0e);
+        let space = at_least(x, 0x20) & !at_least(x, 0x21);
+        (tab_to_cr | space) & HIGH
+    };
+    let bytes = t.as_bytes();
     let mut words = 0;
-    let mut after_space = true;
-    for &b in t.as_bytes() {
+    // The high bit of byte 0 set when the byte before it is white space
+    // (or there is none).
+    let mut before = 0x80;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let x = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        let s = spaces(x);
+        // A word starts at a byte that is not space after one that is.
+        let starts = !s & HIGH & ((s << 8) | before);
+        words += starts.count_ones() as usize;
+        before = s >> 56;
+    }
+    let mut after_space = before != 0;
+    for &b in chunks.remainder() {
         let space = matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ');
         words += usize::from(after_space & !space);
         after_space = space;
@@ -528,15 +552,28 @@ fn options() -> Options {
 /// a document in), however they are spelt: browsers ignore ASCII whitespace
 /// and control characters inside the scheme, and schemes are case-insensitive.
 pub fn is_unsafe_url(dest: &str) -> bool {
-    let cleaned: String = dest
-        .chars()
-        .filter(|c| !c.is_ascii_whitespace() && !c.is_control())
-        .take(16)
-        .collect::<String>()
-        .to_ascii_lowercase();
-    ["javascript:", "vbscript:", "data:"]
-        .iter()
-        .any(|s| cleaned.starts_with(s))
+    // The first characters that are not white space or control characters,
+    // lowered; only as many as the longest scheme (every link of every page
+    // comes through here: no allocation).
+    const SCHEMES: [&[u8]; 3] = [b"javascript:", b"vbscript:", b"data:"];
+    let mut kept = [0u8; 11];
+    let mut n = 0;
+    for c in dest.chars() {
+        if c.is_ascii_whitespace() || c.is_control() {
+            continue;
+        }
+        // Any other character than ASCII matches no scheme.
+        kept[n] = if c.is_ascii() {
+            (c as u8).to_ascii_lowercase()
+        } else {
+            0xff
+        };
+        n += 1;
+        if n == kept.len() {
+            break;
+        }
+    }
+    SCHEMES.iter().any(|s| kept[..n].starts_with(s))
 }
 
 /// Decodes `%XX` escapes in a URL path. `None` for malformed escapes or
@@ -923,6 +960,26 @@ mod tests {
         ] {
             assert_eq!(count_words(t), t.split_whitespace().count(), "{t:?}");
         }
+        // Words and spaces across every place in and between the eight-byte
+        // steps, with the bytes on either side of each kind of white space.
+        let alphabet = [
+            b' ', b'\t', b'\n', 0x0b, 0x0c, b'\r', 0x08, 0x0e, 0x1f, b'!', b'a', 0x7f,
+        ];
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        for len in 0..48 {
+            for _ in 0..200 {
+                let t: Vec<u8> = (0..len)
+                    .map(|_| {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        alphabet[(x % alphabet.len() as u64) as usize]
+                    })
+                    .collect();
+                let t = std::str::from_utf8(&t).unwrap();
+                assert_eq!(count_words(t), t.split_whitespace().count(), "{t:?}");
+            }
+        }
     }
 
     #[test]
@@ -1080,6 +1137,31 @@ mod tests {
         assert!(is_unsafe_url("java\tscript:alert(1)"));
         assert!(is_unsafe_url(" javascript:x"));
         assert!(!is_unsafe_url("https://example.org/javascript:"));
+        // The same answers as the first way it was written: the characters
+        // that are not white space or control characters, lowered.
+        let reference = |dest: &str| {
+            let cleaned = dest
+                .chars()
+                .filter(|c| !c.is_ascii_whitespace() && !c.is_control())
+                .take(16)
+                .collect::<String>()
+                .to_ascii_lowercase();
+            ["javascript:", "vbscript:", "data:"]
+                .iter()
+                .any(|s| cleaned.starts_with(s))
+        };
+        let pieces = [
+            "java", "JAVA", "script", "Script:", ":", "data", "DaTa:", "vb", "VBscript", " ", "\t",
+            "\u{0}", "\u{85}", "\u{7f}", "é", "\u{a0}", "x", "/",
+        ];
+        for a in pieces {
+            for b in pieces {
+                for c in pieces {
+                    let dest = format!("{a}{b}{c}alert(1)");
+                    assert_eq!(is_unsafe_url(&dest), reference(&dest), "{dest:?}");
+                }
+            }
+        }
     }
 
     #[test]
