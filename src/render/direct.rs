@@ -7,6 +7,7 @@
 //! page of several sites both ways and compare them, so a change to those
 //! templates that is not made here too fails them.
 
+use super::data::metric_slug;
 use super::publish::{self, MetaV, escape_into};
 use super::values::{NavV, SiteV, outcome_v};
 use super::{Level, Renderer, case_count, date_v, paged};
@@ -370,18 +371,21 @@ impl Renderer<'_> {
         }
         let mut out = String::from("<ul class=\"figures\">\n");
         let esc = |out: &mut String, s: &str| out.push_str(&escaped(s));
-        for (m, t) in metrics.iter().zip(self.totals(metrics, filter)) {
+        // What `totals` makes of each metric, less what the component
+        // does not show (the links behind each figure, breakdowns).
+        for m in metrics {
+            let (value_display, label, explore_url) = self.total_figure(m, &metric_slug(m), filter);
             out.push_str("<li><strong>");
-            esc(&mut out, &t.value_display);
+            esc(&mut out, &value_display);
             out.push_str("</strong> <span class=\"metric\">");
-            esc(&mut out, &t.label);
+            esc(&mut out, &label);
             if m.combine == Combine::Mean {
                 out.push_str(", on average");
             }
             out.push_str("</span> <span class=\"from\">from <a href=\"");
-            esc(&mut out, &t.explore_url);
+            esc(&mut out, &explore_url);
             out.push_str("\">");
-            out.push_str(&case_count(t.count));
+            out.push_str(&case_count(m.figure.pages.len()));
             out.push_str("</a></span></li>\n");
         }
         out.push_str("\n</ul>");

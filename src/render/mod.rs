@@ -1404,6 +1404,20 @@ impl<'s> Renderer<'s> {
         }
     }
 
+    /// A metric's figure and label for people, and the explorer filtered
+    /// to the case studies behind it (and `filter`, a term page's own term).
+    fn total_figure(
+        &self,
+        m: &Metric,
+        slug: &str,
+        filter: Option<(&str, &str)>,
+    ) -> (String, String, String) {
+        let (value_display, label) = total_display(&m.name, m.unit.as_deref(), m.figure.value);
+        let mut filters: Vec<(&str, &str)> = vec![("outcome", slug)];
+        filters.extend(filter);
+        (value_display, label, self.explore_url(&filters))
+    }
+
     /// Metrics as templates see them; `filter` narrows the explorer links
     /// (a term page's own term).
     fn totals<'m>(
@@ -1419,10 +1433,7 @@ impl<'s> Renderer<'s> {
             .iter()
             .map(|m| {
                 let slug = data::metric_slug(m);
-                let (value_display, label) =
-                    total_display(&m.name, m.unit.as_deref(), m.figure.value);
-                let mut filters: Vec<(&str, &str)> = vec![("outcome", slug.as_str())];
-                filters.extend(filter);
+                let (value_display, label, explore_url) = self.total_figure(m, &slug, filter);
                 let breakdowns = m
                     .breakdowns
                     .iter()
@@ -1466,7 +1477,7 @@ impl<'s> Renderer<'s> {
                     })
                     .collect();
                 TotalV {
-                    explore_url: self.explore_url(&filters),
+                    explore_url,
                     id: slug.clone(),
                     metric: &m.name,
                     unit: m.unit.as_deref(),
