@@ -8,7 +8,7 @@
 //! templates that is not made here too fails them.
 
 use super::data::metric_slug;
-use super::publish::{self, MetaV, escape_into};
+use super::publish::{MetaV, escape_into};
 use super::values::{NavV, SiteV, outcome_v};
 use super::{Level, Renderer, case_count, date_v, paged};
 use crate::config::Config;
@@ -230,8 +230,7 @@ impl Renderer<'_> {
         let c = &site.config;
         let p = &site.pages[i];
         let put = |out: &mut Vec<u8>, s: &str| out.extend_from_slice(s.as_bytes());
-        let (meta, ld) = MetaV::for_page(site, i);
-        let json_ld = ld.map(|ld| publish::script_json(&ld));
+        let (meta, json_ld) = MetaV::for_page(site, i);
         let chrome = &self.values.chrome;
         chrome.open(
             out,

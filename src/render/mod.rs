@@ -1134,14 +1134,14 @@ impl<'s> Renderer<'s> {
                 cx.insert_value("latest", Value::from(latest));
                 let reports = self.cards_of(&site.reports, Level::H3)?;
                 cx.insert_value("reports", Value::from(reports));
-                json_ld = Some(serde_json::json!({
+                json_ld = Some(publish::script_json(&serde_json::json!({
                     "@context": "https://schema.org",
                     "@type": "WebSite",
                     "name": c.title,
                     "description": c.description,
                     "url": c.permalink(""),
                     "inLanguage": c.language,
-                }));
+                })));
                 (
                     "index.html",
                     publish::MetaV::new(site, &c.title, &c.description, here.as_deref()),
@@ -1310,7 +1310,7 @@ impl<'s> Renderer<'s> {
         // can end the element, then marked safe so the HTML escaper does
         // not turn its quotes into entities.
         let meta = publish::MetaV {
-            json_ld: json_ld.map(|ld| Value::safe_string(&publish::script_json(&ld))),
+            json_ld: json_ld.map(|ld| Value::safe_string(&ld)),
             ..meta
         };
         cx.insert_value("meta", Value::from_serializable(&meta));
