@@ -72,6 +72,9 @@ pub struct Site {
     /// Every case study's outcomes, added up by metric. Empty until
     /// [`Site::with_discovery`].
     pub outcomes: Vec<outcomes::Metric>,
+    /// Each page's outcomes' groups, for adding up a term's. Empty until
+    /// [`Site::with_discovery`].
+    pub outcome_groups: outcomes::Groups,
 }
 
 impl Site {
@@ -273,6 +276,7 @@ pub fn index(config: Config, pages: Vec<Arc<Page>>) -> Site {
         page_terms,
         related: Vec::new(),
         outcomes: Vec::new(),
+        outcome_groups: outcomes::Groups::default(),
     }
 }
 
@@ -308,8 +312,16 @@ impl Site {
             &weights,
             self.config.related.limit,
         );
-        self.outcomes = outcomes::summarise(&self.pages, &self.case_studies, &self.breakdown());
+        self.count_outcomes();
         self
+    }
+
+    /// Adds up the site's outcomes again, after its pages' figures changed.
+    pub fn count_outcomes(&mut self) {
+        let groups = outcomes::Groups::new(&self.pages);
+        self.outcomes =
+            outcomes::summarise_in(&self.pages, &self.case_studies, &self.breakdown(), &groups);
+        self.outcome_groups = groups;
     }
 }
 

@@ -1372,7 +1372,12 @@ impl<'s> Renderer<'s> {
                     return v.clone();
                 }
             }
-            let metrics = crate::index::outcomes::summarise(&site.pages, &tm.pages, &[]);
+            let metrics = crate::index::outcomes::summarise_in(
+                &site.pages,
+                &tm.pages,
+                &[],
+                &site.outcome_groups,
+            );
             let filter = Some((t.config.name.as_str(), tm.slug.as_str()));
             let v = if html {
                 Value::safe_string(&self.totals_html(&metrics, filter))

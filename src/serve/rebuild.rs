@@ -475,8 +475,7 @@ impl Session {
             }
             // Totals are the one part of the index a page's figures feed.
             if outcomes_changed {
-                site.outcomes =
-                    index::outcomes::summarise(&site.pages, &site.case_studies, &site.breakdown());
+                site.count_outcomes();
             }
             for rel in &changed_pages {
                 let i = last.checker.page_index(rel).expect("checked above");
