@@ -294,12 +294,18 @@ impl Renderer<'_> {
         }
         put(out, "\n      ");
         let report = site.report_of[i].map(|r| (&site.pages[r].title, c.url(&site.pages[r].path)));
-        if let Some((name, url)) = &report {
-            put(out, "<div><dt>Part of</dt><dd><a href=\"");
+        // `<a href="…">…</a>` to the report.
+        let report_link = |out: &mut Vec<u8>, (name, url): &(&String, String)| {
+            put(out, "<a href=\"");
             escape_into(out, url);
             put(out, "\">");
             escape_into(out, name);
-            put(out, "</a></dd></div>");
+            put(out, "</a>");
+        };
+        if let Some(r) = &report {
+            put(out, "<div><dt>Part of</dt><dd>");
+            report_link(out, r);
+            put(out, "</dd></div>");
         }
         put(out, "\n    </dl>\n  </header>\n\n  ");
         if !p.outcomes.is_empty() {
@@ -321,15 +327,10 @@ impl Renderer<'_> {
         put(out, "\n\n  <div class=\"prose\">\n  ");
         put(out, &p.body.html);
         put(out, "\n  </div>\n\n  ");
-        if let Some((name, url)) = &report {
-            put(
-                out,
-                "\n  <p class=\"part-of\">This case study is part of <a href=\"",
-            );
-            escape_into(out, url);
-            put(out, "\">");
-            escape_into(out, name);
-            put(out, "</a>.</p>\n  ");
+        if let Some(r) = &report {
+            put(out, "\n  <p class=\"part-of\">This case study is part of ");
+            report_link(out, r);
+            put(out, ".</p>\n  ");
         }
         put(out, "\n  ");
         let related = &site.related[i];

@@ -504,39 +504,21 @@ impl SiteValues {
                 .iter()
                 .map(|t| t.config.name.clone().into())
                 .collect(),
-            term_links: site
-                .taxonomies
-                .iter()
-                .map(|tax| {
-                    tax.terms
-                        .iter()
-                        .map(|term| {
-                            Value::from_serializable(&LinkV {
-                                name: &term.name,
-                                url: c.url(&tax.term_path(term)),
-                            })
-                        })
-                        .collect()
+            term_links: each_term(site, |term, url| {
+                Value::from_serializable(&LinkV {
+                    name: &term.name,
+                    url: url.to_string(),
                 })
-                .collect(),
+            }),
             term_categories: publish::category_values(site),
-            term_anchors: site
-                .taxonomies
-                .iter()
-                .map(|tax| {
-                    tax.terms
-                        .iter()
-                        .map(|term| {
-                            let mut a = b"<a href=\"".to_vec();
-                            escape_into(&mut a, &c.url(&tax.term_path(term)));
-                            a.extend_from_slice(b"\">");
-                            escape_into(&mut a, &term.name);
-                            a.extend_from_slice(b"</a>");
-                            String::from_utf8(a).expect("escaping keeps UTF-8")
-                        })
-                        .collect()
-                })
-                .collect(),
+            term_anchors: each_term(site, |term, url| {
+                let mut a = b"<a href=\"".to_vec();
+                escape_into(&mut a, url);
+                a.extend_from_slice(b"\">");
+                escape_into(&mut a, &term.name);
+                a.extend_from_slice(b"</a>");
+                String::from_utf8(a).expect("escaping keeps UTF-8")
+            }),
             chrome: direct::Chrome::new(c, &site_v),
             global: h.finish(),
         }
@@ -546,6 +528,19 @@ impl SiteValues {
 /// `1 case study`, `2 case studies`.
 fn case_count(n: usize) -> String {
     format!("{n} case {}", if n == 1 { "study" } else { "studies" })
+}
+
+/// Something made of each term and its page's URL, by taxonomy.
+fn each_term<T>(site: &Site, make: impl Fn(&crate::index::Term, &str) -> T) -> Vec<Vec<T>> {
+    site.taxonomies
+        .iter()
+        .map(|tax| {
+            tax.terms
+                .iter()
+                .map(|term| make(term, &site.config.url(&tax.term_path(term))))
+                .collect()
+        })
+        .collect()
 }
 
 /// A template error, turned into a diagnostic that names the template file.
@@ -1773,6 +1768,18 @@ pub enum RenderError {
 mod tests {
     use super::*;
 
+    /// Renders `job` with a fast path on and off (`switch` sets it) and
+    /// checks that the two make the same bytes.
+    fn same_both_ways(r: &mut Renderer, theme: &Theme, job: &Job, switch: fn(&mut Renderer, bool)) {
+        let mut made = [Vec::new(), Vec::new()];
+        for (on, out) in [true, false].into_iter().zip(&mut made) {
+            switch(r, on);
+            r.render(job, theme, out).unwrap();
+        }
+        let [direct, templated] = made.map(|m| String::from_utf8(m).unwrap());
+        assert_eq!(direct, templated, "{}", job.output_path(r.site));
+    }
+
     #[test]
     fn numbers_for_people() {
         assert_eq!(format_number(14.0), "14");
@@ -1830,17 +1837,7 @@ mod tests {
             }
             assert!(jobs.len() > 8, "{}", jobs.len());
             for job in &jobs {
-                let mut direct = Vec::new();
-                r.native_feeds = true;
-                r.render(job, &theme, &mut direct).unwrap();
-                let mut templated = Vec::new();
-                r.native_feeds = false;
-                r.render(job, &theme, &mut templated).unwrap();
-                let (direct, templated) = (
-                    String::from_utf8(direct).unwrap(),
-                    String::from_utf8(templated).unwrap(),
-                );
-                assert_eq!(direct, templated, "{}", job.output_path(&site));
+                same_both_ways(&mut r, &theme, job, |r, on| r.native_feeds = on);
             }
         }
         // A theme's own atom.xml is used as it is.
@@ -1997,17 +1994,7 @@ mod tests {
             assert_eq!(site.case_studies.len(), 4);
             assert!(site.related.iter().any(|rel| !rel.is_empty()));
             for &i in &site.case_studies {
-                let mut direct = Vec::new();
-                r.native_pages = true;
-                r.render(&Job::Page(i), &theme, &mut direct).unwrap();
-                let mut templated = Vec::new();
-                r.native_pages = false;
-                r.render(&Job::Page(i), &theme, &mut templated).unwrap();
-                let (direct, templated) = (
-                    String::from_utf8(direct).unwrap(),
-                    String::from_utf8(templated).unwrap(),
-                );
-                assert_eq!(direct, templated, "{}", site.pages[i].rel);
+                same_both_ways(&mut r, &theme, &Job::Page(i), |r, on| r.native_pages = on);
             }
         }
         // A theme's own templates are used as they are, whichever of the
@@ -2089,17 +2076,7 @@ mod tests {
                 .collect();
             assert!(jobs.len() >= 5, "{}", jobs.len());
             for job in &jobs {
-                let mut direct = Vec::new();
-                r.native_terms = true;
-                r.render(job, &theme, &mut direct).unwrap();
-                let mut templated = Vec::new();
-                r.native_terms = false;
-                r.render(job, &theme, &mut templated).unwrap();
-                let (direct, templated) = (
-                    String::from_utf8(direct).unwrap(),
-                    String::from_utf8(templated).unwrap(),
-                );
-                assert_eq!(direct, templated, "{}", job.output_path(&site));
+                same_both_ways(&mut r, &theme, job, |r, on| r.native_terms = on);
             }
         }
         // A theme's own term.html is used as it is (base.html and
