@@ -313,6 +313,61 @@ fn a_themes_card_component_shows_in_every_list() {
     }
 }
 
+/// Case-study and term pages are written without Tera while the theme's
+/// templates for them are the built-in ones; a theme that overrides any of
+/// them (the page's own, or `base.html`) sees its template in the page.
+#[test]
+fn a_themes_page_templates_are_used_for_case_studies_and_terms() {
+    let site = Site::from_fixture("basic");
+    site.build(&[]);
+    let pages = [
+        "case-studies/chatbot/index.html",
+        "sector/health/index.html",
+    ];
+    let built_in: Vec<String> = pages.iter().map(|p| site.read(p)).collect();
+    let templates = Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/default/templates");
+    let edited = |name: &str, from: &str, to: &str| {
+        let source = std::fs::read_to_string(templates.join(name)).unwrap();
+        let mine = source.replacen(from, to, 1);
+        assert_ne!(mine, source, "{name}");
+        mine
+    };
+    for (n, (name, from, to, shows_in)) in [
+        ("case-study.html", "<h1>", "<h1 data-mine>", &pages[..1]),
+        ("term.html", "<h1>", "<h1 data-mine>", &pages[1..]),
+        ("base.html", "<main ", "<main data-mine ", &pages[..]),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let theme = format!("mine{n}");
+        site.write(
+            &format!("themes/{theme}/templates/{name}"),
+            &edited(name, from, to),
+        );
+        site.write(
+            "site.toml",
+            &site
+                .source("site.toml")
+                .lines()
+                .filter(|l| !l.starts_with("theme ="))
+                .chain([format!("theme = \"{theme}\"").as_str()])
+                .collect::<Vec<_>>()
+                .join("\n"),
+        );
+        site.build(&[]);
+        for (p, before) in pages.iter().zip(&built_in) {
+            let html = site.read(p);
+            if shows_in.contains(p) {
+                assert_eq!(html.matches(" data-mine").count(), 1, "{name}: {p}");
+                assert_eq!(html.replacen(" data-mine", "", 1), *before, "{name}: {p}");
+            } else {
+                assert_eq!(&html, before, "{name}: {p}");
+            }
+        }
+    }
+}
+
 #[test]
 fn a_missing_theme_is_an_error() {
     let site = Site::from_fixture("basic");

@@ -1,15 +1,17 @@
-//! Case-study and term pages written directly, without Tera, while the
-//! theme's `base.html`, `components.html` and the page's own template
-//! (`case-study.html`, `term.html`) are the built-in ones. They are almost
+//! Cards, case-study pages and term pages written directly, without Tera,
+//! while the theme's templates for them are the built-in ones: for cards
+//! `components.html`; for pages `base.html`, `components.html` and the
+//! page's own template (`case-study.html`, `term.html`). They are almost
 //! all of a site's pages, and making their template values and running
 //! them through the templates was a third of a build's instructions. The
 //! output is the templates' own, byte for byte: tests render every such
-//! page of several sites both ways and compare them, so a change to those
-//! templates that is not made here too fails them.
+//! card and page of several sites both ways and compare them, so a change
+//! to those templates that is not made here too fails them. (Feeds are
+//! written the same way, in `publish::write_feed`.)
 
 use super::data::metric_slug;
-use super::publish::{MetaV, escape_into};
-use super::values::{NavV, SiteV, outcome_v};
+use super::publish::{MetaV, escape_into, put};
+use super::values::{CardV, NavV, SiteV, outcome_v};
 use super::{Level, Renderer, case_count, date_v, paged};
 use crate::config::Config;
 use crate::index::Site;
@@ -31,11 +33,12 @@ pub(crate) struct Chrome {
     /// Each navigation item's URL, as compared with the page's, and its
     /// escaped URL and title.
     nav: Vec<(String, String, String)>,
-    /// From the end of the navigation to `<main …>`.
-    main: String,
     /// From `</main>` to the end.
     footer: String,
 }
+
+/// From the end of the navigation to `<main …>`.
+const MAIN: &str = "\n      </ul>\n    </nav>\n  </div>\n</header>\n<main id=\"main\" class=\"wrap\" tabindex=\"-1\">\n";
 
 fn escaped(s: &str) -> String {
     let mut out = Vec::with_capacity(s.len());
@@ -45,8 +48,7 @@ fn escaped(s: &str) -> String {
 
 impl Chrome {
     pub(crate) fn new(c: &Config, v: &SiteV) -> Chrome {
-        // As the templates' `url(path=…)` function makes it.
-        let url = |path: &str| escaped(&format!("{}{}", c.base_path, path));
+        let url = |path: &str| escaped(&c.url(path));
         let mut footer = format!(
             "\n</main>\n<footer class=\"site-footer\">\n  <div class=\"wrap site-footer-inner\">\n    \
              <p class=\"site-footer-title\">{}</p>\n    ",
@@ -112,9 +114,6 @@ impl Chrome {
                 .iter()
                 .map(|n| (n.url.clone(), escaped(&n.url), escaped(&n.title)))
                 .collect(),
-            main: "\n      </ul>\n    </nav>\n  </div>\n</header>\n\
-                   <main id=\"main\" class=\"wrap\" tabindex=\"-1\">\n"
-                .to_string(),
             footer,
         }
     }
@@ -128,7 +127,6 @@ impl Chrome {
         here: &str,
         body_class: &str,
     ) {
-        let put = |out: &mut Vec<u8>, s: &str| out.extend_from_slice(s.as_bytes());
         let element = |out: &mut Vec<u8>, start: &str, value: &str| {
             put(out, start);
             escape_into(out, value);
@@ -219,17 +217,97 @@ impl Chrome {
             put(out, title);
             put(out, "</a></li>\n        ");
         }
-        put(out, &self.main);
+        put(out, MAIN);
     }
 }
 
 impl Renderer<'_> {
+    /// What the built-in `card` component makes of card `cv` (page `i`),
+    /// byte for byte (a test holds the two together), written directly:
+    /// every case study's card is made once a build, and going through the
+    /// component was a twentieth of a build. Used only while the theme's
+    /// `components.html` is the built-in one.
+    pub(super) fn card_html(&self, i: usize, cv: &CardV, level: Level) -> String {
+        let site = self.site;
+        let mut out: Vec<u8> = Vec::with_capacity(512);
+        // A taxonomy's term names, ", "-joined, as `term_names` prints them;
+        // None when the page has none (or the site no such taxonomy).
+        let names = |name: &str| -> Option<Vec<&str>> {
+            let t = site.taxonomies.iter().position(|t| t.config.name == name)?;
+            let terms = &site.page_terms[i][t];
+            (!terms.is_empty()).then(|| {
+                terms
+                    .iter()
+                    .map(|&ti| site.taxonomies[t].terms[ti].name.as_str())
+                    .collect()
+            })
+        };
+        let put_names = |out: &mut Vec<u8>, names: &[&str]| {
+            for (k, n) in names.iter().enumerate() {
+                if k > 0 {
+                    put(out, ", ");
+                }
+                escape_into(out, n);
+            }
+        };
+        put(&mut out, "<article class=\"card card-");
+        escape_into(&mut out, cv.kind);
+        put(&mut out, "\">\n  ");
+        if let Some(ngo) = names("ngo") {
+            put(&mut out, "<p class=\"card-kicker\">");
+            put_names(&mut out, &ngo);
+            put(&mut out, "</p>");
+        }
+        put(&mut out, "\n  ");
+        let h = level.tag();
+        put(&mut out, &format!("<{h} class=\"card-title\"><a href=\""));
+        escape_into(&mut out, &cv.url);
+        put(&mut out, "\">");
+        escape_into(&mut out, cv.title);
+        put(&mut out, &format!("</a></{h}>"));
+        put(&mut out, "\n  ");
+        if !cv.summary.is_empty() {
+            put(&mut out, "<p class=\"card-summary\">");
+            escape_into(&mut out, cv.summary);
+            put(&mut out, "</p>");
+        }
+        put(&mut out, "\n  ");
+        if let Some(o) = &cv.first_outcome {
+            put(&mut out, "<p class=\"card-figure\"><strong>");
+            escape_into(&mut out, &o.value_display);
+            put(&mut out, "</strong> ");
+            escape_into(&mut out, &o.label);
+            put(&mut out, "</p>");
+        }
+        put(&mut out, "\n  <p class=\"card-meta\">");
+        for tax in ["sector", "country"] {
+            if let Some(n) = names(tax) {
+                put(&mut out, "<span>");
+                put_names(&mut out, &n);
+                put(&mut out, "</span>");
+            }
+        }
+        if cv.kind == "report" && cv.case_study_count > 0 {
+            put(&mut out, "<span>");
+            put(&mut out, &case_count(cv.case_study_count));
+            put(&mut out, "</span>");
+        }
+        if let Some(d) = &cv.date {
+            put(&mut out, "<span><time datetime=\"");
+            escape_into(&mut out, &d.iso);
+            put(&mut out, "\">");
+            escape_into(&mut out, &d.human);
+            put(&mut out, "</time></span>");
+        }
+        put(&mut out, "</p>\n</article>");
+        String::from_utf8(out).expect("pieces of UTF-8")
+    }
+
     /// Case study `i` as `case-study.html` in `base.html` renders it.
-    pub(crate) fn write_case_study(&self, i: usize, out: &mut Vec<u8>) {
+    pub(super) fn write_case_study(&self, i: usize, out: &mut Vec<u8>) {
         let site: &Site = self.site;
         let c = &site.config;
         let p = &site.pages[i];
-        let put = |out: &mut Vec<u8>, s: &str| out.extend_from_slice(s.as_bytes());
         let (meta, json_ld) = MetaV::for_page(site, i);
         let chrome = &self.values.chrome;
         chrome.open(
@@ -360,41 +438,38 @@ impl Renderer<'_> {
         put(out, "\n</article>\n");
         put(out, &chrome.footer);
     }
-}
 
-impl Renderer<'_> {
     /// `metrics` as the built-in `totals` component writes them.
-    pub(crate) fn totals_html(&self, metrics: &[Metric], filter: Option<(&str, &str)>) -> String {
+    pub(super) fn totals_html(&self, metrics: &[Metric], filter: Option<(&str, &str)>) -> String {
         if metrics.is_empty() {
             // `{% if outcomes %}` in term.html: no section at all.
             return String::new();
         }
-        let mut out = String::from("<ul class=\"figures\">\n");
-        let esc = |out: &mut String, s: &str| out.push_str(&escaped(s));
+        let mut out = b"<ul class=\"figures\">\n".to_vec();
         // What `totals` makes of each metric, less what the component
         // does not show (the links behind each figure, breakdowns).
         for m in metrics {
             let (value_display, label, explore_url) = self.total_figure(m, &metric_slug(m), filter);
-            out.push_str("<li><strong>");
-            esc(&mut out, &value_display);
-            out.push_str("</strong> <span class=\"metric\">");
-            esc(&mut out, &label);
+            put(&mut out, "<li><strong>");
+            escape_into(&mut out, &value_display);
+            put(&mut out, "</strong> <span class=\"metric\">");
+            escape_into(&mut out, &label);
             if m.combine == Combine::Mean {
-                out.push_str(", on average");
+                put(&mut out, ", on average");
             }
-            out.push_str("</span> <span class=\"from\">from <a href=\"");
-            esc(&mut out, &explore_url);
-            out.push_str("\">");
-            out.push_str(&case_count(m.figure.pages.len()));
-            out.push_str("</a></span></li>\n");
+            put(&mut out, "</span> <span class=\"from\">from <a href=\"");
+            escape_into(&mut out, &explore_url);
+            put(&mut out, "\">");
+            put(&mut out, &case_count(m.figure.pages.len()));
+            put(&mut out, "</a></span></li>\n");
         }
-        out.push_str("\n</ul>");
-        out
+        put(&mut out, "\n</ul>");
+        String::from_utf8(out).expect("escaping keeps UTF-8")
     }
 
     /// Page `page` of term `term` of taxonomy `tax`, as `term.html` in
     /// `base.html` renders it.
-    pub(crate) fn write_term(
+    pub(super) fn write_term(
         &self,
         tax: usize,
         term: usize,
@@ -406,7 +481,6 @@ impl Renderer<'_> {
         let t = &site.taxonomies[tax];
         let tm = &t.terms[term];
         let base = t.term_path(tm);
-        let put = |out: &mut Vec<u8>, s: &str| out.extend_from_slice(s.as_bytes());
         let (pager, shown) = self.pager(&tm.pages, page, &base);
         let totals = self.term_totals(tax, term, true);
         let meta = self.term_meta(tax, term, page);

@@ -720,7 +720,7 @@ impl<'s> Renderer<'s> {
             nav,
             taxonomies,
             pages,
-            generator: concat!("casebook ", env!("CARGO_PKG_VERSION")),
+            generator: publish::GENERATOR,
         }
     }
 
@@ -834,93 +834,6 @@ impl<'s> Renderer<'s> {
         let mut map = card.into_map().expect("a card is a map");
         map.insert("html".into(), Value::safe_string(&html));
         Ok(Value::from(map))
-    }
-
-    /// What the built-in `card` component makes of card `cv` (page `i`),
-    /// byte for byte (a test holds the two together), written directly:
-    /// every case study's card is made once a build, and going through the
-    /// component was a twentieth of a build. Used only while the theme's
-    /// `components.html` is the built-in one.
-    fn card_html(&self, i: usize, cv: &CardV, level: Level) -> String {
-        let site = self.site;
-        let mut out: Vec<u8> = Vec::with_capacity(512);
-        let put = |out: &mut Vec<u8>, s: &str| out.extend_from_slice(s.as_bytes());
-        // A taxonomy's term names, ", "-joined, as `term_names` prints them;
-        // None when the page has none (or the site no such taxonomy).
-        let names = |name: &str| -> Option<Vec<&str>> {
-            let t = site.taxonomies.iter().position(|t| t.config.name == name)?;
-            let terms = &site.page_terms[i][t];
-            (!terms.is_empty()).then(|| {
-                terms
-                    .iter()
-                    .map(|&ti| site.taxonomies[t].terms[ti].name.as_str())
-                    .collect()
-            })
-        };
-        let put_names = |out: &mut Vec<u8>, names: &[&str]| {
-            for (k, n) in names.iter().enumerate() {
-                if k > 0 {
-                    put(out, ", ");
-                }
-                escape_into(out, n);
-            }
-        };
-        put(&mut out, "<article class=\"card card-");
-        escape_into(&mut out, cv.kind);
-        put(&mut out, "\">\n  ");
-        if let Some(ngo) = names("ngo") {
-            put(&mut out, "<p class=\"card-kicker\">");
-            put_names(&mut out, &ngo);
-            put(&mut out, "</p>");
-        }
-        put(&mut out, "\n  ");
-        let h = level.tag();
-        put(&mut out, &format!("<{h} class=\"card-title\"><a href=\""));
-        escape_into(&mut out, &cv.url);
-        put(&mut out, "\">");
-        escape_into(&mut out, cv.title);
-        put(&mut out, &format!("</a></{h}>"));
-        put(&mut out, "\n  ");
-        if !cv.summary.is_empty() {
-            put(&mut out, "<p class=\"card-summary\">");
-            escape_into(&mut out, cv.summary);
-            put(&mut out, "</p>");
-        }
-        put(&mut out, "\n  ");
-        if let Some(o) = &cv.first_outcome {
-            put(&mut out, "<p class=\"card-figure\"><strong>");
-            escape_into(&mut out, &o.value_display);
-            put(&mut out, "</strong> ");
-            escape_into(&mut out, &o.label);
-            put(&mut out, "</p>");
-        }
-        put(&mut out, "\n  <p class=\"card-meta\">");
-        for tax in ["sector", "country"] {
-            if let Some(n) = names(tax) {
-                put(&mut out, "<span>");
-                put_names(&mut out, &n);
-                put(&mut out, "</span>");
-            }
-        }
-        if cv.kind == "report" && cv.case_study_count > 0 {
-            let n = cv.case_study_count;
-            put(
-                &mut out,
-                &format!(
-                    "<span>{n} case {}</span>",
-                    if n == 1 { "study" } else { "studies" }
-                ),
-            );
-        }
-        if let Some(d) = &cv.date {
-            put(&mut out, "<span><time datetime=\"");
-            escape_into(&mut out, &d.iso);
-            put(&mut out, "\">");
-            escape_into(&mut out, &d.human);
-            put(&mut out, "</time></span>");
-        }
-        put(&mut out, "</p>\n</article>");
-        String::from_utf8(out).expect("pieces of UTF-8")
     }
 
     /// Page `i`'s terms by taxonomy name (every declared taxonomy has a

@@ -345,6 +345,14 @@ pub(crate) fn feed(site: &Site, spec: &FeedSpec, parts: &FeedParts) -> Value {
     Value::from_serializable(&v)
 }
 
+/// What templates print as `generator`.
+pub(crate) const GENERATOR: &str = concat!("casebook ", env!("CARGO_PKG_VERSION"));
+
+/// Appends `s`: the direct writers' counterpart of a template's text.
+pub(crate) fn put(out: &mut Vec<u8>, s: &str) {
+    out.extend_from_slice(s.as_bytes());
+}
+
 /// `s` escaped as Tera escapes a value it prints (`&`, `<`, `>`, `"`, `'`).
 pub(crate) fn escape_into(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
@@ -373,7 +381,6 @@ pub(crate) fn escape_into(out: &mut Vec<u8>, s: &str) {
 /// Used only while the theme's `atom.xml` is the built-in one.
 pub(crate) fn write_feed(site: &Site, spec: &FeedSpec, parts: &FeedParts, out: &mut Vec<u8>) {
     let c = &site.config;
-    let put = |out: &mut Vec<u8>, s: &str| out.extend_from_slice(s.as_bytes());
     let self_url = c.permalink(&spec.self_path);
     let updated = feed_updated(site, &spec.items);
     put(
@@ -407,7 +414,7 @@ pub(crate) fn write_feed(site: &Site, spec: &FeedSpec, parts: &FeedParts, out: &
     put(out, "</updated>\n  <author><name>");
     escape_into(out, &xml_safe(c.author.as_deref().unwrap_or(&c.title)));
     put(out, "</name></author>\n  <generator>");
-    escape_into(out, concat!("casebook ", env!("CARGO_PKG_VERSION")));
+    escape_into(out, GENERATOR);
     put(out, "</generator>");
     let schemes: Vec<String> = site
         .taxonomies
@@ -636,7 +643,6 @@ fn article_json_ld(site: &Site, i: usize, image: Option<&str>) -> String {
     let string = |out: &mut Vec<u8>, v: &str| {
         serde_json::to_writer(&mut *out, v).expect("JSON strings write to memory");
     };
-    let put = |out: &mut Vec<u8>, s: &str| out.extend_from_slice(s.as_bytes());
     let entity = |out: &mut Vec<u8>, kind: &str, name: &str| {
         put(out, "{\"@type\":\"");
         put(out, kind);
