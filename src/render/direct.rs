@@ -3,7 +3,8 @@
 //! `components.html`; for pages `base.html`, `components.html` and the
 //! page's own template (`case-study.html`, `term.html`). They are almost
 //! all of a site's pages, and making their template values and running
-//! them through the templates was a third of a build's instructions. The
+//! them through the templates was a quarter of a build's instructions
+//! (cards alone a twentieth). The
 //! output is the templates' own, byte for byte: tests render every such
 //! card and page of several sites both ways and compare them, so a change
 //! to those templates that is not made here too fails them. (Feeds are
