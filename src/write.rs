@@ -4,7 +4,7 @@
 //! site, and the previous output stays as it was.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -209,23 +209,65 @@ fn fill(
     Ok(written)
 }
 
-/// Creates every folder the files will go in, once, parents first.
-fn create_dirs<'a>(dir: &Path, files: impl Iterator<Item = &'a str>) -> Result<(), Error> {
-    let mut dirs: BTreeSet<&str> = BTreeSet::new();
-    for p in files {
-        let mut rest = p;
+/// Creates, once and parents first, every folder the files go in, but for
+/// the folders a job is left to make itself; returns, per job, whether it
+/// is. A folder holding one job's file and nothing else (a page's own
+/// folder, `case-studies/x/`) is made by that job just before its file is
+/// written: on a disk, where a mkdir costs about as much as writing a small
+/// file, the thousands of them then run beside the rendering, on every
+/// core, instead of on one core before it starts.
+fn create_dirs<'a>(
+    dir: &Path,
+    jobs: &[&'a str],
+    statics: impl Iterator<Item = &'a str>,
+) -> Result<Vec<bool>, Error> {
+    // Per folder: how many job files it holds directly, and whether it must
+    // be made here anyway (it holds folders or a static file).
+    let mut dirs: BTreeMap<&str, (usize, bool)> = BTreeMap::new();
+    fn ancestors<'a>(dirs: &mut BTreeMap<&'a str, (usize, bool)>, mut rest: &'a str) {
         while let Some((parent, _)) = rest.rsplit_once('/') {
-            if !dirs.insert(parent) {
+            let entry = dirs.entry(parent).or_default();
+            if entry.1 {
+                // Its own parents were marked when it was.
                 break;
             }
+            entry.1 = true;
             rest = parent;
         }
     }
-    for d in &dirs {
+    for p in jobs {
+        if let Some((parent, _)) = p.rsplit_once('/') {
+            dirs.entry(parent).or_default().0 += 1;
+            ancestors(&mut dirs, parent);
+        }
+    }
+    for p in statics {
+        ancestors(&mut dirs, p);
+    }
+    let left = |&(files, keep): &(usize, bool)| files == 1 && !keep;
+    for (d, _) in dirs.iter().filter(|(_, e)| !left(e)) {
         let full = dir.join(d);
         std::fs::create_dir_all(&full).map_err(io_err(&full))?;
     }
-    Ok(())
+    Ok(jobs
+        .iter()
+        .map(|p| {
+            p.rsplit_once('/')
+                .is_some_and(|(parent, _)| left(&dirs[parent]))
+        })
+        .collect())
+}
+
+/// Makes the folder `file` goes in, which only its job writes to (see
+/// `create_dirs`). When replacing a page it is usually there already.
+fn make_own_dir(file: &Path) -> Result<(), Error> {
+    let Some(parent) = file.parent() else {
+        return Ok(());
+    };
+    match std::fs::create_dir(parent) {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => Err(io_err(parent)(e)),
+        _ => Ok(()),
+    }
 }
 
 /// Where a file is written before it is renamed over `path`.
@@ -348,21 +390,22 @@ fn render_jobs(
     mode: Mode,
 ) -> Result<(Written, Vec<std::fs::File>), Error> {
     let paths: Vec<String> = jobs.iter().map(|j| j.output_path(site)).collect();
-    create_dirs(
+    let own_dir = create_dirs(
         dir,
-        paths
-            .iter()
-            .map(String::as_str)
-            .chain(theme.statics.keys().map(String::as_str)),
+        &paths.iter().map(String::as_str).collect::<Vec<_>>(),
+        theme.statics.keys().map(String::as_str),
     )?;
     let results: Vec<Result<(u64, Option<std::fs::File>), Error>> = jobs
         .par_iter()
-        .zip(paths.par_iter())
-        .map(|(job, path)| {
+        .zip(paths.par_iter().zip(own_dir.par_iter()))
+        .map(|(job, (path, &own_dir))| {
             BUFFER.with(|b| {
                 let mut buf = b.borrow_mut();
                 buf.clear();
                 let full = dir.join(path);
+                if own_dir {
+                    make_own_dir(&full)?;
+                }
                 let target = match mode {
                     Mode::Fresh => full.clone(),
                     Mode::Replace => temporary_beside(&full),
@@ -488,7 +531,7 @@ fn release(replaced: Vec<std::fs::File>) {
 /// Copies the theme's and the site's static files into `out`, skipping any
 /// whose bytes are already there. Returns how many were copied.
 pub fn sync_statics(theme: &Theme, out: &Path) -> Result<usize, Error> {
-    create_dirs(out, theme.statics.keys().map(String::as_str))?;
+    create_dirs(out, &[], theme.statics.keys().map(String::as_str))?;
     let mut copied = 0;
     for rel in theme.statics.keys() {
         let full = out.join(rel);
@@ -555,5 +598,65 @@ mod tests {
         assert!(check_output_dir(root, Path::new("/tmp/site/content")).is_err());
         assert!(check_output_dir(root, Path::new("/tmp/site/content/x")).is_err());
         assert!(check_output_dir(root, Path::new("/tmp/site/themes")).is_err());
+    }
+
+    #[test]
+    fn only_a_folder_with_one_page_and_nothing_else_is_left_to_its_page() {
+        let out = std::env::temp_dir().join(format!("casebook-dirs-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&out);
+        std::fs::create_dir(&out).unwrap();
+        let jobs = [
+            "index.html",
+            "case-studies/index.html",
+            "case-studies/a/index.html",
+            "sector/health/index.html",
+            "sector/health/atom.xml",
+            "sector/health/page/2/index.html",
+            "old/alias/index.html",
+            "css/print/x.html",
+        ];
+        let own = create_dirs(
+            &out,
+            &jobs,
+            ["css/print/print.css", "img/logo.png"].into_iter(),
+        )
+        .unwrap();
+        assert_eq!(own, [false, false, true, false, false, true, true, false]);
+        let mut made: Vec<String> = walkdir::WalkDir::new(&out)
+            .min_depth(1)
+            .into_iter()
+            .map(|e| {
+                e.unwrap()
+                    .path()
+                    .strip_prefix(&out)
+                    .unwrap()
+                    .display()
+                    .to_string()
+            })
+            .collect();
+        made.sort();
+        // Every folder but the three left to their pages, parents first.
+        assert_eq!(
+            made,
+            [
+                "case-studies",
+                "css",
+                "css/print",
+                "img",
+                "old",
+                "sector",
+                "sector/health",
+                "sector/health/page"
+            ]
+        );
+        for (path, own) in jobs.iter().zip(own) {
+            if own {
+                make_own_dir(&out.join(path)).unwrap();
+                // A page rebuilt in place finds its folder already there.
+                make_own_dir(&out.join(path)).unwrap();
+            }
+            std::fs::write(out.join(path), "x").unwrap();
+        }
+        std::fs::remove_dir_all(&out).unwrap();
     }
 }
