@@ -193,8 +193,7 @@ pub fn load(opts: &BuildOptions) -> Result<Loaded, Error> {
     let (sources, mut diags) = content::load(&opts.root.join("content"));
     timings.mark("read");
     let parsed = content::parse_with(sources, &config, opts.drafts, !opts.check_only);
-    let pages: Vec<std::sync::Arc<content::Page>> =
-        parsed.pages.into_iter().map(std::sync::Arc::new).collect();
+    let pages = parsed.pages;
     timings.mark("parse");
     diags.extend(parsed.diags);
     diags.extend(validate::validate(&pages, &config));
@@ -208,14 +207,19 @@ pub fn load(opts: &BuildOptions) -> Result<Loaded, Error> {
     // Links can only be checked against the whole, indexed site; they are
     // checked even when other files have errors, so one run reports all.
     let site = index::index(config, pages);
-    let site = if opts.check_only {
-        site
-    } else {
-        site.with_discovery()
-    };
     timings.mark("validate and index");
-    diags.extend(validate::check_links(&site, &theme, &parsed.unreadable));
-    timings.mark("check links");
+    // The links are checked beside the work only rendering needs: the
+    // checks run on one core.
+    let (links, found) = rayon::join(
+        || validate::check_links(&site, &theme, &parsed.unreadable),
+        || (!opts.check_only).then(|| site.discover()),
+    );
+    diags.extend(links);
+    let site = match found {
+        Some(found) => site.with(found),
+        None => site,
+    };
+    timings.mark("check links, related, totals");
     diagnostic::sort(&mut diags);
     if diags.iter().any(Diagnostic::is_error) {
         return Err(Error::Diagnostics(diags));

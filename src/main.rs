@@ -208,8 +208,9 @@ fn print_serve_event(event: Event, open: bool, timings: bool) {
 }
 
 fn print_timings(t: &casebook::Timings) {
+    let width = t.stages.iter().map(|(s, _)| s.len()).max().unwrap_or(0);
     for (stage, took) in &t.stages {
-        println!("  {stage:<20} {:>7.1} ms", took.as_secs_f64() * 1000.0);
+        println!("  {stage:<width$} {:>7.1} ms", took.as_secs_f64() * 1000.0);
     }
 }
 

@@ -14,6 +14,7 @@ pub mod slug;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -374,7 +375,7 @@ pub fn parse_with(
     html: bool,
 ) -> Parse {
     let tax_fields = taxonomy_fields(config);
-    let heads: Vec<HeadResult> = sources
+    let mut heads: Vec<HeadResult> = sources
         .into_par_iter()
         .map(|source| parse_head(source, &tax_fields))
         .collect();
@@ -383,25 +384,28 @@ pub fn parse_with(
         .filter_map(|h| h.link_target(include_drafts).map(|t| (h.rel.clone(), t)))
         .collect();
     let mut diags = Vec::new();
-    let mut parsed = Vec::new();
     let mut unreadable = Vec::new();
-    for h in heads {
-        let publish = h.is_published(include_drafts);
+    for h in &mut heads {
         if h.parsed.is_none() {
             unreadable.extend(h.link_target(include_drafts));
         }
-        diags.extend(h.diags);
-        if let (true, Some(p)) = (publish, h.parsed) {
-            parsed.push(p);
-        }
+        diags.append(&mut h.diags);
     }
     let md = MarkdownContext {
         html,
         ..markdown_context(config, &sources_map)
     };
-    let results: Vec<(Page, Vec<Diagnostic>)> = parsed
+    // Each published file goes from its head to its page, and into the
+    // page's `Arc`, on every core: a page is 1 KB, and moving 10,000 of them
+    // into a list of their own and then into their `Arc`s was 20 ms on one.
+    let results: Vec<(Arc<Page>, Vec<Diagnostic>)> = heads
         .into_par_iter()
-        .map(|p| render_body(p, config, &md))
+        .filter(|h| h.is_published(include_drafts))
+        .filter_map(|h| h.parsed)
+        .map(|p| {
+            let (page, diags) = render_body(p, config, &md);
+            (Arc::new(page), diags)
+        })
         .collect();
     let mut pages = Vec::with_capacity(results.len());
     for (p, d) in results {
@@ -417,7 +421,7 @@ pub fn parse_with(
 
 /// What parsing the sources gave.
 pub struct Parse {
-    pub pages: Vec<Page>,
+    pub pages: Vec<Arc<Page>>,
     pub diags: Vec<Diagnostic>,
     /// Site paths of files whose front matter could not be read at all: they
     /// exist, so a link to them is not dead, but they have no page yet.

@@ -330,7 +330,7 @@ mod tests {
             })
             .collect();
         let parsed = content::parse(sources, &config, false);
-        let mut p: Vec<Arc<Page>> = parsed.pages.into_iter().map(Arc::new).collect();
+        let mut p: Vec<Arc<Page>> = parsed.pages;
         p.sort_by(|a, b| a.rel.cmp(&b.rel));
         p
     }
