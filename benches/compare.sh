@@ -136,10 +136,10 @@ run_one() {
 # ---------------------------------------------------------------- runs
 # Every run writes into a folder of its own, and no output is deleted until all runs are done.
 # On this machine's ext4 (no journal), making a file soon after many were deleted is slow: the
-# inode allocator passes over each inode freed in the last minute (five, once its table block is
-# dirty again), one at a time. Deleting the previous run's 13,000 files before each run made
+# inode allocator passes over each inode freed in the last minute (six minutes while its inode
+# table block waits to be written back), one at a time (fs/ext4/ialloc.c, recently_deleted()). Deleting the previous run's 13,000 files before each run made
 # every tool's figure depend on how recently something was deleted: `cp -r` of the same
-# 10,000-page output took 0.9 s to 3.4 s (BENCHMARKS.md, "Disk noise"). So: each invocation
+# 10,000-page output took 0.9 s to 4.0 s (BENCHMARKS.md, "Disk noise"). So: each invocation
 # writes under a folder of its own, the runs' outputs are deleted only at the end, and a corpus
 # that is already there (same size, seed and generator) is reused instead of rewritten.
 mkdir -p "$BENCH/results" "$OUTDIR"
@@ -260,7 +260,7 @@ for size in "${SIZES[@]}"; do
 done
 say ""
 # Every earlier run's output, and what earlier invocations left, goes now that the timing is over.
-say "deleting the earlier runs' output (wait five minutes before timing file writes on this disk again)"
+say "deleting the earlier runs' output (wait six minutes before timing file writes on this disk again)"
 for old in "$OUTDIR"/*; do
     [ -e "$old" ] || continue
     if [ "$old" = "$INVOCATION" ]; then
