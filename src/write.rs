@@ -165,11 +165,39 @@ pub fn write_site(
         // failed build.
         let meta = std::fs::symlink_metadata(&old);
         let _ = match meta {
-            Ok(m) if m.is_dir() => std::fs::remove_dir_all(&old),
+            Ok(m) if m.is_dir() => remove_tree(&old),
             _ => std::fs::remove_file(&old),
         };
     }
     Ok(written)
+}
+
+/// Deletes the folder `dir` and everything in it, on every core: a
+/// 10,000-page site's old output is 13,000 files, and deleting them one
+/// after another made a build over an earlier one take a third longer.
+/// Like `remove_dir_all`, it removes symbolic links and never follows them.
+fn remove_tree(dir: &Path) -> std::io::Result<()> {
+    // What is two levels down (`case-studies/x/`, `sector/health/`) is
+    // where the many files are; each is removed whole, in parallel.
+    let mut inner: Vec<(PathBuf, bool)> = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        // A DirEntry's file type is the link's own, never its target's.
+        if entry.file_type()?.is_dir() {
+            for e in std::fs::read_dir(entry.path())? {
+                let e = e?;
+                inner.push((e.path(), e.file_type()?.is_dir()));
+            }
+        }
+    }
+    inner.par_iter().try_for_each(|(path, is_dir)| {
+        if *is_dir {
+            std::fs::remove_dir_all(path)
+        } else {
+            std::fs::remove_file(path)
+        }
+    })?;
+    std::fs::remove_dir_all(dir)
 }
 
 const BUFFER_SIZE: usize = 64 * 1024;
@@ -598,6 +626,45 @@ mod tests {
         assert!(check_output_dir(root, Path::new("/tmp/site/content")).is_err());
         assert!(check_output_dir(root, Path::new("/tmp/site/content/x")).is_err());
         assert!(check_output_dir(root, Path::new("/tmp/site/themes")).is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_old_output_is_deleted_whole_but_never_through_a_link() {
+        let base = std::env::temp_dir().join(format!("casebook-remove-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        let (old, outside) = (base.join("old"), base.join("outside"));
+        std::fs::create_dir_all(outside.join("keep")).unwrap();
+        std::fs::write(outside.join("keep/precious.txt"), "x").unwrap();
+        for dir in [
+            "case-studies/a",
+            "case-studies/b/page/2",
+            "sector/health",
+            "css",
+        ] {
+            std::fs::create_dir_all(old.join(dir)).unwrap();
+        }
+        for file in [
+            "index.html",
+            "case-studies/index.html",
+            "case-studies/a/index.html",
+            "case-studies/b/page/2/index.html",
+            "sector/health/atom.xml",
+            "css/site.css",
+        ] {
+            std::fs::write(old.join(file), "x").unwrap();
+        }
+        // Links to a folder outside, one and two levels down.
+        std::os::unix::fs::symlink(&outside, old.join("linked")).unwrap();
+        std::os::unix::fs::symlink(&outside, old.join("case-studies/linked")).unwrap();
+        std::os::unix::fs::symlink(outside.join("keep"), old.join("sector/health/keep")).unwrap();
+        remove_tree(&old).unwrap();
+        assert!(!old.exists());
+        assert_eq!(
+            std::fs::read_to_string(outside.join("keep/precious.txt")).unwrap(),
+            "x"
+        );
+        std::fs::remove_dir_all(&base).unwrap();
     }
 
     #[test]
