@@ -502,16 +502,25 @@ impl Session {
                 .filter(|f| f.page.is_none())
                 .filter_map(|f| f.target.clone())
                 .collect();
-            let site = index::index(config, pages).with_discovery();
+            let site = index::index(config, pages);
             timings.mark("index");
-            let checker = validate::LinkChecker::new(&site, theme, &unreadable);
-            let link_diags: Vec<Vec<Diagnostic>> = (0..site.pages.len())
-                .into_par_iter()
-                .map(|i| checker.check_page(&site, i))
-                .collect();
+            // As in a build: the links are checked beside related case
+            // studies and outcome totals.
+            let ((checker, link_diags), found) = rayon::join(
+                || {
+                    let checker = validate::LinkChecker::new(&site, theme, &unreadable);
+                    let link_diags: Vec<Vec<Diagnostic>> = (0..site.pages.len())
+                        .into_par_iter()
+                        .map(|i| checker.check_page(&site, i))
+                        .collect();
+                    (checker, link_diags)
+                },
+                || site.discover(),
+            );
+            let site = site.with(found);
             let mut site_diags = site_diags;
             site_diags.extend(checker.site_diags().iter().cloned());
-            timings.mark("check links");
+            timings.mark("check links, related, totals");
             let hashes: Vec<render::PageHashes> = site
                 .pages
                 .iter()
