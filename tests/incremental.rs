@@ -590,3 +590,58 @@ fn retitling_the_page_behind_a_figure_reaches_every_page_of_its_term() {
     assert!(first.contains("Retitled"), "{first}");
     assert_same_as_clean_build(&site, &out, "retitle");
 }
+
+#[test]
+fn a_new_case_study_leaves_unrelated_case_study_pages_alone() {
+    let mut h = Harness::new();
+    let cs = |title: &str, sector: &str| {
+        format!(
+            "---\ntitle: {title}\ndate: 2024-07-01\nngo: Lone NGO {title}\nsector: {sector}\nprogram: Solo Programme\ncountry: Iceland\nsummary: Alone.\n---\nBody.\n"
+        )
+    };
+    // Shares no term with any case study: no other page's related list,
+    // terms or links change, only counts and listings.
+    h.edit(&["content/case-studies/lone.md"], |s| {
+        s.write("content/case-studies/lone.md", &cs("Lone", "Oceans"))
+    })
+    .unwrap();
+    assert!(h.session_wrote("case-studies/lone/index.html"));
+    assert!(h.session_wrote("case-studies/index.html"));
+    assert!(h.session_wrote("atom.xml"));
+    for path in [
+        "case-studies/chatbot/index.html",
+        "case-studies/data-culture/index.html",
+        "case-studies/network/index.html",
+        "sector/health/atom.xml",
+        "program/fractional-cxo/atom.xml",
+    ] {
+        assert!(h.out.join(path).is_file(), "{path} is not in the output");
+        assert!(!h.session_wrote(path), "adding lone.md rewrote {path}");
+    }
+    h.check("add an unrelated case study");
+
+    // Two new pages spell "Gender" in lower case, outnumbering the one
+    // that capitalises it: the term's name changes on that page too, which
+    // has nothing else new (with sectors left out of related case
+    // studies, the new pages are not related to it).
+    let toml = h.read("site.toml") + "\n[related]\nweights = { sector = 0 }\n";
+    h.edit(&["site.toml"], |s| s.write("site.toml", &toml))
+        .unwrap();
+    h.edit(
+        &["content/case-studies/one.md", "content/case-studies/two.md"],
+        |s| {
+            s.write("content/case-studies/one.md", &cs("One", "gender"));
+            s.write("content/case-studies/two.md", &cs("Two", "gender"));
+        },
+    )
+    .unwrap();
+    // Its page, and the feeds its entry is in (a category per term).
+    assert!(h.session_wrote("case-studies/data-culture/index.html"));
+    assert!(h.session_wrote("program/fractional-cxo/atom.xml"));
+    let html = std::fs::read_to_string(h.out.join("case-studies/data-culture/index.html")).unwrap();
+    assert!(
+        html.contains(">gender</a>"),
+        "the term's name did not change"
+    );
+    h.check("a term's name changes");
+}

@@ -20,6 +20,7 @@ use crate::index::outcomes::{Combine, Metric};
 
 /// The parts of `base.html` that are the same on every page of a site,
 /// escaped and joined once.
+#[derive(Hash)]
 pub(crate) struct Chrome {
     /// From `<!DOCTYPE html>` to `<title>`.
     head_start: String,

@@ -477,6 +477,16 @@ pub struct SiteValues {
     term_anchors: Vec<Vec<String>>,
     chrome: direct::Chrome,
     global: u64,
+    /// What, of the whole site, every feed written directly shows: the
+    /// configuration (with the templates, which decide whether feeds are
+    /// written directly). Unlike `global`, no counts and no list of every
+    /// term: a new case study changes those, and the preview server rewrote
+    /// every page and feed of 10,000 after `casebook new`. The terms' names
+    /// an output shows are added to its own fingerprint.
+    direct_global: u64,
+    /// The same for a case-study page written directly: `direct_global`
+    /// and the parts of `base.html` the same on every page.
+    case_study_global: u64,
 }
 
 impl SiteValues {
@@ -496,6 +506,22 @@ impl SiteValues {
             (name, &t.source).hash(&mut h);
         }
         let c = &site.config;
+        let chrome = direct::Chrome::new(c, &site_v);
+        let term_anchors = each_term(site, |term, url| {
+            let mut a = b"<a href=\"".to_vec();
+            escape_into(&mut a, url);
+            a.extend_from_slice(b"\">");
+            escape_into(&mut a, &term.name);
+            a.extend_from_slice(b"</a>");
+            String::from_utf8(a).expect("escaping keeps UTF-8")
+        });
+        let mut shown = DefaultHasher::new();
+        format!("{:?}", site.config).hash(&mut shown);
+        for (name, t) in &theme.templates {
+            (name, &t.source).hash(&mut shown);
+        }
+        let direct_global = shown.finish();
+        chrome.hash(&mut shown);
         SiteValues {
             site: Value::from_serializable(&site_v),
             taxonomies,
@@ -511,16 +537,11 @@ impl SiteValues {
                 })
             }),
             term_categories: publish::category_values(site),
-            term_anchors: each_term(site, |term, url| {
-                let mut a = b"<a href=\"".to_vec();
-                escape_into(&mut a, url);
-                a.extend_from_slice(b"\">");
-                escape_into(&mut a, &term.name);
-                a.extend_from_slice(b"</a>");
-                String::from_utf8(a).expect("escaping keeps UTF-8")
-            }),
-            chrome: direct::Chrome::new(c, &site_v),
+            term_anchors,
+            chrome,
             global: h.finish(),
+            direct_global,
+            case_study_global: shown.finish(),
         }
     }
 }
@@ -1472,7 +1493,24 @@ impl<'s> Renderer<'s> {
     pub fn fingerprint(&self, job: &Job, page_hashes: &[PageHashes]) -> u64 {
         let site = self.site;
         let mut h = DefaultHasher::new();
-        self.values.global.hash(&mut h);
+        match *job {
+            Job::Page(i) if self.native_pages && site.pages[i].kind == Kind::CaseStudy => {
+                self.values.case_study_global.hash(&mut h);
+            }
+            Job::SiteFeed | Job::TermFeed { .. } if self.native_feeds => {
+                self.values.direct_global.hash(&mut h);
+            }
+            _ => self.values.global.hash(&mut h),
+        }
+        // The links to page `i`'s terms: their names can change with pages
+        // elsewhere (the most used spelling wins).
+        let term_names = |i: usize, h: &mut DefaultHasher| {
+            for (t, terms) in site.page_terms[i].iter().enumerate() {
+                for &ti in terms {
+                    self.values.term_anchors[t][ti].hash(h);
+                }
+            }
+        };
         let card = |i: usize, h: &mut DefaultHasher| {
             page_hashes[i].card.hash(h);
             site.members[i].len().hash(h);
@@ -1504,6 +1542,11 @@ impl<'s> Renderer<'s> {
                 for r in &site.related[i] {
                     page_hashes[r.page].card.hash(&mut h);
                 }
+                if self.native_pages && site.pages[i].kind == Kind::CaseStudy {
+                    // The terms it shares with related case studies are
+                    // among its own.
+                    term_names(i, &mut h);
+                }
                 if let Some(r) = site.report_of[i] {
                     page_hashes[r].card.hash(&mut h);
                 }
@@ -1524,14 +1567,19 @@ impl<'s> Renderer<'s> {
                 }
             }
             Job::TaxonomyIndex(_) | Job::NotFound | Job::Robots => {}
+            // An entry's categories are its terms.
             Job::SiteFeed => {
                 for i in publish::site_feed_items(site) {
                     page_hashes[i].source.hash(&mut h);
+                    term_names(i, &mut h);
                 }
             }
             Job::TermFeed { tax, term } => {
-                for i in publish::feed_items(site, &site.taxonomies[tax].terms[term].pages) {
+                let tm = &site.taxonomies[tax].terms[term];
+                tm.name.hash(&mut h);
+                for i in publish::feed_items(site, &tm.pages) {
                     page_hashes[i].source.hash(&mut h);
+                    term_names(i, &mut h);
                 }
             }
             // Only where pages are and when they changed.
