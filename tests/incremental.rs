@@ -592,7 +592,7 @@ fn retitling_the_page_behind_a_figure_reaches_every_page_of_its_term() {
 }
 
 #[test]
-fn a_new_case_study_leaves_unrelated_case_study_pages_alone() {
+fn a_new_case_study_leaves_unrelated_pages_alone() {
     let mut h = Harness::new();
     let cs = |title: &str, sector: &str| {
         format!(
@@ -614,11 +614,31 @@ fn a_new_case_study_leaves_unrelated_case_study_pages_alone() {
         "case-studies/network/index.html",
         "sector/health/atom.xml",
         "program/fractional-cxo/atom.xml",
+        "sector/health/index.html",
+        "program/fractional-cxo/index.html",
     ] {
         assert!(h.out.join(path).is_file(), "{path} is not in the output");
         assert!(!h.session_wrote(path), "adding lone.md rewrote {path}");
     }
     h.check("add an unrelated case study");
+
+    // Older case studies join its sector, which shows two a page: the
+    // first page keeps its cards but not its count.
+    let older = |title: &str, year: u32| {
+        format!(
+            "---\ntitle: {title}\ndate: {year}-01-01\nngo: Lone NGO\nsector: Oceans\nprogram: Solo Programme\ncountry: Iceland\nsummary: Older.\n---\nBody.\n"
+        )
+    };
+    h.edit(&["content/case-studies/older-1.md"], |s| {
+        s.write("content/case-studies/older-1.md", &older("Older one", 2020))
+    })
+    .unwrap();
+    h.edit(&["content/case-studies/older-2.md"], |s| {
+        s.write("content/case-studies/older-2.md", &older("Older two", 2019))
+    })
+    .unwrap();
+    assert!(h.session_wrote("sector/oceans/index.html"));
+    h.check("a term's first page keeps its cards");
 
     // Two new pages spell "Gender" in lower case, outnumbering the one
     // that capitalises it: the term's name changes on that page too, which
@@ -635,9 +655,11 @@ fn a_new_case_study_leaves_unrelated_case_study_pages_alone() {
         },
     )
     .unwrap();
-    // Its page, and the feeds its entry is in (a category per term).
+    // Its page, the feeds its entry is in (a category per term) and the
+    // term pages showing its card.
     assert!(h.session_wrote("case-studies/data-culture/index.html"));
     assert!(h.session_wrote("program/fractional-cxo/atom.xml"));
+    assert!(h.session_wrote("program/fractional-cxo/index.html"));
     let html = std::fs::read_to_string(h.out.join("case-studies/data-culture/index.html")).unwrap();
     assert!(
         html.contains(">gender</a>"),

@@ -484,9 +484,9 @@ pub struct SiteValues {
     /// every page and feed of 10,000 after `casebook new`. The terms' names
     /// an output shows are added to its own fingerprint.
     direct_global: u64,
-    /// The same for a case-study page written directly: `direct_global`
-    /// and the parts of `base.html` the same on every page.
-    case_study_global: u64,
+    /// The same for a case-study or term page written directly:
+    /// `direct_global` and the parts of `base.html` the same on every page.
+    page_global: u64,
 }
 
 impl SiteValues {
@@ -541,7 +541,7 @@ impl SiteValues {
             chrome,
             global: h.finish(),
             direct_global,
-            case_study_global: shown.finish(),
+            page_global: shown.finish(),
         }
     }
 }
@@ -1495,8 +1495,9 @@ impl<'s> Renderer<'s> {
         let mut h = DefaultHasher::new();
         match *job {
             Job::Page(i) if self.native_pages && site.pages[i].kind == Kind::CaseStudy => {
-                self.values.case_study_global.hash(&mut h);
+                self.values.page_global.hash(&mut h);
             }
+            Job::Term { .. } if self.native_terms => self.values.page_global.hash(&mut h),
             Job::SiteFeed | Job::TermFeed { .. } if self.native_feeds => {
                 self.values.direct_global.hash(&mut h);
             }
@@ -1590,9 +1591,15 @@ impl<'s> Renderer<'s> {
             }
             Job::Alias { page, .. } => page_hashes[page].card.hash(&mut h),
             Job::Term { tax, term, page } => {
-                let pages = &site.taxonomies[tax].terms[term].pages;
+                let tm = &site.taxonomies[tax].terms[term];
+                let pages = &tm.pages;
+                // Its name and each card's terms' names (its count and
+                // pager follow from the totals' hash below, which covers
+                // every one of its pages).
+                tm.name.hash(&mut h);
                 for i in page_of(pages, page) {
                     card(i, &mut h);
+                    term_names(i, &mut h);
                 }
                 // The outcome totals of the whole term, hashed once for all
                 // its pages: a sector's 42 pages would each hash its 833
