@@ -475,6 +475,10 @@ pub struct SiteValues {
     /// Each term's link as escaped HTML, and the parts of `base.html` the
     /// same on every page: for pages written directly (see `direct`).
     term_anchors: Vec<Vec<String>>,
+    /// For each page, its terms' links hashed, for fingerprints: every
+    /// rebuild of the preview fingerprints every output, and hashing the
+    /// links' text there took a body edit at 10,000 pages from 3 to 14 ms.
+    page_term_hashes: Vec<u64>,
     chrome: direct::Chrome,
     global: u64,
     /// What, of the whole site, every feed written directly shows: the
@@ -537,6 +541,19 @@ impl SiteValues {
                 })
             }),
             term_categories: publish::category_values(site),
+            page_term_hashes: site
+                .page_terms
+                .iter()
+                .map(|terms| {
+                    let mut h = DefaultHasher::new();
+                    for (t, terms) in terms.iter().enumerate() {
+                        for &ti in terms {
+                            term_anchors[t][ti].hash(&mut h);
+                        }
+                    }
+                    h.finish()
+                })
+                .collect(),
             term_anchors,
             chrome,
             global: h.finish(),
@@ -1506,11 +1523,7 @@ impl<'s> Renderer<'s> {
         // The links to page `i`'s terms: their names can change with pages
         // elsewhere (the most used spelling wins).
         let term_names = |i: usize, h: &mut DefaultHasher| {
-            for (t, terms) in site.page_terms[i].iter().enumerate() {
-                for &ti in terms {
-                    self.values.term_anchors[t][ti].hash(h);
-                }
-            }
+            self.values.page_term_hashes[i].hash(h);
         };
         let card = |i: usize, h: &mut DefaultHasher| {
             page_hashes[i].card.hash(h);
