@@ -501,14 +501,20 @@ impl SiteValues {
             .iter()
             .map(Value::from_serializable)
             .collect();
-        let mut h = DefaultHasher::new();
-        serde_json::to_string(&site_v)
-            .unwrap_or_default()
-            .hash(&mut h);
-        format!("{:?}", site.config).hash(&mut h);
+        // The configuration and templates, hashed once for all three
+        // fingerprints below.
+        let mut shown = DefaultHasher::new();
+        format!("{:?}", site.config).hash(&mut shown);
         for (name, t) in &theme.templates {
-            (name, &t.source).hash(&mut h);
+            (name, &t.source).hash(&mut shown);
         }
+        let direct_global = shown.finish();
+        let mut h = DefaultHasher::new();
+        (
+            direct_global,
+            serde_json::to_string(&site_v).unwrap_or_default(),
+        )
+            .hash(&mut h);
         let c = &site.config;
         let chrome = direct::Chrome::new(c, &site_v);
         let term_anchors = each_term(site, |term, url| {
@@ -519,12 +525,6 @@ impl SiteValues {
             a.extend_from_slice(b"</a>");
             String::from_utf8(a).expect("escaping keeps UTF-8")
         });
-        let mut shown = DefaultHasher::new();
-        format!("{:?}", site.config).hash(&mut shown);
-        for (name, t) in &theme.templates {
-            (name, &t.source).hash(&mut shown);
-        }
-        let direct_global = shown.finish();
         chrome.hash(&mut shown);
         SiteValues {
             site: Value::from_serializable(&site_v),
@@ -1061,7 +1061,6 @@ impl<'s> Renderer<'s> {
         cx.insert_value("site", self.values.site.clone());
         let here = out_path.strip_suffix("index.html").map(str::to_string);
         let mut json_ld = None;
-        let count = case_count;
         let paged_title = |t: &str, n: usize| {
             if n > 1 {
                 format!("{t} (page {n})")
@@ -1115,7 +1114,7 @@ impl<'s> Renderer<'s> {
                 let (title, summary) = self.section_text("case-studies", "Case studies");
                 cx.insert_value("section", self.section("case-studies", "Case studies"));
                 let description = if summary.is_empty() {
-                    format!("{} from {}.", count(site.case_studies.len()), c.title)
+                    format!("{} from {}.", case_count(site.case_studies.len()), c.title)
                 } else {
                     summary
                 };
@@ -1191,7 +1190,7 @@ impl<'s> Renderer<'s> {
                 );
                 let description = format!(
                     "Filter and search {} by {}.",
-                    count(site.case_studies.len()),
+                    case_count(site.case_studies.len()),
                     site.taxonomies
                         .iter()
                         .map(|t| t.config.singular.to_lowercase())
@@ -1212,7 +1211,7 @@ impl<'s> Renderer<'s> {
                 cx.insert("outcomes", &self.totals(&site.outcomes, None));
                 let description = format!(
                     "The outcomes reported in {}, added up by metric.",
-                    count(site.case_studies.len())
+                    case_count(site.case_studies.len())
                 );
                 (
                     "outcomes.html",
@@ -1511,7 +1510,7 @@ impl<'s> Renderer<'s> {
         let site = self.site;
         let mut h = DefaultHasher::new();
         match *job {
-            Job::Page(i) if self.native_pages && site.pages[i].kind == Kind::CaseStudy => {
+            Job::Page(i) if self.writes_case_study(i) => {
                 self.values.page_global.hash(&mut h);
             }
             Job::Term { .. } if self.native_terms => self.values.page_global.hash(&mut h),
@@ -1556,7 +1555,7 @@ impl<'s> Renderer<'s> {
                 for r in &site.related[i] {
                     page_hashes[r.page].card.hash(&mut h);
                 }
-                if self.native_pages && site.pages[i].kind == Kind::CaseStudy {
+                if self.writes_case_study(i) {
                     // The terms it shares with related case studies are
                     // among its own.
                     term_names(i, &mut h);
@@ -1673,13 +1672,18 @@ impl<'s> Renderer<'s> {
         }
     }
 
+    /// Whether page `i` is a case study written directly (see `direct`).
+    fn writes_case_study(&self, i: usize) -> bool {
+        self.native_pages && self.site.pages[i].kind == Kind::CaseStudy
+    }
+
     /// Appends job's output to `buf` if it is one written without a
     /// template (see `direct`); None if it goes through its template. The
     /// build writes these straight into its file buffer: going through
     /// [`Renderer::render`] copied every page once more.
     pub fn render_direct(&self, job: &Job, buf: &mut Vec<u8>) -> Option<Result<(), Diagnostic>> {
         match *job {
-            Job::Page(i) if self.native_pages && self.site.pages[i].kind == Kind::CaseStudy => {
+            Job::Page(i) if self.writes_case_study(i) => {
                 buf.reserve(self.site.pages[i].body.html.len() + 16 * 1024);
                 self.write_case_study(i, buf);
                 Some(Ok(()))
