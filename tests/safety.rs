@@ -309,3 +309,147 @@ fn an_image_address_with_a_script_scheme_is_an_error() {
     );
     assert!(text.contains("x.md:8:8"), "{text}");
 }
+
+/// The elements and attributes rendered Markdown may carry in safe mode:
+/// what CommonMark and the enabled extensions (tables, footnotes, task
+/// lists, strikethrough, heading ids and classes) produce, nothing a writer
+/// can add.
+fn assert_only_markdown_markup(what: &str, html: &str) {
+    const ELEMENTS: &[&str] = &[
+        "p",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "a",
+        "img",
+        "em",
+        "strong",
+        "del",
+        "code",
+        "pre",
+        "blockquote",
+        "ul",
+        "ol",
+        "li",
+        "input",
+        "table",
+        "thead",
+        "tbody",
+        "tr",
+        "th",
+        "td",
+        "hr",
+        "br",
+        "sup",
+        "div",
+    ];
+    for tag in common::tags(html) {
+        assert!(
+            ELEMENTS.contains(&tag.name.as_str()),
+            "{what}: <{}> from Markdown",
+            tag.name
+        );
+        for (name, value) in &tag.attrs {
+            let ok = match name.as_str() {
+                "href" | "src" | "alt" | "title" | "start" => true,
+                "id" | "class" => value.chars().all(|c| {
+                    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ' ' | '+' | '#' | '.')
+                }),
+                "style" => [
+                    "text-align: left",
+                    "text-align: center",
+                    "text-align: right",
+                ]
+                .contains(&value.as_str()),
+                "type" => value == "checkbox",
+                "disabled" | "checked" => tag.name == "input",
+                _ => false,
+            };
+            assert!(ok, "{what}: <{} {name}={value:?}> from Markdown", tag.name);
+        }
+    }
+}
+
+/// The body of every `<content type="html">` of an Atom feed, its CDATA
+/// sections joined.
+fn feed_contents(xml: &str) -> Vec<String> {
+    xml.split("<content type=\"html\">")
+        .skip(1)
+        .map(|c| {
+            let c = c.split("</content>").next().unwrap();
+            c.replace("]]]]><![CDATA[>", "]]>")
+                .trim_start_matches("<![CDATA[")
+                .trim_end_matches("]]>")
+                .to_string()
+        })
+        .collect()
+}
+
+/// What lies between `<div class="prose">` and its own end tag.
+fn prose(html: &str) -> Option<&str> {
+    let start = html.find("<div class=\"prose\">")? + "<div class=\"prose\">".len();
+    let mut depth = 1;
+    let mut at = start;
+    while depth > 0 {
+        let open = html[at..].find("<div").map(|i| at + i);
+        let close = html[at..].find("</div>").map(|i| at + i)?;
+        match open {
+            Some(o) if o < close => {
+                depth += 1;
+                at = o + 4;
+            }
+            _ => {
+                depth -= 1;
+                at = close + 6;
+            }
+        }
+    }
+    Some(&html[start..at - 6])
+}
+
+#[test]
+fn markdown_puts_no_markup_of_the_writers_into_pages_or_feeds() {
+    let site = audit_site();
+    let out = site.build(&[]);
+    let page = site.read("case-studies/markdown/index.html");
+    let body = prose(&page).expect("the case study's body");
+    assert!(body.contains("<h2 id=\"focus-me\">Focus me</h2>"), "{body}");
+    assert!(body.contains("class=\"note"), "classes survive: {body}");
+    assert_only_markdown_markup("case-studies/markdown/", body);
+    let mut feeds = 0;
+    for f in site.files().iter().filter(|f| f.ends_with("atom.xml")) {
+        for content in feed_contents(&site.read(f)) {
+            assert_only_markdown_markup(f, &content);
+            feeds += usize::from(content.contains("Focus me"));
+        }
+    }
+    assert!(
+        feeds >= 2,
+        "the body is in the site's feed and its terms' feeds"
+    );
+    // Nothing of it anywhere else either: no page carries an attribute
+    // that runs script or takes focus, but the theme's own.
+    for f in site.files().iter().filter(|f| f.ends_with(".html")) {
+        for tag in common::tags(&site.read(f)) {
+            for (name, value) in &tag.attrs {
+                let bad = name.starts_with("on")
+                    || ["autofocus", "srcdoc", "formaction", "contenteditable"]
+                        .contains(&name.as_str())
+                    || (name == "tabindex" && value != "-1")
+                    || (name == "style" && !value.starts_with("text-align: "));
+                assert!(!bad, "{f}: <{} {name}={value:?}>", tag.name);
+            }
+            assert!(
+                !["iframe", "object", "embed", "base", "style"].contains(&tag.name.as_str()),
+                "{f}: <{}>",
+                tag.name
+            );
+        }
+    }
+    // A writer hears what was dropped.
+    let err = common::stderr(&out);
+    assert!(err.contains("javascript:alert(1)"), "{err}");
+}

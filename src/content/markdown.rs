@@ -12,7 +12,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use pulldown_cmark::{CowStr, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{
+    CodeBlockKind, CowStr, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd,
+};
 use serde::Serialize;
 
 use super::slug::slugify;
@@ -669,6 +671,7 @@ pub fn render(body: &str, first_line: usize, cx: &MarkdownContext) -> Rendered {
     // the open image's position, source and alt text so far.
     let mut image_depth = 0usize;
     let mut image: Option<(usize, String, String)> = None;
+    let mut footnote_ids = FootnoteIds::default();
 
     let resolve = |dest: CowStr<'_>,
                    is_image: bool,
@@ -807,7 +810,7 @@ pub fn render(body: &str, first_line: usize, cx: &MarkdownContext) -> Rendered {
                 {
                     let text = text.trim().to_string();
                     let base = match &id {
-                        Some(id) if !id.is_empty() => slugify_id(id),
+                        Some(id) if !id.is_empty() => safe_token(id),
                         _ => slugify(&text),
                     };
                     let base = if base.is_empty() {
@@ -834,6 +837,21 @@ pub fn render(body: &str, first_line: usize, cx: &MarkdownContext) -> Rendered {
                         id: unique.clone(),
                         title: text,
                     });
+                    // `{.class key=value}` after a heading: in safe mode only
+                    // classes survive, in a safe character set; other
+                    // attributes (`onfocus=`, `autofocus`, `style=`) would be
+                    // markup the writer typed.
+                    let (classes, attrs) = if cx.unsafe_html {
+                        (classes, attrs)
+                    } else {
+                        let classes = classes
+                            .iter()
+                            .map(|c| safe_token(c))
+                            .filter(|c| !c.is_empty())
+                            .map(CowStr::from)
+                            .collect();
+                        (classes, Vec::new())
+                    };
                     events[start] = Event::Start(Tag::Heading {
                         level,
                         id: Some(unique.into()),
@@ -853,6 +871,25 @@ pub fn render(body: &str, first_line: usize, cx: &MarkdownContext) -> Rendered {
                     alt.push_str(t);
                 }
                 event
+            }
+            // Footnote labels become ids and fragments, a code block's
+            // language a class: both are kept to characters that need no
+            // escaping, so what a writer types there stays a name.
+            Event::FootnoteReference(label) => {
+                Event::FootnoteReference(footnote_ids.id(&label).into())
+            }
+            Event::Start(Tag::FootnoteDefinition(label)) => {
+                Event::Start(Tag::FootnoteDefinition(footnote_ids.id(&label).into()))
+            }
+            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) => {
+                let lang = info.split_whitespace().next().unwrap_or("");
+                let lang: String = lang
+                    .chars()
+                    .filter(|c| {
+                        c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '+' | '#' | '.')
+                    })
+                    .collect();
+                Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(lang.into())))
             }
             Event::Html(t) | Event::InlineHtml(t) if !cx.unsafe_html => {
                 if let Some((_, h)) = heading.as_mut() {
@@ -877,12 +914,42 @@ pub fn render(body: &str, first_line: usize, cx: &MarkdownContext) -> Rendered {
     out
 }
 
-/// Hand-written ids (`## Outcomes {#results}`) keep their case but lose
-/// anything that would need escaping in a URL fragment.
-fn slugify_id(id: &str) -> String {
-    id.chars()
+/// A hand-written id (`## Outcomes {#results}`, kept in its case) or class
+/// name: ASCII letters, digits, `-` and `_`, nothing that needs escaping in
+/// a URL fragment or could end an attribute and start another.
+fn safe_token(s: &str) -> String {
+    s.chars()
         .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
         .collect()
+}
+
+/// Footnote labels as ids: each label gets [`safe_token`] of itself (`fn`
+/// when nothing is left), numbered when two labels would share one, and
+/// the same id every time it is seen, so references and definitions meet.
+#[derive(Default)]
+struct FootnoteIds {
+    by_label: HashMap<String, String>,
+    used: HashSet<String>,
+}
+
+impl FootnoteIds {
+    fn id(&mut self, label: &str) -> String {
+        if let Some(id) = self.by_label.get(label) {
+            return id.clone();
+        }
+        let mut base = safe_token(label);
+        if base.is_empty() {
+            base = "fn".into();
+        }
+        let mut id = base.clone();
+        let mut n = 1;
+        while !self.used.insert(id.clone()) {
+            id = format!("{base}-{n}");
+            n += 1;
+        }
+        self.by_label.insert(label.to_string(), id.clone());
+        id
+    }
 }
 
 fn heading_level(l: HeadingLevel) -> u8 {
@@ -1228,5 +1295,42 @@ mod tests {
         assert_eq!(r.word_count, 5);
         assert_eq!(r.links[0].line, 12);
         assert_eq!(r.links[0].column, 6);
+    }
+
+    #[test]
+    fn heading_attributes_keep_only_a_safe_id_and_classes_in_safe_mode() {
+        let s = HashMap::new();
+        let md = "## Hi {onfocus=alert(1) autofocus tabindex=0}\n\n## Two {#My_id .note .x\"y style=color:red}\n";
+        let r = render(md, 1, &cx(&s, "/", false));
+        assert!(r.html.contains("<h2 id=\"hi\">Hi</h2>"), "{}", r.html);
+        assert!(
+            r.html
+                .contains("<h2 id=\"My_id\" class=\"note xy\">Two</h2>"),
+            "{}",
+            r.html
+        );
+        for bad in ["onfocus", "autofocus", "tabindex", "style"] {
+            assert!(!r.html.contains(bad), "{bad}: {}", r.html);
+        }
+        // Raw HTML allowed: the writer may add attributes too.
+        let r = render(md, 1, &cx(&s, "/", true));
+        assert!(r.html.contains("tabindex=\"0\""), "{}", r.html);
+    }
+
+    #[test]
+    fn footnote_labels_and_code_languages_stay_names() {
+        let s = HashMap::new();
+        let md = "A[^<b x=\"1\">] B[^1].\n\n[^<b x=\"1\">]: one\n\n[^1]: two\n\n```js\"><script>x onload=y\ncode\n```\n";
+        let r = render(md, 1, &cx(&s, "/", false));
+        assert!(r.html.contains("href=\"#bx1\""), "{}", r.html);
+        assert!(r.html.contains("id=\"bx1\""), "{}", r.html);
+        assert!(r.html.contains("href=\"#1\""), "{}", r.html);
+        assert!(
+            r.html.contains("<code class=\"language-jsscriptx\">"),
+            "{}",
+            r.html
+        );
+        assert!(!r.html.contains("&lt;b"), "{}", r.html);
+        assert!(!r.html.contains("onload"), "{}", r.html);
     }
 }

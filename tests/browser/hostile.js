@@ -1,7 +1,12 @@
 // The escaping audit in a real browser: every HTML page of the `hostile`
-// fixture (every front-matter value an attack string) is opened in headless
-// Chromium, and nothing may run: no dialog, no event-handler attribute, no
-// script element the theme did not write, no link to a script URL. The
+// fixture (every front-matter value an attack string, and a case study
+// using every Markdown feature an attacker might) is opened in headless
+// Chromium, and nothing may run: alert, confirm, prompt, print and the
+// console are hooked before any page script and every call is counted (it
+// must stay 0), and no event-handler attribute, script element the theme
+// did not write, or link to a script URL may be in the page. Each page is
+// hovered, focused and tabbed through, so handlers that need an event
+// would fire too. The
 // explorer, which draws values from search-index.json, is searched for the
 // attack string and must show it as text.
 //
@@ -37,14 +42,31 @@ function check(cond, what, detail) {
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS });
   const dialogs = [];
   try {
-    const page = await browser.newPage();
+    const context = await browser.newContext();
+    // Before any script of the page: every way a payload shows it ran.
+    await context.addInitScript(() => {
+      window.__casebookHits = [];
+      const hit = (what) => function () { window.__casebookHits.push(what + ' ' + Array.from(arguments).join(' ')); };
+      for (const f of ['alert', 'confirm', 'prompt', 'print']) window[f] = hit(f);
+      for (const f of ['log', 'info', 'warn', 'error', 'debug']) console[f] = hit('console.' + f);
+    });
+    const page = await context.newPage();
     page.on('dialog', async d => { dialogs.push(d.message()); await d.dismiss(); });
+    page.on('pageerror', e => dialogs.push('page error: ' + e.message));
+    let hits = 0;
     const files = htmlFiles(OUT);
     for (const f of files) {
       await page.goto(base + f.replace(/index\.html$/, ''));
       // Hover everything, in case an attribute did get through.
-      await page.evaluate(() => document.querySelectorAll('body *').forEach(e =>
-        e.dispatchEvent(new MouseEvent('mouseover', { bubbles: true }))));
+      await page.evaluate(() => document.querySelectorAll('body *').forEach(e => {
+        for (const type of ['mouseover', 'focus', 'load', 'error']) e.dispatchEvent(new Event(type, { bubbles: true }));
+        if (typeof e.focus === 'function') e.focus();
+      }));
+      for (let k = 0; k < 10; k++) await page.keyboard.press('Tab');
+      await page.waitForTimeout(50);
+      const ran = await page.evaluate(() => window.__casebookHits);
+      hits += ran.length;
+      check(ran.length === 0, `${f}: script ran`, ran);
       const found = await page.evaluate(() => {
         const bad = [];
         for (const e of document.querySelectorAll('*')) {
@@ -72,7 +94,8 @@ function check(cond, what, detail) {
     check(title === ALL, 'the explorer shows the attack string as text', title);
     const labels = await page.$$eval('.facet label', ls => ls.map(l => l.firstChild.textContent.trim()));
     check(labels.includes(ALL), 'facet values are text too', labels.slice(0, 5));
-    check(dialogs.length === 0, 'no script ran', dialogs);
+    check(dialogs.length === 0, 'no dialog opened and no page error', dialogs);
+    console.log(`script executions counted: ${hits}`);
   } finally {
     await browser.close();
     server.close();

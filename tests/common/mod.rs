@@ -225,3 +225,100 @@ pub fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// One tag of an HTML document, as a browser's tokenizer would read it:
+/// its lower-cased name, whether it closes an element, and its attributes
+/// (names lower-cased, values with the common entities decoded).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tag {
+    pub name: String,
+    pub closing: bool,
+    pub attrs: Vec<(String, String)>,
+}
+
+/// Every tag of `html`, in order. Comments, doctypes and the text of
+/// `script` and `style` elements are passed over. Enough of the HTML
+/// tokenizer for checking what markup an output holds: attribute values
+/// quoted with `"` or `'` or unquoted, attributes without values.
+pub fn tags(html: &str) -> Vec<Tag> {
+    let b = html.as_bytes();
+    let mut out: Vec<Tag> = Vec::new();
+    let mut i = 0;
+    while let Some(off) = html[i..].find('<') {
+        i += off + 1;
+        if html[i..].starts_with("!--") {
+            i = html[i..].find("-->").map_or(b.len(), |e| i + e + 3);
+            continue;
+        }
+        if html[i..].starts_with('!') || html[i..].starts_with('?') {
+            i = html[i..].find('>').map_or(b.len(), |e| i + e + 1);
+            continue;
+        }
+        let closing = html[i..].starts_with('/');
+        if closing {
+            i += 1;
+        }
+        let start = i;
+        while i < b.len() && b[i].is_ascii_alphanumeric() {
+            i += 1;
+        }
+        if i == start {
+            continue;
+        }
+        let name = html[start..i].to_ascii_lowercase();
+        let mut attrs = Vec::new();
+        loop {
+            while i < b.len() && (b[i].is_ascii_whitespace() || b[i] == b'/') {
+                i += 1;
+            }
+            if i >= b.len() || b[i] == b'>' {
+                i += 1;
+                break;
+            }
+            let s = i;
+            while i < b.len() && !b[i].is_ascii_whitespace() && !matches!(b[i], b'=' | b'>' | b'/')
+            {
+                i += 1;
+            }
+            let attr = html[s..i].to_ascii_lowercase();
+            let mut value = String::new();
+            if i < b.len() && b[i] == b'=' {
+                i += 1;
+                if i < b.len() && (b[i] == b'"' || b[i] == b'\'') {
+                    let q = b[i] as char;
+                    let e = html[i + 1..].find(q).map_or(b.len(), |e| i + 1 + e);
+                    value = html[i + 1..e].to_string();
+                    i = (e + 1).min(b.len());
+                } else {
+                    let s = i;
+                    while i < b.len() && !b[i].is_ascii_whitespace() && b[i] != b'>' {
+                        i += 1;
+                    }
+                    value = html[s..i].to_string();
+                }
+            }
+            let value = value
+                .replace("&quot;", "\"")
+                .replace("&#39;", "'")
+                .replace("&#x27;", "'")
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&amp;", "&");
+            attrs.push((attr, value));
+        }
+        let raw_text = !closing && (name == "script" || name == "style");
+        out.push(Tag {
+            name: name.clone(),
+            closing,
+            attrs,
+        });
+        if raw_text {
+            let end = format!("</{name}");
+            i = html[i..]
+                .to_ascii_lowercase()
+                .find(&end)
+                .map_or(b.len(), |e| i + e);
+        }
+    }
+    out
+}
