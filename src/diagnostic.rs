@@ -140,7 +140,7 @@ impl Diagnostic {
         let mut out = format!(
             "{sev_on}{}{off}{bold}: {}{off}\n",
             self.severity.label(),
-            self.message
+            escape_controls(&self.message)
         );
         let gutter = if self.line > 0 {
             self.line.to_string().len()
@@ -148,29 +148,41 @@ impl Diagnostic {
             1
         };
         let pad = " ".repeat(gutter);
-        out.push_str(&format!("{pad}{blue}-->{off} {}\n", self.location()));
+        out.push_str(&format!(
+            "{pad}{blue}-->{off} {}\n",
+            escape_controls(&self.location())
+        ));
         if let Some(src) = &self.source_line {
-            let shown = src.replace('\t', "    ");
+            // As the terminal will show it: tabs as four spaces, control
+            // characters as escapes; the caret is placed on what is shown.
+            let shown = |s: &str| escape_controls(&s.replace('\t', "    ")).into_owned();
             out.push_str(&format!("{pad} {blue}|{off}\n"));
-            out.push_str(&format!("{blue}{}{off} {blue}|{off} {shown}\n", self.line));
+            out.push_str(&format!(
+                "{blue}{}{off} {blue}|{off} {}\n",
+                self.line,
+                shown(src)
+            ));
             if self.column > 0 {
                 let prefix: String = src.chars().take(self.column - 1).collect();
-                let indent = prefix.replace('\t', "    ").chars().count();
                 let rest: String = src.chars().skip(self.column - 1).collect();
                 let width = if self.width > 0 {
                     self.width.min(rest.chars().count().max(1))
                 } else {
                     caret_width(&rest)
                 };
+                let underlined: String = rest.chars().take(width).collect();
                 out.push_str(&format!(
                     "{pad} {blue}|{off} {}{sev_on}{}{off}\n",
-                    " ".repeat(indent),
-                    "^".repeat(width)
+                    " ".repeat(shown(&prefix).chars().count()),
+                    "^".repeat(shown(&underlined).chars().count().max(1))
                 ));
             }
         }
         if let Some(hint) = &self.hint {
-            out.push_str(&format!("{pad} {blue}={off} {bold}help{off}: {hint}\n"));
+            out.push_str(&format!(
+                "{pad} {blue}={off} {bold}help{off}: {}\n",
+                escape_controls(hint)
+            ));
         }
         out
     }
@@ -188,6 +200,35 @@ fn caret_width(rest: &str) -> usize {
     word.trim_end().chars().count().max(1)
 }
 
+/// Whether a terminal would act on `c` instead of printing it: control
+/// characters (ESC starts colour, cursor and title sequences; CR and
+/// backspace overwrite what was printed; NUL, BEL, DEL and the C1 controls)
+/// and the marks that reorder text from right to left, which can make a
+/// line read otherwise than it is. Tabs print as space.
+fn acts_on_terminal(c: char) -> bool {
+    (c.is_control() && c != '\t')
+        || matches!(c, '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `s` with every character a terminal would act on written as an escape
+/// (`\u{1b}`), so that text from a site's files (a value, a quoted line, a
+/// file name) cannot clear the screen, move the cursor or forge a line of
+/// `check` output. Everything else is left as it is.
+pub fn escape_controls(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(acts_on_terminal) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if acts_on_terminal(c) {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Paths are shown with forward slashes on every platform so messages (and
 /// the expected-output files in tests) read the same everywhere.
 pub fn display_path(p: &Path) -> String {
@@ -199,12 +240,12 @@ impl fmt::Display for Diagnostic {
         write!(
             f,
             "{}: {}: {}",
-            self.location(),
+            escape_controls(&self.location()),
             self.severity.label(),
-            self.message
+            escape_controls(&self.message)
         )?;
         if let Some(h) = &self.hint {
-            write!(f, " ({h})")?;
+            write!(f, " ({})", escape_controls(h))?;
         }
         Ok(())
     }
@@ -291,6 +332,39 @@ mod tests {
             d.render(false),
             "error: unknown sector \"Heath\"\n --> content/a.md:3:9\n  |\n3 | sector: Heath\n  |         ^^^^^\n  = help: did you mean \"Health\"?\n"
         );
+    }
+
+    #[test]
+    fn control_characters_are_shown_as_escapes_and_the_caret_still_fits() {
+        let src = "---\nsector: \x1b[2J\rerror: forged\x07 Heath\n---\n";
+        let d = Diagnostic::error(
+            "content/a\x1b]0;x\x07.md",
+            "unknown \"\x1b[2J\rerror: forged\"",
+        )
+        .at(src, 2, 29)
+        .with_width(5)
+        .with_hint("did you mean \u{202e}Health?");
+        let text = d.render(false);
+        assert!(
+            !text.lines().any(|l| l.chars().any(acts_on_terminal)),
+            "{text:?}"
+        );
+        assert!(
+            !text.lines().any(|l| l.starts_with("error: forged")),
+            "{text}"
+        );
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "error: unknown \"\\u{1b}[2J\\u{d}error: forged\"");
+        assert_eq!(lines[1], " --> content/a\\u{1b}]0;x\\u{7}.md:2:29");
+        assert_eq!(
+            lines[3],
+            "2 | sector: \\u{1b}[2J\\u{d}error: forged\\u{7} Heath"
+        );
+        // Under "Heath" as shown: 8 + 6 + 3 + 5 + 13 + 5 + 1 characters in.
+        assert_eq!(lines[4], format!("  | {}^^^^^", " ".repeat(41)));
+        assert_eq!(lines[5], "  = help: did you mean \\u{202e}Health?");
+        assert!(!d.to_string().chars().any(acts_on_terminal));
+        assert_eq!(escape_controls("plain\ttext"), "plain\ttext");
     }
 
     #[test]

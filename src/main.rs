@@ -143,6 +143,13 @@ fn use_color() -> bool {
     std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
 }
 
+/// Text from outside the program (paths, file names, messages that quote
+/// them) as it may reach the terminal: control characters escaped, so a
+/// file name cannot clear the screen or forge a line of output.
+fn shown(text: impl std::fmt::Display) -> String {
+    diagnostic::escape_controls(&text.to_string()).into_owned()
+}
+
 fn print_diagnostics(diags: &[Diagnostic]) {
     let color = use_color();
     for d in diags {
@@ -156,7 +163,7 @@ fn print_serve_event(event: Event, open: bool, timings: bool) {
             println!("Serving the site at {url}");
             println!(
                 "(preview written to {}; press Ctrl+C to stop)",
-                output.display()
+                shown(output.display())
             );
             if open {
                 open_browser(&url);
@@ -171,7 +178,7 @@ fn print_serve_event(event: Event, open: bool, timings: bool) {
                     if r.changes.is_empty() {
                         "a change".to_string()
                     } else {
-                        r.changes.clone()
+                        shown(&r.changes)
                     },
                     r.pages_written,
                     if r.pages_written == 1 {
@@ -203,7 +210,7 @@ fn print_serve_event(event: Event, open: bool, timings: bool) {
                 "the last good version is still being served; fix the problem and save again"
             );
         }
-        Event::WatchError(e) => eprintln!("warning: file watcher: {e}"),
+        Event::WatchError(e) => eprintln!("warning: file watcher: {}", shown(e)),
     }
 }
 
@@ -239,7 +246,7 @@ fn report_error(e: &Error) -> ExitCode {
             }
         }
         Error::Io { .. } => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", shown(e));
         }
     }
     ExitCode::from(1)
@@ -273,7 +280,7 @@ fn main() -> ExitCode {
                     if timings {
                         print_timings(&report.timings);
                     }
-                    println!("Output: {}", report.output.display());
+                    println!("Output: {}", shown(report.output.display()));
                     ExitCode::SUCCESS
                 }
                 Err(e) => report_error(&e),
@@ -304,7 +311,7 @@ fn main() -> ExitCode {
             match result {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e @ Error::Io { .. }) if port != 0 => {
-                    eprintln!("error: cannot listen on {bind}:{port}: {e}");
+                    eprintln!("error: cannot listen on {bind}:{port}: {}", shown(e));
                     eprintln!(
                         "  = help: is another `casebook serve` running? Try --port 0 to pick a free port"
                     );
@@ -327,7 +334,7 @@ fn main() -> ExitCode {
             };
             match scaffold::new_file(&root, kind, &title, &fields, Date::today()) {
                 Ok(rel) => {
-                    println!("Created {}", root.join(&rel).display());
+                    println!("Created {}", shown(root.join(&rel).display()));
                     println!("Fill in its fields; it stays a draft until you set `draft: false`.");
                     ExitCode::SUCCESS
                 }
@@ -339,7 +346,7 @@ fn main() -> ExitCode {
             match scaffold::init(&dir) {
                 Ok(files) => {
                     for f in &files {
-                        println!("Created {}", dir.join(f).display());
+                        println!("Created {}", shown(dir.join(f).display()));
                     }
                     let cd = if dir == std::path::Path::new(".") {
                         String::new()
