@@ -402,6 +402,7 @@ impl Config {
     /// Parses the text of a `site.toml`.
     pub fn parse(text: &str) -> Result<Config, Diagnostic> {
         let raw: RawConfig = toml::from_str(text).map_err(|e| toml_diagnostic(text, &e))?;
+        escaped_control(text)?;
         let at_key = |key: &str, msg: String| {
             let line = text
                 .lines()
@@ -652,6 +653,55 @@ fn normalise_base_url(url: &str) -> Result<(String, String), String> {
         None => path.clone(),
     };
     Ok((base, path))
+}
+
+/// A control character written into a site.toml value with an escape
+/// (`"\u0000"`, `"\u001b[2J"`): TOML refuses them written out, but not
+/// escaped, and the site's title and description are on every page.
+fn escaped_control(text: &str) -> Result<(), Diagnostic> {
+    if !text.contains('\\') {
+        return Ok(());
+    }
+    fn find(key: &str, v: &toml::Value) -> Option<(String, char)> {
+        match v {
+            toml::Value::String(s) => s
+                .chars()
+                .find(|&c| crate::content::is_forbidden_control(c))
+                .map(|c| (key.to_string(), c)),
+            toml::Value::Array(items) => items.iter().find_map(|i| find(key, i)),
+            toml::Value::Table(t) => t.iter().find_map(|(k, v)| {
+                k.chars()
+                    .find(|&c| crate::content::is_forbidden_control(c))
+                    .map(|c| (k.clone(), c))
+                    .or_else(|| find(k, v))
+            }),
+            _ => None,
+        }
+    }
+    let Ok(table) = toml::from_str::<toml::Table>(text) else {
+        return Ok(());
+    };
+    let Some((key, c)) = find("", &toml::Value::Table(table)) else {
+        return Ok(());
+    };
+    let line = text
+        .lines()
+        .position(|l| {
+            l.trim_start()
+                .trim_start_matches(['{', ',', ' '])
+                .starts_with(key.as_str())
+                || l.contains(&format!(" {key} ="))
+        })
+        .map_or(0, |i| i + 1);
+    Err(Diagnostic::error(
+        FILE,
+        format!(
+            "`{key}` holds a control character, {}, written as an escape",
+            crate::content::describe_control(c)
+        ),
+    )
+    .at(text, line, 1)
+    .with_hint("remove the escape: such characters are invisible on the page"))
 }
 
 fn toml_diagnostic(text: &str, e: &toml::de::Error) -> Diagnostic {

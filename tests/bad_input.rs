@@ -219,3 +219,134 @@ fn output_folder_cannot_be_the_site_itself() {
     }
     assert!(site.root().join("content/case-studies/chatbot.md").exists());
 }
+
+/// What a terminal would act on in `text`: any control character but the
+/// line end.
+fn terminal_controls(text: &str) -> Vec<char> {
+    text.chars()
+        .filter(|&c| c.is_control() && c != '\n')
+        .collect()
+}
+
+const CASE: &str = "date: 2024-01-01\nngo: N\nsector: S\nprogram: P\nsummary: s\n";
+
+#[test]
+fn control_characters_are_errors_at_their_place_and_never_reach_the_terminal() {
+    let site = Site::from_fixture("basic");
+    site.build(&[]);
+    let before = snapshot(&site);
+    // In the text itself, in a value written with YAML escapes, and in a
+    // file's name: a clear-screen, a bell, a carriage return that would
+    // print a forged line over the real one, a NUL.
+    site.write(
+        "content/case-studies/raw.md",
+        &format!(
+            "---\ntitle: Raw\n{CASE}---\nBody with a \0 NUL and \x1b[2J\rerror: forged \x07.\n"
+        ),
+    );
+    site.write(
+        "content/case-studies/escaped.md",
+        &format!("---\ntitle: \"a\\0b \\e[2J\"\n{CASE}---\nBody.\n"),
+    );
+    site.write(
+        "content/case-studies/name\x1b[2J\x07.md",
+        "---\ntitle: Named\n---\nNo required fields.\n",
+    );
+    let out = site.run(&["build"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out) + &common::stdout(&out);
+    assert_eq!(terminal_controls(&err), Vec::<char>::new(), "{err:?}");
+    assert!(
+        !err.lines().any(|l| l.starts_with("error: forged")),
+        "{err}"
+    );
+    for expected in [
+        "a control character, U+0000 (NUL), is in the text",
+        "--> content/case-studies/raw.md:9:13",
+        "a control character, U+001B (ESC), is in the text",
+        "--> content/case-studies/raw.md:9:23",
+        "9 | Body with a \\u{0} NUL and \\u{1b}[2J\\u{d}error: forged \\u{7}.",
+        "`title` holds a control character, U+0000 (NUL), written as an escape",
+        "--> content/case-studies/escaped.md:2:8",
+        "content/case-studies/name\\u{1b}[2J\\u{7}.md",
+    ] {
+        assert!(err.contains(expected), "{expected}\n{err}");
+    }
+    assert_eq!(snapshot(&site), before, "the last good output stays");
+
+    // `check` says the same, and an escape in site.toml is caught too.
+    std::fs::remove_file(site.root().join("content/case-studies/raw.md")).unwrap();
+    std::fs::remove_file(site.root().join("content/case-studies/escaped.md")).unwrap();
+    std::fs::remove_file(site.root().join("content/case-studies/name\x1b[2J\x07.md")).unwrap();
+    let toml = site.source("site.toml");
+    site.write(
+        "site.toml",
+        &toml.replacen(
+            "title = ",
+            "author = \"\\u001b]0;owned\\u0007\"\ntitle = ",
+            1,
+        ),
+    );
+    let out = site.run(&["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("`author` holds a control character, U+001B (ESC)"),
+        "{err}"
+    );
+    assert!(err.contains("--> site.toml:1"), "{err}");
+}
+
+#[test]
+fn outcome_values_that_cannot_be_added_up_are_errors() {
+    let site = Site::from_fixture("basic");
+    let outcome = |v: &str| format!("outcomes:\n  - metric: People reached\n    value: {v}\n");
+    for (name, value) in [("nan", ".nan"), ("inf", "-.inf"), ("huge", "1e308")] {
+        site.write(
+            &format!("content/case-studies/{name}.md"),
+            &format!("---\ntitle: {name}\n{CASE}{}---\nBody.\n", outcome(value)),
+        );
+    }
+    let out = site.run(&["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    for expected in [
+        "error: outcome value is not a number (.nan)\n  --> content/case-studies/nan.md:10:12",
+        "error: outcome value is infinite\n  --> content/case-studies/inf.md:10:12",
+        "error: outcome value 1e308 is too large to add up\n  --> content/case-studies/huge.md:10:12",
+    ] {
+        assert!(err.contains(expected), "{expected}\n{err}");
+    }
+    assert!(!err.contains("has no `value`"), "{err}");
+
+    // The largest allowed values, many times over, and zeros: every total
+    // and chart is a number.
+    for name in ["nan", "inf", "huge"] {
+        std::fs::remove_file(site.root().join(format!("content/case-studies/{name}.md"))).unwrap();
+    }
+    for n in 0..4 {
+        site.write(
+            &format!("content/case-studies/big-{n}.md"),
+            &format!("---\ntitle: Big {n}\n{CASE}{}---\nBody.\n", outcome("1e15")),
+        );
+        site.write(
+            &format!("content/case-studies/zero-{n}.md"),
+            &format!(
+                "---\ntitle: Zero {n}\n{CASE}outcomes:\n  - metric: Nothing yet\n    value: 0\n    unit: percent\n---\nBody.\n"
+            ),
+        );
+    }
+    site.build(&[]);
+    for f in site.files() {
+        if f.ends_with(".html")
+            || f.ends_with(".json")
+            || f.ends_with(".csv")
+            || f.ends_with(".xml")
+        {
+            let text = site.read(&f);
+            for bad in ["NaN", "inf%", "Infinity", "∞"] {
+                assert!(!text.contains(bad), "{f} shows {bad}");
+            }
+        }
+    }
+}

@@ -113,7 +113,7 @@ fn hostile_terms_and_file_names_stay_inside_the_output() {
     let site = Site::from_fixture("basic");
     site.write(
         "content/case-studies/terms.md",
-        "---\ntitle: Terms\ndate: 2024-01-01\nngo: \"../../escape\"\nsector: [\"%2e%2e%2fescape\", \"..\\\\..\\\\windows\"]\nprogram: \"/etc/passwd\"\ncountry: \"nul\\0byte\"\ntags: [ok]\nsummary: S\n---\nBody\n",
+        "---\ntitle: Terms\ndate: 2024-01-01\nngo: \"../../escape\"\nsector: [\"%2e%2e%2fescape\", \"..\\\\..\\\\windows\"]\nprogram: \"/etc/passwd\"\ncountry: \"nul/../byte\"\ntags: [ok]\nsummary: S\n---\nBody\n",
     );
     // A file whose name looks like a path: its slug comes from the name.
     site.write(
@@ -138,6 +138,8 @@ fn hostile_terms_and_file_names_stay_inside_the_output() {
         "sector/windows/index.html",
         "program/etc-passwd/index.html",
         "country/nul-byte/index.html",
+        // A NUL in a term is refused before it gets this far
+        // (tests/bad_input.rs).
     ] {
         assert!(files.iter().any(|f| f == want), "no {want} in {files:?}");
     }

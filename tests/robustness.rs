@@ -213,14 +213,22 @@ fn a_fifty_megabyte_file_is_refused_with_a_reason() {
 
 #[test]
 fn nul_bytes_and_control_characters() {
+    // Refused with a reason (tests/bad_input.rs checks where), never a
+    // crash.
     let r = build_with(
         "nul.md",
         format!("{FM}Body with a \0 NUL and \x07 bell.\n").as_bytes(),
     );
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("U+0000 (NUL)"), "{}", r.stderr);
     let r = build_with(
         "nul-title.md",
         FM.replace("title: T", "title: \"a\\0b\"").as_bytes(),
     );
-    assert!(r.code == 0 || r.code == 1);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("`title` holds a control character"),
+        "{}",
+        r.stderr
+    );
 }

@@ -87,6 +87,12 @@ pub struct Outcome {
     pub unit: Option<String>,
 }
 
+/// The largest outcome value, either way from zero. Totals add values up
+/// as 64-bit floats, which hold whole numbers exactly up to 2^53 (about
+/// 9 * 10^15): a million case studies of this size add up without loss,
+/// where `1e308` or two would overflow to infinity.
+pub const MAX_OUTCOME: f64 = 1e15;
+
 /// A front-matter value and the line it was written on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Located<T> {
@@ -273,6 +279,48 @@ pub fn parse(
     (Some(fm), diags)
 }
 
+/// Control characters that the front matter's YAML writes with escapes
+/// (`"a\0b"`, `"\e[2J"`, `"\x07"`): one error per top-level field that
+/// holds one, at the field. Only needed when the text itself has none.
+pub fn escaped_controls(split: &Split, text: &str, file: &str) -> Vec<Diagnostic> {
+    if !split.yaml.contains('\\') {
+        return Vec::new();
+    }
+    let Ok(Value::Mapping(map)) = serde_yaml::from_str::<Value>(split.yaml) else {
+        return Vec::new();
+    };
+    fn first_control(v: &Value) -> Option<char> {
+        match v {
+            Value::String(s) => s.chars().find(|&c| super::is_forbidden_control(c)),
+            Value::Sequence(items) => items.iter().find_map(first_control),
+            Value::Mapping(m) => m
+                .iter()
+                .find_map(|(k, v)| first_control(k).or_else(|| first_control(v))),
+            Value::Tagged(t) => first_control(&t.value),
+            _ => None,
+        }
+    }
+    let positions = key_positions(split);
+    map.iter()
+        .filter_map(|(k, v)| {
+            let c = first_control(k).or_else(|| first_control(v))?;
+            let key = k.as_str().unwrap_or("?");
+            let (line, col) = positions.get(key).copied().unwrap_or((split.yaml_line, 1));
+            Some(
+                Diagnostic::error(
+                    file,
+                    format!(
+                        "`{key}` holds a control character, {}, written as an escape",
+                        super::describe_control(c)
+                    ),
+                )
+                .at(text, line, col)
+                .with_hint("remove the escape (`\\0`, `\\e`, `\\x..`, `\\u00..`): such characters are invisible on the page"),
+            )
+        })
+        .collect()
+}
+
 /// "... at line 2 column 5" -> (2, 5).
 fn line_column_after(s: &str) -> Option<(usize, usize)> {
     let rest = s.split(" at line ").nth(1)?;
@@ -428,7 +476,32 @@ fn read_outcomes(
         let metric = m.get("metric").and_then(scalar_string);
         let unit = m.get("unit").and_then(scalar_string);
         let value = match m.get("value") {
-            Some(Value::Number(num)) => num.as_f64().filter(|f| f.is_finite()),
+            Some(Value::Number(num)) => match num.as_f64() {
+                Some(v) if v.is_finite() && v.abs() <= MAX_OUTCOME => Some(v),
+                Some(v) => {
+                    let (what, hint) = if v.is_nan() {
+                        (
+                            "is not a number (.nan)".to_string(),
+                            "write the number that was measured",
+                        )
+                    } else if v.is_infinite() {
+                        (
+                            "is infinite".to_string(),
+                            "write the number that was measured",
+                        )
+                    } else {
+                        (
+                            format!("{num} is too large to add up"),
+                            "outcomes are added across case studies, exactly up to 10^15 (a thousand trillion); check the number, or report it in a larger unit",
+                        )
+                    };
+                    diags.push(
+                        err(field_line("value"), format!("outcome value {what}")).with_hint(hint),
+                    );
+                    continue;
+                }
+                None => None,
+            },
             Some(other) => {
                 let shown = scalar_string(other).unwrap_or_else(|| describe(other));
                 let cleaned: String = shown

@@ -429,22 +429,105 @@ pub struct Parse {
     pub unreadable: Vec<String>,
 }
 
+/// Whether `c` may not stand in a source file: a control character other
+/// than tab and the line ends. It would be invisible to the writer and
+/// reach pages, feeds and CSV cells as it is (a NUL ends a string in many
+/// programs, an ESC drives a terminal, a form feed breaks XML).
+pub fn is_forbidden_control(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
+}
+
+/// A control character's name, for messages: `U+001B (ESC)`.
+pub fn describe_control(c: char) -> String {
+    const C0: [&str; 32] = [
+        "NUL", "SOH", "STX", "ETX", "EOT", "ENQ", "ACK", "BEL", "BS", "TAB", "LF", "VT", "FF",
+        "CR", "SO", "SI", "DLE", "DC1", "DC2", "DC3", "DC4", "NAK", "SYN", "ETB", "CAN", "EM",
+        "SUB", "ESC", "FS", "GS", "RS", "US",
+    ];
+    let code = u32::from(c);
+    match C0.get(code as usize) {
+        Some(name) => format!("U+{code:04X} ({name})"),
+        None if c == '\u{7f}' => "U+007F (DEL)".to_string(),
+        None => format!("U+{code:04X}"),
+    }
+}
+
+/// How many control characters of one file are reported one by one; the
+/// rest are counted.
+const CONTROLS_SHOWN: usize = 5;
+
+/// Every forbidden control character in a file's text, as errors at their
+/// line and column.
+fn control_characters(text: &str, file: &str) -> Vec<Diagnostic> {
+    // Nearly every file has none: one pass over the bytes finds out (C1
+    // controls are U+0080 to U+009F, 0xC2 0x80-0x9F in UTF-8).
+    let bytes = text.as_bytes();
+    let suspect = bytes.iter().enumerate().any(|(i, &b)| {
+        (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
+            || b == 0x7f
+            || (b == 0xc2 && bytes.get(i + 1).is_some_and(|n| (0x80..0xa0).contains(n)))
+    });
+    if !suspect {
+        return Vec::new();
+    }
+    let found: Vec<(usize, char)> = text
+        .char_indices()
+        .filter(|&(_, c)| is_forbidden_control(c))
+        .collect();
+    let mut diags: Vec<Diagnostic> = found
+        .iter()
+        .take(CONTROLS_SHOWN)
+        .map(|&(at, c)| {
+            let (line, col) = crate::config::line_col(text, at);
+            Diagnostic::error(
+                file,
+                format!(
+                    "a control character, {}, is in the text: it is invisible here and would reach the pages and data files",
+                    describe_control(c)
+                ),
+            )
+            .at(text, line, col)
+            .with_width(1)
+            .with_hint("delete it (it often comes with text copied out of another program)")
+        })
+        .collect();
+    if found.len() > CONTROLS_SHOWN {
+        diags.push(Diagnostic::error(
+            file,
+            format!(
+                "{} more control characters are in this file",
+                found.len() - CONTROLS_SHOWN
+            ),
+        ));
+    }
+    diags
+}
+
 /// Reads one file's front matter.
 pub fn parse_head(source: Source, tax_fields: &[&str]) -> HeadResult {
     let file = source.display();
     let rel = source.rel.clone();
     let kind = kind_of(&source.rel);
+    let controls = control_characters(&source.text, &file);
     let split = match front_matter::split(&source.text, &file) {
         Ok(s) => s,
         Err(d) => {
+            let mut diags = controls;
+            diags.push(d);
             return HeadResult {
                 rel,
                 parsed: None,
-                diags: vec![d],
+                diags,
             };
         }
     };
     let (fm, mut diags) = front_matter::parse(&split, &source.text, &file, tax_fields);
+    // Written as an escape (`"a\0b"`), a control character is only in the
+    // parsed value.
+    if controls.is_empty() {
+        diags.extend(front_matter::escaped_controls(&split, &source.text, &file));
+    }
+    diags.extend(controls);
     let Some(fm) = fm else {
         // No fields could be read at all: checking them would only add
         // "missing title" noise to the YAML error.

@@ -1784,17 +1784,17 @@ mod tests {
         let files = [
             (
                 "case-studies/a.md",
-                "---\ntitle: \"R&D <b>bold</b> \\\"quoted\\\" 'single' \\u001b escape\"\n\
+                "---\ntitle: \"R&D <b>bold</b> \\\"quoted\\\" 'single' escape\"\n\
                  date: 2024-05-01\nupdated: 2024-06-02\nngo: \"Ana & Bo <NGO>\"\n\
                  sector: [Health & Care, Éducation]\nprogram: \"Fractional 'CxO'\"\n\
                  country: Kenya\ntags: [data, \"x]]>y\"]\n\
-                 summary: \"A summary with <tags> & a \\u0007 bell.\"\n---\n\
-                 Text with ]]> inside, a ]] pair, a \u{1} control and <em>HTML</em>.\n",
+                 summary: \"A summary with <tags> & a bell.\"\n---\n\
+                 Text with ]]> inside, a ]] pair and <em>HTML</em>.\n",
             ),
             (
                 "case-studies/b.md",
                 "---\ntitle: Plain\ndate: 2023-01-15\nngo: Plain NGO\nsector: Health & Care\n\
-                 summary: \"\\u0007\"\n---\nPlain text, nothing to clean.\n",
+                 summary: \"\"\n---\nPlain text, nothing to clean.\n",
             ),
             (
                 "case-studies/c.md",
