@@ -263,19 +263,33 @@ print('PARSED', len(sys.argv) - 2)
     assert!(text.lines().any(|l| l == format!("AUTHOR {ALL}")), "{text}");
 }
 
+/// Whether a spreadsheet would run `cell` as a formula: it starts, after
+/// white space, with `=`, `+`, `-`, `@` (or their full-width forms), tab or
+/// carriage return, and is not simply a number.
+fn runs_as_formula(cell: &str) -> bool {
+    let t = cell.trim_start_matches(|c: char| c.is_whitespace() && c != '\t' && c != '\r');
+    t.starts_with([
+        '=', '+', '-', '@', '\t', '\r', '\u{ff1d}', '\u{ff0b}', '\u{ff0d}', '\u{ff20}',
+    ]) && t.trim().parse::<f64>().is_err()
+}
+
 #[test]
 fn csv_cells_are_data_never_formulas() {
     let site = audit_site();
     site.build(&[]);
     for file in ["case-studies.csv", "outcomes.csv"] {
         let text = site.read(file);
-        let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+        let text = text.trim_start_matches('\u{feff}');
+        // As a CSV reader reads it.
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let width = reader.headers().unwrap().len();
         let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
         assert!(!records.is_empty(), "{file}");
         for rec in &records {
+            assert_eq!(rec.len(), width, "{file}: {rec:?}");
             for cell in rec.iter() {
                 assert!(
-                    !cell.starts_with(['=', '+', '-', '@']),
+                    !runs_as_formula(cell),
                     "{file}: a cell a spreadsheet would run: {cell:?}"
                 );
             }
@@ -290,6 +304,26 @@ fn csv_cells_are_data_never_formulas() {
                 .any(|r| &r[0] == "'=HYPERLINK(\"http://evil.example\",\"x\")"),
             "{file}"
         );
+        // As a spreadsheet set to another separator, or a careless import
+        // that splits lines on one, reads it: no piece is a formula either.
+        for sep in [',', ';', '\t'] {
+            for line in text.split(['\n', '\r']) {
+                for piece in line.split(sep) {
+                    let piece = piece.trim().trim_start_matches('"');
+                    assert!(
+                        !runs_as_formula(piece),
+                        "{file}, split on {sep:?}: {piece:?} in {line:?}"
+                    );
+                }
+            }
+        }
+        // Every cell holding a separator is quoted, so no locale splits it.
+        for rec in &records {
+            for cell in rec.iter().filter(|c| c.contains([';', '\t', ','])) {
+                let quoted = format!("\"{}\"", cell.replace('"', "\"\""));
+                assert!(text.contains(&quoted), "{file}: {cell:?} is not quoted");
+            }
+        }
     }
 }
 

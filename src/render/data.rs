@@ -5,11 +5,15 @@
 //! the explorer script and with readers' spreadsheets, which a theme should
 //! not be able to break.
 //!
-//! The CSV files are RFC 4180 (CRLF line ends, fields with commas, quotes or
-//! line breaks quoted, quotes doubled), start with a UTF-8 byte-order mark so
-//! that Excel reads accents right, and guard against formula injection: a
-//! text cell that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`,
-//! tab or carriage return first) gets a leading apostrophe.
+//! The CSV files are RFC 4180 (CRLF line ends, quotes doubled), start with a
+//! UTF-8 byte-order mark so that Excel reads accents right, and guard
+//! against formula injection in every locale: a text cell that a
+//! spreadsheet would run as a formula (`=`, `+`, `-`, `@`, their full-width
+//! forms, tab or carriage return first, after any white space) gets an
+//! apostrophe in front, and so does every part of a cell after a `,`, `;`,
+//! tab or line break, which a spreadsheet set to that separator, or a
+//! careless import, would read as a cell of its own. Every cell holding a
+//! separator, quote, line break or outer white space is quoted.
 
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -548,20 +552,42 @@ fn record<S: AsRef<str>>(out: &mut String, fields: &[S]) {
     out.push_str("\r\n");
 }
 
-/// A text value as a CSV field: guarded against formula injection, then
-/// quoted if it must be.
+/// Whether a spreadsheet reads a cell starting with `c` as a formula.
+fn starts_formula(c: char) -> bool {
+    matches!(
+        c,
+        '=' | '+' | '-' | '@' | '\t' | '\r' | '\u{ff1d}' | '\u{ff0b}' | '\u{ff0d}' | '\u{ff20}'
+    )
+}
+
+/// A text value as a CSV field: guarded against formula injection at its
+/// start and after every separator, then quoted if it must be.
 pub fn csv_field(s: &str) -> String {
-    let guarded;
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        guarded = format!("'{s}");
-        guarded.as_str()
+    let mut out = String::with_capacity(s.len() + 2);
+    // At the start of what some reader may take for a cell, before its
+    // first character that is not white space.
+    let mut at_start = true;
+    for c in s.chars() {
+        if at_start {
+            if starts_formula(c) {
+                out.push('\'');
+                at_start = false;
+            } else if !c.is_whitespace() {
+                at_start = false;
+            }
+        }
+        out.push(c);
+        if matches!(c, ',' | ';' | '\t' | '\n' | '\r') {
+            at_start = true;
+        }
+    }
+    let quote = out.contains([',', ';', '\t', '"', '\r', '\n'])
+        || out.starts_with(char::is_whitespace)
+        || out.ends_with(char::is_whitespace);
+    if quote {
+        format!("\"{}\"", out.replace('"', "\"\""))
     } else {
-        s
-    };
-    if s.contains([',', '"', '\r', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
+        out
     }
 }
 
@@ -807,6 +833,19 @@ mod tests {
             csv_field("=HYPERLINK(\"x\",\"y\")"),
             "\"'=HYPERLINK(\"\"x\"\",\"\"y\"\")\""
         );
+        // A leading space does not hide a formula; a separator starts a
+        // new cell for some reader, in any locale.
+        assert_eq!(csv_field("  =1+1"), "\"  '=1+1\"");
+        assert_eq!(
+            csv_field("a;=cmd|' /C calc'!A0"),
+            "\"a;'=cmd|' /C calc'!A0\""
+        );
+        assert_eq!(csv_field("Costs fell, -2+3"), "\"Costs fell, '-2+3\"");
+        assert_eq!(csv_field("tab\t@x"), "\"tab\t'@x\"");
+        assert_eq!(csv_field("line\n+x"), "\"line\n'+x\"");
+        assert_eq!(csv_field("\u{ff1d}1+1"), "'\u{ff1d}1+1");
+        assert_eq!(csv_field("Health; Education"), "\"Health; Education\"");
+        assert_eq!(csv_field("x "), "\"x \"");
         assert_eq!(csv_number(1200.0), "1200");
         assert_eq!(csv_number(3.5), "3.5");
         assert_eq!(csv_number(-2.0), "-2");
