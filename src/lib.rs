@@ -190,7 +190,7 @@ pub fn load(opts: &BuildOptions) -> Result<Loaded, Error> {
             .map_err(|d| Error::Diagnostics(vec![d]))?;
     }
     let mut timings = Timings::default();
-    let (sources, mut diags) = content::load(&opts.root.join("content"));
+    let (sources, mut diags) = content::load(&opts.root);
     timings.mark("read");
     let parsed = content::parse_with(sources, &config, opts.drafts, !opts.check_only);
     let pages = parsed.pages;
@@ -198,7 +198,10 @@ pub fn load(opts: &BuildOptions) -> Result<Loaded, Error> {
     diags.extend(parsed.diags);
     diags.extend(validate::validate(&pages, &config));
     let theme = match render::Theme::load(&opts.root, &config) {
-        Ok(t) => t,
+        Ok((t, warnings)) => {
+            diags.extend(warnings);
+            t
+        }
         Err(d) => {
             diags.extend(d);
             render::Theme::builtin()

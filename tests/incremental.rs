@@ -667,3 +667,35 @@ fn a_new_case_study_leaves_unrelated_pages_alone() {
     );
     h.check("a term's name changes");
 }
+
+#[test]
+fn a_saved_link_out_of_the_site_is_refused_by_the_preview_too() {
+    let mut h = Harness::new();
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("story.md");
+    std::fs::write(
+        &secret,
+        "---\ntitle: the secret\ndate: 2024-01-01\nngo: N\nsector: S\nprogram: P\nsummary: s\n---\nthe secret\n",
+    )
+    .unwrap();
+    let err = h
+        .edit(&["content/case-studies/story.md"], |site| {
+            std::os::unix::fs::symlink(&secret, site.root().join("content/case-studies/story.md"))
+                .unwrap()
+        })
+        .expect_err("a link out of the site is an error");
+    let Error::Diagnostics(d) = err else {
+        panic!("{err:?}")
+    };
+    assert!(
+        d.iter()
+            .any(|d| d.file == Path::new("content/case-studies/story.md")
+                && d.message.starts_with("this is a symbolic link to")),
+        "{d:?}"
+    );
+    let all: String = list_files(&h.out)
+        .iter()
+        .map(|f| std::fs::read_to_string(h.out.join(f)).unwrap_or_default())
+        .collect();
+    assert!(!all.contains("the secret"));
+}

@@ -226,3 +226,130 @@ fn a_symbolic_link_loop_in_content_is_reported_not_followed_forever() {
     assert!(text.contains("content/case-studies/loop"), "{text}");
     assert!(text.contains("a loop"), "{text}");
 }
+
+/// Runs `casebook build` on `site`, failing the test if it does not finish
+/// in a minute (a pipe read would wait for ever).
+fn build_bounded(site: &Site) -> std::process::Output {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let root = site.root().to_path_buf();
+    std::thread::spawn(move || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_casebook"))
+            .args(["build", "--root"])
+            .arg(&root)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        let _ = tx.send(out);
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the build did not finish: it waited on a special file")
+}
+
+#[test]
+fn nothing_from_outside_the_site_is_read_or_published() {
+    let site = Site::from_fixture("basic");
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret.txt"), "the secret").unwrap();
+    std::fs::create_dir(outside.path().join("folder")).unwrap();
+    std::fs::write(outside.path().join("folder/inner.txt"), "the secret").unwrap();
+    std::fs::write(
+        outside.path().join("story.md"),
+        "---\ntitle: the secret\ndate: 2024-01-01\nngo: N\nsector: S\nprogram: P\nsummary: the secret\n---\nthe secret\n",
+    )
+    .unwrap();
+    let link = |target: &Path, at: &str| {
+        let at = site.root().join(at);
+        std::fs::create_dir_all(at.parent().unwrap()).unwrap();
+        std::os::unix::fs::symlink(target, at).unwrap();
+    };
+    link(&outside.path().join("secret.txt"), "static/secret.txt");
+    link(&outside.path().join("folder"), "static/folder");
+    link(Path::new("/etc/passwd"), "static/passwd");
+    link(Path::new("/proc/self/environ"), "static/environ");
+    link(
+        &outside.path().join("secret.txt"),
+        "themes/linked/static/theme-secret.txt",
+    );
+    link(
+        &outside.path().join("story.md"),
+        "content/case-studies/story.md",
+    );
+    site.write(
+        "site.toml",
+        &format!("theme = \"linked\"\n{}", site.source("site.toml")),
+    );
+
+    let out = build_bounded(&site);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let real = outside.path().canonicalize().unwrap();
+    for (file, target) in [
+        ("static/secret.txt", real.join("secret.txt")),
+        ("static/folder", real.join("folder")),
+        ("static/passwd", PathBuf::from("/etc/passwd")),
+        (
+            "themes/linked/static/theme-secret.txt",
+            real.join("secret.txt"),
+        ),
+        ("content/case-studies/story.md", real.join("story.md")),
+    ] {
+        let want = format!(
+            "error: this is a symbolic link to {}, outside the site: casebook reads and publishes only files inside the site's folder\n --> {file}\n",
+            target.display()
+        );
+        assert!(err.contains(&want), "{want}\n{err}");
+    }
+    assert!(err.contains("--> static/environ"), "{err}");
+    // Said once for the folder, not once per file in it.
+    assert!(!err.contains("inner.txt"), "{err}");
+    assert!(!site.out().exists(), "nothing was written");
+
+    // Links inside the site are copied as the file they lead to; a pipe
+    // is passed over with a warning, never opened.
+    for f in [
+        "static/secret.txt",
+        "static/folder",
+        "static/passwd",
+        "static/environ",
+    ] {
+        std::fs::remove_file(site.root().join(f)).unwrap();
+    }
+    std::fs::remove_file(site.root().join("themes/linked/static/theme-secret.txt")).unwrap();
+    std::fs::remove_file(site.root().join("content/case-studies/story.md")).unwrap();
+    site.write("static/docs/real.txt", "inside the site");
+    link(Path::new("docs/real.txt"), "static/alias.txt");
+    link(
+        &site.root().join("static/docs"),
+        "themes/linked/static/docs-link",
+    );
+    let fifo = site.root().join("static/pipe");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success(),
+        "mkfifo"
+    );
+    let out = build_bounded(&site);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("warning: this is not a regular file (a pipe, socket or device); it is not read\n --> static/pipe"),
+        "{err}"
+    );
+    assert_eq!(site.read("alias.txt"), "inside the site");
+    assert_eq!(site.read("docs-link/real.txt"), "inside the site");
+    assert!(
+        !std::fs::symlink_metadata(site.out().join("alias.txt"))
+            .unwrap()
+            .is_symlink()
+    );
+    assert!(!site.exists("pipe"));
+    let all: String = site
+        .files()
+        .iter()
+        .map(|f| std::fs::read_to_string(site.out().join(f)).unwrap_or_default())
+        .collect();
+    assert!(!all.contains("the secret"));
+}

@@ -7,6 +7,7 @@
 //! `@/` links need.
 
 pub mod date;
+pub mod files;
 pub mod front_matter;
 pub mod markdown;
 pub mod simple_yaml;
@@ -122,9 +123,11 @@ impl Page {
     }
 }
 
-/// Walks `content/` and reads every file, in sorted order. Files that cannot
-/// be read (not UTF-8, too large, unreadable) become diagnostics.
-pub fn load(content_dir: &Path) -> (Vec<Source>, Vec<Diagnostic>) {
+/// Walks the site's `content/` and reads every file, in sorted order.
+/// Files that cannot be read (not UTF-8, too large, unreadable, a link out
+/// of the site) become diagnostics.
+pub fn load(site_root: &Path) -> (Vec<Source>, Vec<Diagnostic>) {
+    let content_dir = site_root.join("content");
     let mut diags = Vec::new();
     if !content_dir.is_dir() {
         diags.push(
@@ -133,51 +136,14 @@ pub fn load(content_dir: &Path) -> (Vec<Source>, Vec<Diagnostic>) {
         );
         return (Vec::new(), diags);
     }
+    let (found, walk_diags) = files::walk(&content_dir, &files::real_root(site_root), "content");
+    diags.extend(walk_diags);
     let mut paths: Vec<(String, PathBuf)> = Vec::new();
-    let walker = walkdir::WalkDir::new(content_dir)
-        .follow_links(true)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
-    for entry in walker {
-        let entry = match entry {
-            Ok(e) => e,
-            Err(e) => {
-                let shown = e
-                    .path()
-                    .and_then(|p| p.strip_prefix(content_dir).ok())
-                    .map(|p| format!("content/{}", p.display()))
-                    .unwrap_or_else(|| "content".into());
-                let msg = if e.loop_ancestor().is_some() {
-                    "this folder is a symbolic link to one of its own parents (a loop); it was skipped".to_string()
-                } else {
-                    format!(
-                        "cannot read: {}",
-                        e.io_error()
-                            .map_or_else(|| e.to_string(), |io| io.to_string())
-                    )
-                };
-                diags.push(Diagnostic::error(shown, msg));
-                continue;
-            }
-        };
-        if !entry.file_type().is_file() {
-            continue;
-        }
-        let Ok(rel_path) = entry.path().strip_prefix(content_dir) else {
-            continue;
-        };
-        let Some(rel) = rel_path.to_str().map(|s| s.replace('\\', "/")) else {
-            diags.push(Diagnostic::error(
-                format!("content/{}", rel_path.to_string_lossy()),
-                "this file name is not valid UTF-8; rename it",
-            ));
-            continue;
-        };
-        if !rel.ends_with(".md") {
+    for f in found {
+        if !f.rel.ends_with(".md") {
             diags.push(
                 Diagnostic::warning(
-                    format!("content/{rel}"),
+                    format!("content/{}", f.rel),
                     "this file is not Markdown (.md) and is not published",
                 )
                 .with_hint(
@@ -186,7 +152,7 @@ pub fn load(content_dir: &Path) -> (Vec<Source>, Vec<Diagnostic>) {
             );
             continue;
         }
-        paths.push((rel, entry.into_path()));
+        paths.push((f.rel, f.path));
     }
     let results: Vec<Result<Source, Diagnostic>> = paths
         .into_par_iter()

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::config::Config;
+use crate::content::files;
 use crate::diagnostic::Diagnostic;
 
 macro_rules! builtin {
@@ -108,10 +109,12 @@ impl Theme {
     }
 
     /// The built-in theme, overlaid with `themes/<theme>/` if site.toml names
-    /// one, and with the site's `static/`.
-    pub fn load(root: &Path, config: &Config) -> Result<Theme, Vec<Diagnostic>> {
+    /// one, and with the site's `static/`; with its warnings (a special
+    /// file passed over), or every problem if any is an error.
+    pub fn load(root: &Path, config: &Config) -> Result<(Theme, Vec<Diagnostic>), Vec<Diagnostic>> {
         let mut theme = Theme::builtin();
         let mut diags = Vec::new();
+        let real_root = files::real_root(root);
         if let Some(name) = &config.theme {
             let dir = root.join("themes").join(name);
             if !dir.is_dir() {
@@ -124,7 +127,8 @@ impl Theme {
                 }
             } else {
                 let tdir = dir.join("templates");
-                for (rel, path) in files_under(&tdir, &mut diags) {
+                let shown = format!("themes/{name}/templates");
+                for (rel, path) in files_under(&tdir, &real_root, &shown, &mut diags) {
                     let shown = format!("themes/{name}/templates/{rel}");
                     match std::fs::read(&path).map(String::from_utf8) {
                         Ok(Ok(source)) => {
@@ -143,18 +147,20 @@ impl Theme {
                         Err(e) => diags.push(Diagnostic::error(shown, format!("cannot read: {e}"))),
                     }
                 }
-                for (rel, path) in files_under(&dir.join("static"), &mut diags) {
+                let shown = format!("themes/{name}/static");
+                for (rel, path) in files_under(&dir.join("static"), &real_root, &shown, &mut diags)
+                {
                     theme.statics.insert(rel, StaticSource::File(path));
                 }
             }
         }
-        for (rel, path) in files_under(&root.join("static"), &mut diags) {
+        for (rel, path) in files_under(&root.join("static"), &real_root, "static", &mut diags) {
             theme.statics.insert(rel, StaticSource::File(path));
         }
-        if diags.is_empty() {
-            Ok(theme)
-        } else {
+        if diags.iter().any(Diagnostic::is_error) {
             Err(diags)
+        } else {
+            Ok((theme, diags))
         }
     }
 
@@ -195,47 +201,22 @@ pub fn content_hash(bytes: &[u8]) -> String {
 }
 
 /// Files below `dir` as (relative path with `/`, full path), sorted; hidden
-/// files and editor droppings are skipped.
-fn files_under(dir: &Path, diags: &mut Vec<Diagnostic>) -> Vec<(String, PathBuf)> {
-    let mut out = Vec::new();
+/// files and editor droppings are skipped, and so is anything leading out
+/// of the site (see [`crate::content::files`]).
+fn files_under(
+    dir: &Path,
+    root: &Path,
+    shown: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<(String, PathBuf)> {
     if !dir.is_dir() {
-        return out;
+        return Vec::new();
     }
-    let walker = walkdir::WalkDir::new(dir)
-        .follow_links(true)
-        .sort_by_file_name()
+    let (found, problems) = files::walk(dir, root, shown);
+    diags.extend(problems);
+    found
         .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
-    for entry in walker {
-        match entry {
-            Ok(e) if e.file_type().is_file() => {
-                let name = e.file_name().to_string_lossy();
-                if name.ends_with('~') || name.ends_with(".swp") {
-                    continue;
-                }
-                if let Ok(rel) = e.path().strip_prefix(dir) {
-                    match rel.to_str() {
-                        Some(r) => out.push((r.replace('\\', "/"), e.path().to_path_buf())),
-                        None => diags.push(Diagnostic::error(
-                            e.path().to_string_lossy().to_string(),
-                            "this file name is not valid UTF-8; rename it",
-                        )),
-                    }
-                }
-            }
-            Ok(_) => {}
-            Err(e) => {
-                let shown = e
-                    .path()
-                    .map_or_else(|| dir.display().to_string(), |p| p.display().to_string());
-                let msg = if e.loop_ancestor().is_some() {
-                    "this folder is a symbolic link to one of its own parents (a loop)".to_string()
-                } else {
-                    format!("cannot read: {e}")
-                };
-                diags.push(Diagnostic::error(shown, msg));
-            }
-        }
-    }
-    out
+        .filter(|f| !f.rel.ends_with('~') && !f.rel.ends_with(".swp"))
+        .map(|f| (f.rel, f.path))
+        .collect()
 }

@@ -238,6 +238,13 @@ impl Session {
         if !meta.is_file() {
             return None;
         }
+        if let Err(d) = content::files::check_inside(
+            &path,
+            &content::files::real_root(&self.root),
+            &format!("content/{rel}"),
+        ) {
+            return Some(Err(d));
+        }
         if !rel.ends_with(".md") {
             return Some(Err(Diagnostic::warning(
                 format!("content/{rel}"),
@@ -285,7 +292,10 @@ impl Session {
         if theme_changed {
             self.templates = None;
             match Theme::load(&self.root, &config) {
-                Ok(t) => self.theme = Some(t),
+                Ok((t, warnings)) => {
+                    self.theme = Some(t);
+                    theme_diags = warnings;
+                }
                 Err(d) => theme_diags = d,
             }
         }
@@ -312,7 +322,7 @@ impl Session {
         if full_content {
             touched.extend(self.files.keys().cloned());
             self.files.clear();
-            let (sources, diags) = content::load(&self.root.join("content"));
+            let (sources, diags) = content::load(&self.root);
             for d in diags {
                 let rel = diagnostic::display_path(&d.file);
                 let rel = rel.strip_prefix("content/").unwrap_or(&rel).to_string();
@@ -450,7 +460,8 @@ impl Session {
             .flat_map(|f| f.diags.iter().cloned())
             .collect();
         let fallback;
-        let theme = match (&self.theme, theme_diags.is_empty()) {
+        let theme_failed = theme_diags.iter().any(Diagnostic::is_error);
+        let theme = match (&self.theme, !theme_failed) {
             (Some(t), true) => t,
             _ => {
                 fallback = Theme::builtin();
