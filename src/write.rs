@@ -39,8 +39,10 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
 }
 
 /// Refuses output folders whose replacement would destroy something that is
-/// not a build: the site itself, its sources, the home folder, the root.
+/// not a build: the site itself, its sources, the home folder, the root,
+/// and any existing file or folder casebook did not make.
 pub fn check_output_dir(root: &Path, out: &Path) -> Result<(), Diagnostic> {
+    let out_as_given = out;
     // Where a path really is: made absolute, `..` resolved, and symbolic
     // links in the part that exists followed, so that a link pointing into
     // the site cannot smuggle the output there.
@@ -93,7 +95,75 @@ pub fn check_output_dir(root: &Path, out: &Path) -> Result<(), Diagnostic> {
     {
         return refuse("it is your home folder or one of its parents".into());
     }
-    Ok(())
+    check_replaceable(out_as_given)
+}
+
+/// The file every output folder casebook writes carries, so that a folder
+/// can be told apart from one casebook did not make: a build replaces its
+/// output folder whole, and only ever one with this file in it, or an
+/// empty one.
+pub const STAMP: &str = ".casebook-output";
+
+/// What the stamp says to whoever opens it.
+const STAMP_TEXT: &str = "casebook made this folder and replaces it whole on every build.\nFiles put here by hand are deleted by the next build.\n";
+
+/// Writes the stamp into a folder casebook is filling.
+pub fn stamp(dir: &Path) -> Result<(), Error> {
+    let path = dir.join(STAMP);
+    std::fs::write(&path, STAMP_TEXT).map_err(io_err(&path))
+}
+
+/// Whether `dir` is a folder casebook made (it holds the stamp).
+pub fn is_stamped(dir: &Path) -> bool {
+    std::fs::symlink_metadata(dir.join(STAMP)).is_ok_and(|m| m.is_file())
+}
+
+/// Refuses an existing output that a build must not replace: a file, a
+/// symbolic link, a read-only folder, or a folder with things in it that
+/// casebook did not make. A folder that does not exist yet, an empty one
+/// and an earlier build's are fine.
+fn check_replaceable(out: &Path) -> Result<(), Diagnostic> {
+    let Ok(meta) = std::fs::symlink_metadata(out) else {
+        return Ok(());
+    };
+    let refuse = |why: String, hint: &str| {
+        Err(Diagnostic::error(
+            "--output",
+            format!("refusing to write the site into {}: {why}", out.display()),
+        )
+        .with_hint(hint.to_string()))
+    };
+    if meta.file_type().is_symlink() {
+        let to = std::fs::read_link(out).map_or_else(|_| "?".into(), |t| t.display().to_string());
+        return refuse(
+            format!(
+                "it is a symbolic link (to {to}), and a build replaces its output folder whole"
+            ),
+            "give --output the folder itself, or a new folder",
+        );
+    }
+    if !meta.is_dir() {
+        return refuse(
+            "it is a file, not a folder".into(),
+            "choose a new folder, such as `public`",
+        );
+    }
+    if meta.permissions().readonly() {
+        return refuse(
+            "it is read-only, so casebook will not replace it".into(),
+            "make it writable (chmod u+w) if it is casebook's, or choose another folder",
+        );
+    }
+    let empty = std::fs::read_dir(out).is_ok_and(|mut d| d.next().is_none());
+    if empty || is_stamped(out) {
+        return Ok(());
+    }
+    refuse(
+        format!(
+            "it already holds files, and casebook did not make it (it has no {STAMP} file): a build replaces its output folder whole, which would delete them"
+        ),
+        "choose a new or empty folder; if this one holds an earlier build, delete it yourself and build again",
+    )
 }
 
 /// Resolves `.` and `..` without touching the disk (the folder may not exist).
@@ -129,18 +199,28 @@ pub fn write_site(
         _ => PathBuf::from("."),
     };
     std::fs::create_dir_all(&parent).map_err(io_err(&parent))?;
+    remove_stale_staging(&parent, &name);
     let staging = parent.join(format!(".{name}.casebook-new-{}", std::process::id()));
     if staging.exists() {
         std::fs::remove_dir_all(&staging).map_err(io_err(&staging))?;
     }
     std::fs::create_dir(&staging).map_err(io_err(&staging))?;
 
-    let result = fill(site, renderer, theme, jobs, &staging);
+    let result = stamp(&staging).and_then(|()| fill(site, renderer, theme, jobs, &staging));
     let written = match result {
         Ok(w) => w,
         Err(e) => {
             let _ = std::fs::remove_dir_all(&staging);
-            return Err(e);
+            // The staging folder is ours alone: say where the file was to go.
+            return Err(match e {
+                Error::Io { path, source } => Error::Io {
+                    path: path
+                        .strip_prefix(&staging)
+                        .map_or(path.clone(), |rel| out.join(rel)),
+                    source,
+                },
+                other => other,
+            });
         }
     };
 
@@ -170,6 +250,47 @@ pub fn write_site(
         };
     }
     Ok(written)
+}
+
+/// Whether the process `pid` may still be running. Where that cannot be
+/// told, it may.
+fn may_be_running(pid: u32) -> bool {
+    if cfg!(target_os = "linux") {
+        Path::new("/proc").join(pid.to_string()).exists()
+    } else {
+        true
+    }
+}
+
+/// Removes the staging and set-aside folders that builds of `name` killed
+/// part-way (`kill -9`, a power cut) left in `parent`: only folders with
+/// casebook's own names and stamp, whose build is no longer running.
+fn remove_stale_staging(parent: &Path, name: &str) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(file_name) = file_name.to_str() else {
+            continue;
+        };
+        let pid = [".casebook-new-", ".casebook-old-"]
+            .iter()
+            .find_map(|kind| {
+                file_name
+                    .strip_prefix('.')?
+                    .strip_prefix(name)?
+                    .strip_prefix(kind)?
+                    .parse::<u32>()
+                    .ok()
+            });
+        let Some(pid) = pid else { continue };
+        let path = entry.path();
+        let ours = entry.file_type().is_ok_and(|t| t.is_dir()) && is_stamped(&path);
+        if ours && pid != std::process::id() && !may_be_running(pid) {
+            let _ = remove_tree(&path);
+        }
+    }
 }
 
 /// Deletes the folder `dir` and everything in it, on every core: a
@@ -533,6 +654,9 @@ pub fn write_in_place(
     out: &Path,
 ) -> Result<Written, Error> {
     std::fs::create_dir_all(out).map_err(io_err(out))?;
+    if !is_stamped(out) {
+        stamp(out)?;
+    }
     let (written, replaced) = render_jobs(site, renderer, theme, jobs, out, Mode::Replace)?;
     release(replaced);
     Ok(written)
@@ -575,6 +699,32 @@ pub fn sync_statics(theme: &Theme, out: &Path) -> Result<usize, Error> {
     Ok(copied)
 }
 
+/// Empties an output folder of casebook's (it keeps its stamp), so that a
+/// build written into it starts from nothing: the preview server's first
+/// build, and the first after a failed write, when what is on disk is
+/// unknown. Writing over the old files instead would hold both copies at
+/// once, more than a disk that just filled up may have room for.
+pub fn clear(out: &Path) -> Result<(), Error> {
+    let Ok(entries) = std::fs::read_dir(out) else {
+        return Ok(());
+    };
+    for entry in entries {
+        let entry = entry.map_err(io_err(out))?;
+        if entry.file_name() == STAMP {
+            continue;
+        }
+        let path = entry.path();
+        let is_dir = entry.file_type().map_err(io_err(&path))?.is_dir();
+        if is_dir {
+            remove_tree(&path)
+        } else {
+            std::fs::remove_file(&path)
+        }
+        .map_err(io_err(&path))?;
+    }
+    Ok(())
+}
+
 /// Deletes every file under `out` whose path (relative, with `/`) is not in
 /// `keep`, then any folders left empty. Symbolic links are removed, never
 /// followed, so nothing outside `out` is touched.
@@ -597,7 +747,7 @@ pub fn remove_stale(out: &Path, keep: &std::collections::HashSet<String>) -> Res
         let rel = rel.to_string_lossy().replace('\\', "/");
         if entry.file_type().is_dir() {
             dirs.push(entry.path().to_path_buf());
-        } else if !keep.contains(&rel) {
+        } else if !keep.contains(&rel) && rel != STAMP {
             std::fs::remove_file(entry.path()).map_err(io_err(entry.path()))?;
             removed += 1;
         }

@@ -177,7 +177,8 @@ fn cleaning_the_output_follows_no_symbolic_link_out_of_it() {
     let site = Site::from_fixture("basic");
     let outside = tempfile::tempdir().unwrap();
     std::fs::write(outside.path().join("precious.txt"), "keep me").unwrap();
-    std::fs::create_dir_all(site.out()).unwrap();
+    // An earlier build of casebook's, with links someone put into it.
+    site.build(&[]);
     std::os::unix::fs::symlink(outside.path(), site.out().join("link")).unwrap();
     std::os::unix::fs::symlink(
         outside.path().join("precious.txt"),
@@ -352,4 +353,170 @@ fn nothing_from_outside_the_site_is_read_or_published() {
         .map(|f| std::fs::read_to_string(site.out().join(f)).unwrap_or_default())
         .collect();
     assert!(!all.contains("the secret"));
+}
+
+/// Every file under `dir` with its bytes.
+fn contents(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    list_files(dir)
+        .into_iter()
+        .map(|f| {
+            let bytes = std::fs::read(dir.join(&f)).unwrap();
+            (f, bytes)
+        })
+        .collect()
+}
+
+#[test]
+fn only_a_folder_casebook_made_or_an_empty_one_is_replaced() {
+    let site = Site::from_fixture("basic");
+    // The site's own repository, a folder of documents, a plain file.
+    site.write(".git/HEAD", "ref: refs/heads/main\n");
+    site.write(".git/objects/ab/cdef", "object");
+    let documents = tempfile::tempdir().unwrap();
+    std::fs::write(documents.path().join("budget.xlsx"), "numbers").unwrap();
+    site.write("notes.txt", "my notes");
+    let git = contents(&site.root().join(".git"));
+    for (out, why) in [
+        (
+            site.root().join(".git"),
+            "it already holds files, and casebook did not make it (it has no .casebook-output file)",
+        ),
+        (
+            documents.path().to_path_buf(),
+            "it already holds files, and casebook did not make it",
+        ),
+        (site.root().join("notes.txt"), "it is a file, not a folder"),
+    ] {
+        for cmd in ["build", "serve"] {
+            let mut args = vec![cmd, "--output", out.to_str().unwrap()];
+            if cmd == "serve" {
+                args.extend(["--port", "0"]);
+            }
+            let o = site.run(&args);
+            let err = stderr(&o);
+            assert_eq!(
+                o.status.code(),
+                Some(1),
+                "{cmd} --output {}: {err}",
+                out.display()
+            );
+            assert!(
+                err.contains(&format!(
+                    "refusing to write the site into {}: {why}",
+                    out.display()
+                )),
+                "{cmd}: {err}"
+            );
+            assert!(err.contains("help: choose a new"), "{err}");
+        }
+    }
+    assert_eq!(contents(&site.root().join(".git")), git, ".git untouched");
+    assert_eq!(
+        std::fs::read_to_string(documents.path().join("budget.xlsx")).unwrap(),
+        "numbers"
+    );
+    assert_eq!(site.source("notes.txt"), "my notes");
+
+    // A symbolic link, even to casebook's own output, is not replaced.
+    let linked = site.root().join("linked");
+    std::os::unix::fs::symlink(documents.path(), &linked).unwrap();
+    let o = site.run(&["build", "--output", linked.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("it is a symbolic link"),
+        "{}",
+        stderr(&o)
+    );
+
+    // An empty folder is taken, and marked; a folder casebook made is
+    // replaced on the next build; files put into it by hand go.
+    let empty = tempfile::tempdir().unwrap();
+    let out = empty.path().join("site");
+    std::fs::create_dir(&out).unwrap();
+    site.build(&["--output", out.to_str().unwrap()]);
+    assert!(out.join(".casebook-output").is_file());
+    std::fs::write(out.join("stray.html"), "x").unwrap();
+    site.build(&["--output", out.to_str().unwrap()]);
+    assert!(!out.join("stray.html").exists());
+    assert!(out.join("index.html").is_file());
+
+    // A read-only output folder is refused, not replaced.
+    let mut perms = std::fs::metadata(&out).unwrap().permissions();
+    perms.set_readonly(true);
+    std::fs::set_permissions(&out, perms.clone()).unwrap();
+    let before = contents(&out);
+    let o = site.run(&["build", "--output", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("it is read-only, so casebook will not replace it"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(contents(&out), before);
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&out, perms).unwrap();
+}
+
+#[test]
+fn a_build_killed_part_way_leaves_nothing_the_next_build_does_not_remove() {
+    let site = Site::from_fixture("basic");
+    // Enough pages that the build is still writing when it is killed.
+    for n in 0..3000 {
+        site.write(
+            &format!("content/case-studies/many-{n}.md"),
+            &format!(
+                "---\ntitle: Case {n}\ndate: 2024-01-01\nngo: NGO {}\nsector: Health\nprogram: P\ntags: [t{}]\nsummary: S\n---\n{}\n",
+                n % 50,
+                n % 300,
+                "Words of the story. ".repeat(40)
+            ),
+        );
+    }
+    let staging_of = |pid: u32| site.root().join(format!(".public.casebook-new-{pid}"));
+    let mut killed = None;
+    for _ in 0..5 {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_casebook"))
+            .args(["build", "--root"])
+            .arg(site.root())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let staging = staging_of(child.id());
+        let start = std::time::Instant::now();
+        while !staging.join(".casebook-output").exists()
+            && start.elapsed() < std::time::Duration::from_secs(60)
+            && child.try_wait().unwrap().is_none()
+        {
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        let _ = child.kill(); // SIGKILL: nothing is cleaned up
+        let _ = child.wait();
+        if staging.exists() {
+            killed = Some(staging);
+            break;
+        }
+    }
+    let staging = killed.expect("a build was killed while writing its staging folder");
+    // Someone else's folder with a name like casebook's is not casebook's.
+    let lookalike = staging_of(999_999_999);
+    std::fs::create_dir(&lookalike).unwrap();
+    std::fs::write(lookalike.join("keep.txt"), "not casebook's").unwrap();
+
+    site.build(&[]);
+    assert!(
+        !staging.exists(),
+        "the killed build's staging folder is removed"
+    );
+    assert!(
+        lookalike.join("keep.txt").exists(),
+        "an unmarked folder is left alone"
+    );
+    let leftovers: Vec<String> = std::fs::read_dir(site.root())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("casebook-") && !n.ends_with("999999999"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
 }

@@ -23,6 +23,9 @@ use crate::{Error, diagnostic};
 pub use http::LiveReload;
 pub use rebuild::{Changes, Rebuilt, Session};
 
+/// How long the preview waits to build again after a failed write.
+const RETRY_AFTER: Duration = Duration::from_secs(2);
+
 /// What `casebook serve` is asked to do.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
@@ -158,14 +161,42 @@ pub fn serve(
 
     let live = Arc::new(LiveReload::new());
     let mut session = Session::new(&opts.root, &out, &url, opts.drafts);
-    match session.rebuild(&Changes::all()) {
-        Ok(r) => report(Event::Built(r)),
+    // After a failed write (a full disk, a folder made read-only), the
+    // whole site is built again every few seconds until one succeeds: the
+    // preview recovers once the problem is gone, without waiting for a save.
+    // The same failure again is not reported again.
+    let mut retry = false;
+    let mut last_failure: Option<String> = None;
+    let mut rebuild = |session: &mut Session, changes: &Changes, retry: &mut bool| match session
+        .rebuild(changes)
+    {
+        Ok(r) => {
+            *retry = false;
+            last_failure = None;
+            live.built();
+            report(Event::Built(r));
+        }
         Err(Error::Diagnostics(d)) => {
+            *retry = false;
+            last_failure = None;
             live.failed(&overlay_text(&d));
             report(Event::Failed(d));
         }
-        Err(e) => return Err(e),
-    }
+        Err(e) => {
+            *retry = true;
+            let text = e.to_string();
+            if last_failure.as_deref() == Some(text.as_str()) {
+                return;
+            }
+            last_failure = Some(text.clone());
+            let d = vec![Diagnostic::error("output", text).with_hint(
+                "casebook tries again every few seconds; free some space or fix the folder",
+            )];
+            live.failed(&overlay_text(&d));
+            report(Event::Failed(d));
+        }
+    };
+    rebuild(&mut session, &Changes::all(), &mut retry);
 
     // Serve from a few threads; event streams get threads of their own.
     let server = Arc::new(server);
@@ -189,7 +220,22 @@ pub fn serve(
         .root
         .canonicalize()
         .unwrap_or_else(|_| opts.root.clone());
-    while let Ok(result) = rx.recv() {
+    loop {
+        let result = if retry {
+            match rx.recv_timeout(RETRY_AFTER) {
+                Ok(r) => r,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    rebuild(&mut session, &Changes::all(), &mut retry);
+                    continue;
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+        } else {
+            match rx.recv() {
+                Ok(r) => r,
+                Err(_) => break,
+            }
+        };
         let events = match result {
             Ok(events) => events,
             Err(errors) => {
@@ -216,21 +262,8 @@ pub fn serve(
             continue;
         }
         watch_dirs(&mut debouncer, &mut watched);
-        match session.rebuild(&changes) {
-            Ok(r) => {
-                live.built();
-                report(Event::Built(r));
-            }
-            Err(Error::Diagnostics(d)) => {
-                live.failed(&overlay_text(&d));
-                report(Event::Failed(d));
-            }
-            Err(e) => {
-                let d = vec![Diagnostic::error("output", e.to_string())];
-                live.failed(&overlay_text(&d));
-                report(Event::Failed(d));
-            }
-        }
+        let changes = if retry { Changes::all() } else { changes };
+        rebuild(&mut session, &changes, &mut retry);
     }
     Ok(())
 }

@@ -633,6 +633,15 @@ impl Session {
         drop(now);
         drop(disk);
         timings.mark("plan and compare");
+        if first {
+            // Nothing on disk is known to this session: the folder is
+            // emptied, which also gives room back after a full disk.
+            if let Err(e) = write::clear(&self.out) {
+                self.last = None;
+                self.written.clear();
+                return Err(e);
+            }
+        }
         let written = match write::write_in_place(&site, &renderer, theme, &dirty, &self.out) {
             Ok(w) => w,
             Err(e) => {
