@@ -173,7 +173,7 @@ fn schema_kind(kind: Kind) -> Option<&'static str> {
 
 /// Where `value` is written in the front matter, searching from the line of
 /// its key to the next top-level key: (line, column), 1-based.
-fn find_value(head: &str, key_line: usize, value: &str) -> (usize, usize) {
+pub(crate) fn find_value(head: &str, key_line: usize, value: &str) -> (usize, usize) {
     for (i, line) in head.lines().enumerate().skip(key_line.saturating_sub(1)) {
         if i + 1 > key_line && !line.starts_with([' ', '\t', '-']) {
             break;
@@ -410,8 +410,6 @@ pub struct LinkChecker {
     /// Source path (`case-studies/x.md`) -> index in `Site::pages`.
     by_rel: HashMap<String, usize>,
     base_path: String,
-    /// Problems with the site as a whole: redirects that would replace pages.
-    site_diags: Vec<Diagnostic>,
 }
 
 /// Whether a front-matter `image:` can be used as an image address: a path
@@ -445,52 +443,19 @@ pub fn check_links(
 ) -> Vec<Diagnostic> {
     use rayon::prelude::*;
     let checker = LinkChecker::new(site, theme, unreadable);
-    let mut diags: Vec<Diagnostic> = (0..site.pages.len())
+    (0..site.pages.len())
         .into_par_iter()
         .flat_map_iter(|i| checker.check_page(site, i))
-        .collect();
-    diags.extend(checker.site_diags().iter().cloned());
-    diags
+        .collect()
 }
 
 impl LinkChecker {
     pub fn new(site: &Site, theme: &crate::render::Theme, unreadable: &[String]) -> LinkChecker {
-        let mut plan = render::plan(site);
-        // Real pages claim their paths first; redirects take what is left.
-        plan.sort_by_key(|j| matches!(j, render::Job::Alias { .. }));
-        let mut diags = Vec::new();
-        // A redirect must not take the place of a real page (or another redirect).
-        let mut claimed: HashMap<String, render::Job> = HashMap::new();
-        for job in &plan {
-            let path = job.output_path(site);
-            if let Some(first) = claimed.get(&path) {
-                if let render::Job::Alias { page, n } = *job {
-                    let p = &site.pages[page];
-                    let alias = &p.front_matter.aliases[n];
-                    let other = match *first {
-                        render::Job::Page(i) | render::Job::Alias { page: i, .. } => {
-                            site.pages[i].file.clone()
-                        }
-                        _ => "a page casebook makes".to_string(),
-                    };
-                    let (l, c) = find_value(&p.head, alias.line, &alias.value);
-                    diags.push(
-                        Diagnostic::error(
-                            p.file.clone(),
-                            format!(
-                                "alias `{}` would replace /{path}, which belongs to {other}",
-                                alias.value
-                            ),
-                        )
-                        .at(&p.head, l, c)
-                        .with_width(alias.value.chars().count()),
-                    );
-                }
-                continue;
-            }
-            claimed.insert(path, *job);
-        }
-        let mut outputs: HashSet<String> = claimed.into_keys().collect();
+        let plan = render::plan(site);
+        // Where every output goes; two on one path are reported by
+        // `render::paths::check`.
+        let claimed: HashSet<String> = plan.iter().map(|job| job.output_path(site)).collect();
+        let mut outputs: HashSet<String> = claimed;
         outputs.extend(theme.statics.keys().cloned());
         // Pages whose front matter is broken have their own error; a link to
         // them is not dead.
@@ -510,12 +475,7 @@ impl LinkChecker {
                 .map(|(i, p)| (p.rel.clone(), i))
                 .collect(),
             base_path: site.config.base_path.clone(),
-            site_diags: diags,
         }
-    }
-
-    pub fn site_diags(&self) -> &[Diagnostic] {
-        &self.site_diags
     }
 
     /// Where the page made from a source file (`case-studies/x.md`) sits in

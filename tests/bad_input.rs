@@ -350,3 +350,59 @@ fn outcome_values_that_cannot_be_added_up_are_errors() {
         }
     }
 }
+
+#[test]
+fn check_finds_every_output_that_would_collide_or_not_fit_on_disk() {
+    let site = Site::from_fixture("basic");
+    let case = |slug: &str, extra: &str| {
+        format!(
+            "---\ntitle: T\n{CASE}{}{extra}---\nBody.\n",
+            if slug.is_empty() {
+                String::new()
+            } else {
+                format!("slug: {slug}\n")
+            }
+        )
+    };
+    site.write("content/case-studies/listing.md", &case("index.html", ""));
+    site.write(
+        "content/case-studies/home.md",
+        &case("", "aliases: [/index.html]\n"),
+    );
+    site.write(
+        "content/case-studies/feed.md",
+        &case("", "aliases: [/atom.xml/]\n"),
+    );
+    site.write("content/case-studies/long.md", &case(&"a".repeat(230), ""));
+    site.write(
+        "content/case-studies/tag.md",
+        &case("", &format!("tags: [\"{}\"]\n", "word ".repeat(60))),
+    );
+    site.write("content/explore.md", "---\ntitle: Explore\n---\nMine.\n");
+    site.write(
+        "content/styles.md",
+        "---\ntitle: S\nslug: style.css\n---\nBody.\n",
+    );
+    site.write("static/robots.txt", "User-agent: *\n");
+    for cmd in ["check", "build"] {
+        let out = site.run(&[cmd]);
+        assert_eq!(out.status.code(), Some(1), "{cmd}");
+        let err = stderr(&out);
+        for expected in [
+            "error: the page of content/case-studies/listing.md would need /case-studies/index.html to be a folder, but casebook's own /case-studies/ is the file /case-studies/index.html\n --> content/case-studies/listing.md:8",
+            "error: alias `/index.html` would replace /index.html, which belongs to a page casebook makes\n --> content/case-studies/home.md:8:11",
+            "error: the alias /atom.xml/ of content/case-studies/feed.md would need /atom.xml to be a folder, but casebook's own /atom.xml is the file /atom.xml\n --> content/case-studies/feed.md:8:11",
+            "error: the page of content/case-studies/long.md would be written under a name of 230 bytes",
+            "error: the tag \"word word",
+            "would be written under a name of 299 bytes (\"word-word-word",
+            "error: the page of content/explore.md would be written to /explore/index.html, where casebook's own /explore/ is written",
+            "error: the page of content/styles.md would need /style.css to be a folder, but casebook's own /style.css is the file /style.css",
+            "warning: this file replaces casebook's own /robots.txt\n --> static/robots.txt",
+        ] {
+            assert!(err.contains(expected), "{cmd}: {expected}\n{err}");
+        }
+        assert!(!err.contains("casebook-new"), "{err}");
+        assert!(!err.contains("os error"), "{err}");
+    }
+    assert!(!site.out().exists());
+}

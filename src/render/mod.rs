@@ -8,6 +8,7 @@
 
 pub mod data;
 mod direct;
+pub mod paths;
 pub mod publish;
 pub mod theme;
 pub mod values;

@@ -514,6 +514,8 @@ impl Session {
                 .filter_map(|f| f.target.clone())
                 .collect();
             let site = index::index(config, pages);
+            let mut site_diags = site_diags;
+            site_diags.extend(render::paths::check(&site, theme, &self.root));
             timings.mark("index");
             // As in a build: the links are checked beside related case
             // studies and outcome totals.
@@ -529,8 +531,6 @@ impl Session {
                 || site.discover(),
             );
             let site = site.with(found);
-            let mut site_diags = site_diags;
-            site_diags.extend(checker.site_diags().iter().cloned());
             timings.mark("check links, related, totals");
             let hashes: Vec<render::PageHashes> = site
                 .pages
