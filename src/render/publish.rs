@@ -144,6 +144,31 @@ fn xml_suspect(b: u8) -> bool {
     ((b < 0x20) & (b != b'\t') & (b != b'\n') & (b != b'\r')) | (b == 0x7f) | (b == 0xc2)
 }
 
+/// The most categories a feed entry lists: its first terms, in the order
+/// of the site's taxonomies. A page is an entry in the feed of each of its
+/// terms, so listing them all made each page's feeds grow with the square
+/// of its number of terms.
+pub(crate) const FEED_CATEGORIES: usize = 25;
+
+/// The most HTML a feed entry carries, in bytes. A longer page's entry has
+/// its summary and its link, not its text: the entry is repeated in the
+/// feed of each of the page's terms.
+pub(crate) const FEED_CONTENT_MAX: usize = 64 * 1024;
+
+/// Page `i`'s terms as feed categories: (taxonomy, term) pairs.
+pub(crate) fn feed_categories(site: &Site, i: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
+    site.page_terms[i]
+        .iter()
+        .enumerate()
+        .flat_map(|(t, terms)| terms.iter().map(move |&ti| (t, ti)))
+        .take(FEED_CATEGORIES)
+}
+
+/// Whether page `p`'s entries carry its HTML.
+fn feed_carries_content(p: &Page) -> bool {
+    p.body.html.len() <= FEED_CONTENT_MAX
+}
+
 /// The date a page was last changed: `updated`, else `date`.
 fn changed(p: &Page) -> Option<crate::content::date::Date> {
     p.updated.or(p.date)
@@ -246,17 +271,17 @@ fn entry(site: &Site, i: usize, parts: &FeedParts) -> Value {
         published,
         authors: authors_of(site, p),
         summary: xml_safe(&p.summary),
-        content: if *parts.body_plain[i]
+        content: if !feed_carries_content(p) {
+            Cow::Borrowed("")
+        } else if *parts.body_plain[i]
             .get_or_init(|| matches!(xml_safe(&p.body.html), Cow::Borrowed(_)))
         {
             Cow::Borrowed(&p.body.html)
         } else {
             xml_safe(&p.body.html)
         },
-        categories: site.page_terms[i]
-            .iter()
-            .enumerate()
-            .flat_map(|(t, terms)| terms.iter().map(move |&ti| parts.categories[t][ti].clone()))
+        categories: feed_categories(site, i)
+            .map(|(t, ti)| parts.categories[t][ti].clone())
             .collect(),
     };
     Value::from_serializable(&v)
@@ -447,18 +472,15 @@ pub(crate) fn write_feed(site: &Site, spec: &FeedSpec, parts: &FeedParts, out: &
             escape_into(out, &a);
             put(out, "</name></author>");
         }
-        for (t, terms) in site.page_terms[i].iter().enumerate() {
-            let tax = &site.taxonomies[t];
-            for &ti in terms {
-                let term = &tax.terms[ti];
-                put(out, "\n    <category term=\"");
-                escape_into(out, &term.slug);
-                put(out, "\" label=\"");
-                escape_into(out, &xml_safe(&term.name));
-                put(out, "\" scheme=\"");
-                escape_into(out, &schemes[t]);
-                put(out, "\"/>");
-            }
+        for (t, ti) in feed_categories(site, i) {
+            let term = &site.taxonomies[t].terms[ti];
+            put(out, "\n    <category term=\"");
+            escape_into(out, &term.slug);
+            put(out, "\" label=\"");
+            escape_into(out, &xml_safe(&term.name));
+            put(out, "\" scheme=\"");
+            escape_into(out, &schemes[t]);
+            put(out, "\"/>");
         }
         let summary = xml_safe(&p.summary);
         if !summary.is_empty() {
@@ -466,18 +488,21 @@ pub(crate) fn write_feed(site: &Site, spec: &FeedSpec, parts: &FeedParts, out: &
             escape_into(out, &summary);
             put(out, "</summary>");
         }
-        put(out, "\n    <content type=\"html\">");
-        // The page sits in several feeds: whether its HTML can go into the
-        // section as it is was worked out once.
-        let html = &p.body.html;
-        if *parts.body_simple[i].get_or_init(|| cdata_plain(html)) {
-            put(out, "<![CDATA[");
-            put(out, html);
-            put(out, "]]>");
-        } else {
-            put(out, &cdata(html));
+        if feed_carries_content(p) {
+            put(out, "\n    <content type=\"html\">");
+            // The page sits in several feeds: whether its HTML can go into
+            // the section as it is was worked out once.
+            let html = &p.body.html;
+            if *parts.body_simple[i].get_or_init(|| cdata_plain(html)) {
+                put(out, "<![CDATA[");
+                put(out, html);
+                put(out, "]]>");
+            } else {
+                put(out, &cdata(html));
+            }
+            put(out, "</content>");
         }
-        put(out, "</content>\n  </entry>");
+        put(out, "\n  </entry>");
     }
     put(out, "\n</feed>\n");
 }
