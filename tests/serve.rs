@@ -116,37 +116,90 @@ impl Server {
         .unwrap();
         s.set_read_timeout(Some(Duration::from_millis(200)))
             .unwrap();
-        Events {
-            reader: BufReader::new(s),
-        }
+        Events::new(s)
     }
 }
 
-/// The live-reload event stream, read as a browser's EventSource would.
+/// The live-reload event stream, read as a browser's EventSource would: a
+/// line ends at CRLF, at a lone CR or at a lone LF (the HTML standard's
+/// rules), so a stray CR in the data shows here as it would in a page.
 struct Events {
     reader: BufReader<TcpStream>,
+    /// The line read so far, kept across read timeouts.
+    partial: Vec<u8>,
+    /// The last line ended at a CR, so an LF right after it is part of it.
+    after_cr: bool,
+    /// The event being read: its name, if given, and its data lines.
+    name: Option<String>,
+    data: Vec<String>,
 }
 
 impl Events {
+    fn new(stream: TcpStream) -> Events {
+        Events {
+            reader: BufReader::new(stream),
+            partial: Vec::new(),
+            after_cr: false,
+            name: None,
+            data: Vec::new(),
+        }
+    }
+
+    /// The next line, or `None` at the end of the stream or the deadline.
+    fn line(&mut self, deadline: Instant) -> Option<String> {
+        while Instant::now() < deadline {
+            let buf = match self.reader.fill_buf() {
+                Ok([]) => return None,
+                Ok(buf) => buf,
+                Err(_) => continue,
+            };
+            let mut used = 0;
+            let mut ended = false;
+            for &b in buf {
+                used += 1;
+                if std::mem::take(&mut self.after_cr) && b == b'\n' {
+                    continue;
+                }
+                match b {
+                    b'\r' => {
+                        self.after_cr = true;
+                        ended = true;
+                    }
+                    b'\n' => ended = true,
+                    _ => self.partial.push(b),
+                }
+                if ended {
+                    break;
+                }
+            }
+            self.reader.consume(used);
+            if ended {
+                let line = String::from_utf8_lossy(&self.partial).into_owned();
+                self.partial.clear();
+                return Some(line);
+            }
+        }
+        None
+    }
+
     /// The next event as (name, data), waiting up to `timeout`.
     fn next(&mut self, timeout: Duration) -> Option<(String, String)> {
         let deadline = Instant::now() + timeout;
-        let (mut name, mut data) = (String::new(), Vec::<String>::new());
-        while Instant::now() < deadline {
-            let mut line = String::new();
-            match self.reader.read_line(&mut line) {
-                Ok(0) => return None,
-                Ok(_) => {
-                    let line = line.trim_end_matches(['\r', '\n']);
-                    if let Some(n) = line.strip_prefix("event: ") {
-                        name = n.to_string();
-                    } else if let Some(d) = line.strip_prefix("data:") {
-                        data.push(d.trim_start().to_string());
-                    } else if line.is_empty() && !name.is_empty() {
-                        return Some((name, data.join("\n")));
-                    }
+        while let Some(line) = self.line(deadline) {
+            if line.is_empty() {
+                let name = self.name.take();
+                if !self.data.is_empty() {
+                    let data = std::mem::take(&mut self.data).join("\n");
+                    return Some((name.unwrap_or_else(|| "message".into()), data));
                 }
-                Err(_) => continue,
+                continue;
+            }
+            let (field, value) = line.split_once(':').unwrap_or((&line, ""));
+            let value = value.strip_prefix(' ').unwrap_or(value);
+            match field {
+                "event" => self.name = Some(value.to_string()),
+                "data" => self.data.push(value.to_string()),
+                _ => {}
             }
         }
         None
@@ -366,6 +419,40 @@ fn requests_never_leave_the_output_folder() {
         "a".repeat(10_000)
     ));
     assert!(status >= 400, "an over-long URL is refused: {status}");
+}
+
+#[test]
+fn error_text_cannot_forge_live_reload_events() {
+    let site = Site::from_fixture("basic");
+    let server = Server::start(&site, &[]);
+    let mut events = server.events();
+    let first = events.wait_for("build", WAIT).unwrap();
+    // A report name with a lone CR, a CRLF and a lone LF in it (YAML
+    // escapes), which the diagnostic quotes; each is a line end to a
+    // browser's EventSource.
+    let path = site.root().join("content/case-studies/chatbot.md");
+    let good = std::fs::read_to_string(&path).unwrap();
+    let hostile = r#"report: "nope\revent: build\rdata: cr\r\nevent: build\r\ndata: crlf\nevent: build\ndata: lf""#;
+    std::fs::write(&path, good.replace("report: year-2024", hostile)).unwrap();
+
+    let (name, data) = events.next(WAIT).expect("an event after the broken save");
+    assert_eq!(
+        name, "failed",
+        "the error forged a {name:?} event: {data:?}"
+    );
+    assert!(data.contains("names no report"), "{data:?}");
+    // Every line of the message arrived as data, in order.
+    assert!(
+        data.contains(
+            "nope\nevent: build\ndata: cr\nevent: build\ndata: crlf\nevent: build\ndata: lf"
+        ),
+        "{data:?}"
+    );
+    // Nothing else came of it: the next event is the fix's build.
+    std::fs::write(&path, &good).unwrap();
+    let (name, data) = events.next(WAIT).expect("an event after the fix");
+    assert_eq!(name, "build", "{data:?}");
+    assert_ne!(data, first);
 }
 
 #[test]

@@ -83,15 +83,17 @@ pub struct LiveReload {
     builds: Mutex<u64>,
 }
 
+/// One event, framed. Each line of `data` becomes a `data:` line. To an
+/// EventSource a line ends at CRLF, at a lone CR and at a lone LF, so all
+/// three are split on here: error text quotes the writer's files, and a CR
+/// left inside a `data:` line would start a field of its own (`event:`,
+/// `id:`, `retry:`) in the page.
 fn sse(event: &str, data: &str) -> String {
     let mut out = format!("event: {event}\n");
-    for line in data.lines() {
+    for line in data.split("\r\n").flat_map(|l| l.split(['\r', '\n'])) {
         out.push_str("data: ");
         out.push_str(line);
         out.push('\n');
-    }
-    if data.is_empty() {
-        out.push_str("data:\n");
     }
     out.push('\n');
     out
@@ -415,5 +417,34 @@ mod tests {
             sse("failed", "one\ntwo"),
             "event: failed\ndata: one\ndata: two\n\n"
         );
+        assert_eq!(sse("build", ""), "event: build\ndata: \n\n");
+    }
+
+    #[test]
+    fn no_line_end_in_the_data_can_start_a_field() {
+        for data in [
+            "x\revent: build\rdata: y",
+            "x\r\nevent: build\r\ndata: y",
+            "x\nevent: build\ndata: y",
+        ] {
+            assert_eq!(
+                sse("failed", data),
+                "event: failed\ndata: x\ndata: event: build\ndata: data: y\n\n",
+                "{data:?}"
+            );
+        }
+        // Mixed, and blank lines kept as blank data lines.
+        assert_eq!(
+            sse("failed", "a\r\rb\n\r\nc\n"),
+            "event: failed\ndata: a\ndata: \ndata: b\ndata: \ndata: c\ndata: \n\n"
+        );
+        // Only `data:` lines and the one `event:` line, nothing else.
+        let framed = sse("failed", "\r\n\r\n\n\r");
+        assert!(
+            framed
+                .split('\n')
+                .all(|l| l.is_empty() || l == "event: failed" || l.starts_with("data: "))
+        );
+        assert!(!framed.contains('\r'));
     }
 }
