@@ -456,6 +456,66 @@ fn error_text_cannot_forge_live_reload_events() {
 }
 
 #[test]
+fn only_its_own_host_is_answered() {
+    let site = Site::from_fixture("basic");
+    // Drafts are what a DNS-rebinding page would be after.
+    let server = Server::start(&site, &["--drafts"]);
+    let port: u16 = server.addr.rsplit(':').next().unwrap().parse().unwrap();
+    let ask = |host_lines: &str, path: &str| {
+        server.raw(&format!(
+            "GET {path} HTTP/1.1\r\n{host_lines}Connection: close\r\n\r\n"
+        ))
+    };
+    // The names a browser on this machine (or, by IP, on the network) uses.
+    for host in [
+        format!("127.0.0.1:{port}"),
+        format!("localhost:{port}"),
+        format!("LOCALHOST:{port}"),
+        format!("[::1]:{port}"),
+        format!("192.0.2.7:{port}"),
+    ] {
+        let (status, head, body) = ask(&format!("Host: {host}\r\n"), "/case-studies/chatbot/");
+        assert_eq!(status, 200, "Host: {host}\n{head}");
+        assert!(body.contains("A mental-health chatbot in Gadchiroli"));
+    }
+    // Any other name, even one that resolves to 127.0.0.1, or another port.
+    for host in [
+        format!("evil.example:{port}"),
+        "evil.example".to_string(),
+        format!("localtest.me:{port}"),
+        format!("127.0.0.1.nip.io:{port}"),
+        format!("localhost.:{port}"),
+        format!("sub.localhost:{port}"),
+        format!("localhost:{}", port.wrapping_add(1)),
+        "localhost".to_string(),
+        format!("127.0.0.1:0{port}"),
+        format!("[::1]:{port}x"),
+        format!("::1:{port}"),
+        format!("user@localhost:{port}"),
+        format!("localhost:{port}/x"),
+        format!("0x7f.1:{port}"),
+        String::new(),
+    ] {
+        for path in ["/case-studies/chatbot/", "/__casebook/events"] {
+            let (status, head, body) = ask(&format!("Host: {host}\r\n"), path);
+            assert_eq!(status, 421, "Host: {host:?} {path}\n{head}");
+            assert!(
+                !body.contains("chatbot") && !body.contains("event:"),
+                "{body}"
+            );
+        }
+    }
+    // No Host, or two of them: malformed (RFC 9112, 3.2).
+    for lines in [
+        String::new(),
+        format!("Host: localhost:{port}\r\nHost: evil.example\r\n"),
+    ] {
+        let (status, head, _) = ask(&lines, "/");
+        assert_eq!(status, 400, "{lines:?}\n{head}");
+    }
+}
+
+#[test]
 fn binding_beyond_loopback_warns() {
     let site = Site::from_fixture("basic");
     let server = Server::start(&site, &["--bind", "0.0.0.0"]);

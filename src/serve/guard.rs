@@ -3,12 +3,12 @@
 //! much memory as it cares to send. Every connection therefore comes
 //! through here first: the request head is read with bounds on its size,
 //! its line, its number of headers and the time it takes, and only a
-//! well-formed GET or HEAD is passed on — with `Connection: close`, so each
+//! well-formed GET or HEAD for this server's own host is passed on — with `Connection: close`, so each
 //! request on a connection is checked — to tiny_http, listening on a
 //! private loopback port. Anything else gets its 4xx answer here.
 
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -33,13 +33,43 @@ pub enum Verdict {
     Refuse(u16, &'static str),
 }
 
+/// Whether a `Host` header's value names this server: `localhost` or an IP
+/// literal (IPv6 in brackets), with the server's `port` (which browsers
+/// leave out only when it is 80). A DNS-rebinding page reaches the server
+/// under a host name of its own, so refusing every other name keeps pages
+/// of other sites from reading the preview, drafts included; IP literals
+/// cannot be rebound, and allowing them keeps `--bind 0.0.0.0` usable from
+/// another machine by address.
+pub fn host_allowed(host: &str, port: u16) -> bool {
+    let (name_ok, rest) = match host.strip_prefix('[') {
+        Some(v6) => match v6.split_once(']') {
+            Some((ip, rest)) => (ip.parse::<Ipv6Addr>().is_ok(), rest),
+            None => return false,
+        },
+        None => {
+            let end = host.find(':').unwrap_or(host.len());
+            let name = &host[..end];
+            (
+                name.eq_ignore_ascii_case("localhost") || name.parse::<Ipv4Addr>().is_ok(),
+                &host[end..],
+            )
+        }
+    };
+    let port_ok = match rest.strip_prefix(':') {
+        Some(p) => p == port.to_string(),
+        None => rest.is_empty() && port == 80,
+    };
+    name_ok && port_ok
+}
+
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
-/// Reads one request head from `r` and judges it. Reads at most a little
-/// over [`MAX_HEAD`] bytes whatever the client sends.
-pub fn read_head(r: &mut impl Read) -> io::Result<Verdict> {
+/// Reads one request head from `r` and judges it, for a server on `port`.
+/// Reads at most a little over [`MAX_HEAD`] bytes whatever the client
+/// sends.
+pub fn read_head(r: &mut impl Read, port: u16) -> io::Result<Verdict> {
     let mut head: Vec<u8> = Vec::with_capacity(1024);
     let mut buf = [0u8; 4096];
     let end = loop {
@@ -91,6 +121,18 @@ pub fn read_head(r: &mut impl Read) -> io::Result<Verdict> {
     let headers: Vec<&str> = lines.filter(|l| !l.is_empty()).collect();
     if headers.len() > MAX_HEADERS {
         return Ok(Verdict::Refuse(431, "Request Header Fields Too Large"));
+    }
+    let mut hosts = headers.iter().filter_map(|h| {
+        let (name, value) = h.split_once(':')?;
+        name.trim()
+            .eq_ignore_ascii_case("host")
+            .then(|| value.trim())
+    });
+    // None, or more than one, is malformed (RFC 9112, section 3.2).
+    match (hosts.next(), hosts.next()) {
+        (Some(host), None) if host_allowed(host, port) => {}
+        (Some(_), None) => return Ok(Verdict::Refuse(421, "Misdirected Request")),
+        _ => return Ok(Verdict::Refuse(400, "Bad Request")),
     }
     let mut out = String::with_capacity(end + 24);
     out.push_str(request_line);
@@ -163,9 +205,9 @@ fn relay(up: &mut TcpStream, client: &mut TcpStream) -> io::Result<u64> {
     io::copy(up, client)
 }
 
-fn handle(mut client: TcpStream, upstream: SocketAddr) {
+fn handle(mut client: TcpStream, upstream: SocketAddr, port: u16) {
     let _ = client.set_read_timeout(Some(HEAD_TIMEOUT));
-    match read_head(&mut client) {
+    match read_head(&mut client, port) {
         Ok(Verdict::Pass(head)) => {
             let Ok(mut up) = TcpStream::connect(upstream) else {
                 return refuse(&mut client, 503, "Service Unavailable");
@@ -193,6 +235,7 @@ fn handle(mut client: TcpStream, upstream: SocketAddr) {
 /// [`MAX_CONNECTIONS`] at a time.
 pub fn spawn(listener: TcpListener, upstream: SocketAddr) {
     let open = Arc::new(AtomicUsize::new(0));
+    let port = listener.local_addr().map_or(0, |a| a.port());
     std::thread::spawn(move || {
         for conn in listener.incoming() {
             let Ok(mut client) = conn else { continue };
@@ -203,7 +246,7 @@ pub fn spawn(listener: TcpListener, upstream: SocketAddr) {
             open.fetch_add(1, Ordering::AcqRel);
             let count = Arc::clone(&open);
             let spawned = std::thread::Builder::new().spawn(move || {
-                handle(client, upstream);
+                handle(client, upstream, port);
                 count.fetch_sub(1, Ordering::AcqRel);
             });
             if spawned.is_err() {
@@ -219,15 +262,72 @@ mod tests {
     use super::*;
 
     fn judge(bytes: &[u8]) -> Verdict {
-        read_head(&mut &bytes[..]).unwrap()
+        read_head(&mut &bytes[..], 1111).unwrap()
     }
 
     #[test]
     fn a_plain_get_passes_with_its_connection_closed() {
-        let v = judge(b"GET /x/ HTTP/1.1\r\nHost: a\r\nConnection: keep-alive\r\n\r\n");
+        let v =
+            judge(b"GET /x/ HTTP/1.1\r\nHost: localhost:1111\r\nConnection: keep-alive\r\n\r\n");
         assert_eq!(
             v,
-            Verdict::Pass(b"GET /x/ HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n".to_vec())
+            Verdict::Pass(
+                b"GET /x/ HTTP/1.1\r\nHost: localhost:1111\r\nConnection: close\r\n\r\n".to_vec()
+            )
+        );
+    }
+
+    #[test]
+    fn only_this_servers_host_passes() {
+        for ok in [
+            "localhost:1111",
+            "LocalHost:1111",
+            "127.0.0.1:1111",
+            "192.168.1.20:1111",
+            "[::1]:1111",
+            "[fe80::1]:1111",
+        ] {
+            assert!(host_allowed(ok, 1111), "{ok}");
+        }
+        for bad in [
+            "evil.example:1111",
+            "evil.example",
+            "localhost",
+            "localhost:",
+            "localhost:1112",
+            "localhost:01111",
+            "localhost.:1111",
+            "app.localhost:1111",
+            "127.0.0.1.nip.io:1111",
+            "0x7f.0.0.1:1111",
+            "2130706433:1111",
+            "::1:1111",
+            "[::1]",
+            "[::1]x:1111",
+            "[::1:1111",
+            "[evil.example]:1111",
+            "user@localhost:1111",
+            "localhost:1111/x",
+            "",
+        ] {
+            assert!(!host_allowed(bad, 1111), "{bad}");
+        }
+        // Browsers leave the port out when it is 80.
+        assert!(host_allowed("localhost", 80));
+        assert!(host_allowed("[::1]", 80));
+        assert!(!host_allowed("evil.example", 80));
+
+        assert_eq!(
+            judge(b"GET / HTTP/1.1\r\nHost: evil.example:1111\r\n\r\n"),
+            Verdict::Refuse(421, "Misdirected Request")
+        );
+        assert_eq!(
+            judge(b"GET / HTTP/1.1\r\n\r\n"),
+            Verdict::Refuse(400, "Bad Request")
+        );
+        assert_eq!(
+            judge(b"GET / HTTP/1.1\r\nHost: localhost:1111\r\nhost: evil.example\r\n\r\n"),
+            Verdict::Refuse(400, "Bad Request")
         );
     }
 
@@ -258,7 +358,7 @@ mod tests {
             Verdict::Refuse(400, "Bad Request")
         );
         assert!(
-            read_head(&mut &b"GET / HTTP/1.1\r\n"[..]).is_err(),
+            read_head(&mut &b"GET / HTTP/1.1\r\n"[..], 1111).is_err(),
             "cut short"
         );
     }
