@@ -421,6 +421,14 @@ fn requests_never_leave_the_output_folder() {
     assert!(status >= 400, "an over-long URL is refused: {status}");
 }
 
+/// The value of header `name` in a response head.
+fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.lines().skip(1).find_map(|l| {
+        let (n, v) = l.split_once(':')?;
+        n.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+    })
+}
+
 #[test]
 fn error_text_cannot_forge_live_reload_events() {
     let site = Site::from_fixture("basic");
@@ -512,6 +520,27 @@ fn only_its_own_host_is_answered() {
     ] {
         let (status, head, _) = ask(&lines, "/");
         assert_eq!(status, 400, "{lines:?}\n{head}");
+    }
+}
+
+#[test]
+fn folder_redirects_stay_on_the_site() {
+    let site = Site::from_fixture("basic");
+    let server = Server::start(&site, &[]);
+    // A folder named like a host: `//evil.example` must not redirect to
+    // `//evil.example/`, which a browser reads as another site.
+    std::fs::create_dir_all(server.output.join("evil.example")).unwrap();
+    std::fs::write(server.output.join("evil.example/index.html"), "<p>x</p>").unwrap();
+    for (target, want) in [
+        ("/case-studies", "/case-studies/"),
+        ("//evil.example", "/evil.example/"),
+        ("//case-studies", "/case-studies/"),
+        ("///case-studies//chatbot", "/case-studies/chatbot/"),
+        ("/case-studies?a=//b", "/case-studies/?a=//b"),
+    ] {
+        let (status, head, _) = server.get(target);
+        assert_eq!(status, 301, "{target}\n{head}");
+        assert_eq!(header(&head, "location"), Some(want), "{target}\n{head}");
     }
 }
 

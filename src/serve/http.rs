@@ -221,6 +221,21 @@ pub fn resolve(root: &Path, url_path: &str) -> Option<PathBuf> {
     Some(path)
 }
 
+/// Where a request for folder `path` (no trailing slash) is redirected:
+/// the path rebuilt from its non-empty segments, so it starts with exactly
+/// one `/`. `path` as sent could start with `//`, and `Location:
+/// //evil.example/` is another site to a browser.
+fn folder_location(path: &str, query: &str) -> String {
+    let mut location: String = path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .flat_map(|s| ["/", s])
+        .collect();
+    location.push('/');
+    location.push_str(query);
+    location
+}
+
 fn content_type(path: &Path) -> &'static str {
     match path
         .extension()
@@ -334,7 +349,7 @@ pub fn handle(request: Request, root: &Path, live: &Arc<LiveReload>) {
     if file.is_dir() {
         if !path.ends_with('/') {
             let query = url.find('?').map_or("", |i| &url[i..]);
-            let location = format!("{path}/{query}");
+            let location = folder_location(path, query);
             return respond(
                 request,
                 301,
@@ -400,6 +415,13 @@ mod tests {
         ] {
             assert_eq!(resolve(root, bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn folder_redirects_start_with_one_slash() {
+        assert_eq!(folder_location("/a/b", ""), "/a/b/");
+        assert_eq!(folder_location("//evil.example", ""), "/evil.example/");
+        assert_eq!(folder_location("///a//b", "?x=//y"), "/a/b/?x=//y");
     }
 
     #[test]
