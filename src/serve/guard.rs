@@ -1,34 +1,54 @@
-//! The preview server's front door. tiny_http reads a request's line and
-//! headers without any limit, so one client could make the server hold as
-//! much memory as it cares to send. Every connection therefore comes
-//! through here first: the request head is read with bounds on its size,
-//! its line, its number of headers and the time it takes, and only a
-//! well-formed GET or HEAD for this server's own host is passed on — with `Connection: close`, so each
-//! request on a connection is checked — to tiny_http, listening on a
-//! private loopback port. Anything else gets its 4xx answer here.
+//! The preview server's front door. Every connection is accepted here and
+//! gets a thread of its own, which reads the request head with bounds on
+//! its size, its line, its number of headers and the time it takes, checks
+//! that it is a GET or HEAD for this server's own host, and then answers it
+//! on the same connection (see `http.rs`) or refuses it with its 4xx. One
+//! request per connection, every answer with `Connection: close`, so that
+//! each request goes through these checks.
 
 use std::io::{self, Read, Write};
-use std::net::{Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, Ipv6Addr, Shutdown, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
+
+use super::http::{self, LiveReload};
 
 /// The most bytes a request head (request line and headers) may have.
 pub const MAX_HEAD: usize = 16 * 1024;
 /// The longest request line (method, path, version).
 pub const MAX_LINE: usize = 8 * 1024;
+/// The longest request target (path and query).
+pub const MAX_URL: usize = 4096;
 /// The most header lines.
 pub const MAX_HEADERS: usize = 64;
 /// How long a client may take to send its request head.
 const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
-/// Connections handled at once; more wait to be accepted.
+/// Connections handled at once; more are refused with 503.
 const MAX_CONNECTIONS: usize = 256;
+
+/// The two methods the preview answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Head,
+}
+
+/// A request that passed the checks.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Request {
+    pub method: Method,
+    /// The request target as sent: a path starting with `/`, perhaps with
+    /// a query; no control characters or spaces.
+    pub target: String,
+}
 
 /// What to do with a request head.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Verdict {
-    /// Pass on this head (rewritten to close the connection after it).
-    Pass(Vec<u8>),
+    /// Answer this request.
+    Pass(Request),
     /// Answer with this status and reason, and close.
     Refuse(u16, &'static str),
 }
@@ -109,14 +129,24 @@ pub fn read_head(r: &mut impl Read, port: u16) -> io::Result<Verdict> {
     }
     let mut parts = request_line.split(' ');
     let (method, target, version) = (parts.next(), parts.next(), parts.next());
-    let (Some(method), Some(_), Some(version)) = (method, target, version) else {
+    let (Some(method), Some(target), Some(version)) = (method, target, version) else {
         return Ok(Verdict::Refuse(400, "Bad Request"));
     };
     if !version.starts_with("HTTP/1.") || parts.next().is_some() {
         return Ok(Verdict::Refuse(400, "Bad Request"));
     }
-    if method != "GET" && method != "HEAD" {
-        return Ok(Verdict::Refuse(405, "Method Not Allowed"));
+    let method = match method {
+        "GET" => Method::Get,
+        "HEAD" => Method::Head,
+        _ => return Ok(Verdict::Refuse(405, "Method Not Allowed")),
+    };
+    if target.len() > MAX_URL {
+        return Ok(Verdict::Refuse(414, "URI Too Long"));
+    }
+    // Only a path (no absolute URL, no `*`), and nothing that could end or
+    // bend a header line if it is echoed in a redirect.
+    if !target.starts_with('/') || target.bytes().any(|b| b.is_ascii_control()) {
+        return Ok(Verdict::Refuse(400, "Bad Request"));
     }
     let headers: Vec<&str> = lines.filter(|l| !l.is_empty()).collect();
     if headers.len() > MAX_HEADERS {
@@ -134,119 +164,69 @@ pub fn read_head(r: &mut impl Read, port: u16) -> io::Result<Verdict> {
         (Some(_), None) => return Ok(Verdict::Refuse(421, "Misdirected Request")),
         _ => return Ok(Verdict::Refuse(400, "Bad Request")),
     }
-    let mut out = String::with_capacity(end + 24);
-    out.push_str(request_line);
-    out.push_str("\r\n");
-    for h in headers {
-        let name = h.split(':').next().unwrap_or_default().trim();
-        let hop = [
-            "connection",
-            "keep-alive",
-            "content-length",
-            "transfer-encoding",
-            "upgrade",
-        ]
-        .iter()
-        .any(|n| name.eq_ignore_ascii_case(n));
-        if !hop {
-            out.push_str(h);
-            out.push_str("\r\n");
-        }
-    }
-    out.push_str("Connection: close\r\n\r\n");
-    Ok(Verdict::Pass(out.into_bytes()))
+    Ok(Verdict::Pass(Request {
+        method,
+        target: target.to_string(),
+    }))
 }
 
-fn refuse(client: &mut TcpStream, code: u16, reason: &str) {
+fn refuse(mut client: &TcpStream, code: u16, reason: &str) {
     let body = format!("{code} {reason}\n");
+    let allow = if code == 405 {
+        "Allow: GET, HEAD\r\n"
+    } else {
+        ""
+    };
     let _ = write!(
         client,
-        "HTTP/1.1 {code} {reason}\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "HTTP/1.1 {code} {reason}\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\n{allow}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
-    let _ = client.shutdown(Shutdown::Both);
 }
 
-/// Copies tiny_http's answer to the client with `Connection: close` in its
-/// head (tiny_http drops a `Connection` header set on a response), so that
-/// a keep-alive client knows this connection ends with the answer and opens
-/// a new one for its next request, rather than finding it closed.
-fn relay(up: &mut TcpStream, client: &mut TcpStream) -> io::Result<u64> {
-    let mut head: Vec<u8> = Vec::with_capacity(1024);
-    let mut buf = [0u8; 4096];
-    let end = loop {
-        let n = up.read(&mut buf)?;
-        let from = head.len().saturating_sub(3);
-        head.extend_from_slice(&buf[..n]);
-        if let Some(i) = find(&head[from..], b"\r\n\r\n") {
-            break from + i + 4;
-        }
-        if n == 0 || head.len() > MAX_HEAD {
-            // Not a head we can rewrite: pass it on as it is.
-            client.write_all(&head)?;
-            return io::copy(up, client);
-        }
-    };
-    let text = String::from_utf8_lossy(&head[..end - 4]);
-    let mut out = String::with_capacity(end + 24);
-    for (i, line) in text.split("\r\n").enumerate() {
-        let name = line.split(':').next().unwrap_or_default().trim();
-        if i > 0
-            && (name.eq_ignore_ascii_case("connection") || name.eq_ignore_ascii_case("keep-alive"))
-        {
-            continue;
-        }
-        out.push_str(line);
-        out.push_str("\r\n");
-    }
-    out.push_str("Connection: close\r\n\r\n");
-    client.write_all(out.as_bytes())?;
-    client.write_all(&head[end..])?;
-    io::copy(up, client)
-}
-
-fn handle(mut client: TcpStream, upstream: SocketAddr, port: u16) {
+fn handle(client: &TcpStream, port: u16, root: &Path, live: &Arc<LiveReload>) {
     let _ = client.set_read_timeout(Some(HEAD_TIMEOUT));
-    match read_head(&mut client, port) {
-        Ok(Verdict::Pass(head)) => {
-            let Ok(mut up) = TcpStream::connect(upstream) else {
-                return refuse(&mut client, 503, "Service Unavailable");
-            };
-            if up.write_all(&head).is_err() {
-                return refuse(&mut client, 502, "Bad Gateway");
-            }
+    match read_head(&mut &*client, port) {
+        Ok(Verdict::Pass(request)) => {
             let _ = client.set_read_timeout(None);
-            // The answer, to its end (tiny_http closes after it) or until the
-            // client goes away; event streams last as long as the page.
-            let _ = relay(&mut up, &mut client);
-            let _ = client.shutdown(Shutdown::Both);
-            let _ = up.shutdown(Shutdown::Both);
+            // An error here is the client gone: nothing to tell anyone.
+            let _ = http::handle(client, &request, root, live);
         }
-        Ok(Verdict::Refuse(code, reason)) => refuse(&mut client, code, reason),
+        Ok(Verdict::Refuse(code, reason)) => refuse(client, code, reason),
         Err(e) if e.kind() == io::ErrorKind::WouldBlock || e.kind() == io::ErrorKind::TimedOut => {
-            refuse(&mut client, 408, "Request Timeout")
+            refuse(client, 408, "Request Timeout")
         }
         Err(_) => {}
     }
+    let _ = client.shutdown(Shutdown::Both);
 }
 
-/// Accepts connections on `listener` and passes each checked request to
-/// `upstream`, each connection on its own thread, at most
-/// [`MAX_CONNECTIONS`] at a time.
-pub fn spawn(listener: TcpListener, upstream: SocketAddr) {
+/// Accepts connections on `listener` and answers each on its own thread
+/// with the files of `root`, at most [`MAX_CONNECTIONS`] at a time.
+pub fn spawn(listener: TcpListener, root: PathBuf, live: Arc<LiveReload>) {
     let open = Arc::new(AtomicUsize::new(0));
     let port = listener.local_addr().map_or(0, |a| a.port());
+    let root = Arc::new(root);
     std::thread::spawn(move || {
         for conn in listener.incoming() {
-            let Ok(mut client) = conn else { continue };
+            let client = match conn {
+                Ok(client) => client,
+                Err(_) => {
+                    // Out of file descriptors, most likely: wait for some
+                    // to be freed rather than spin.
+                    std::thread::sleep(Duration::from_millis(10));
+                    continue;
+                }
+            };
             if open.load(Ordering::Acquire) >= MAX_CONNECTIONS {
-                refuse(&mut client, 503, "Service Unavailable");
+                refuse(&client, 503, "Service Unavailable");
                 continue;
             }
             open.fetch_add(1, Ordering::AcqRel);
             let count = Arc::clone(&open);
+            let (root, live) = (Arc::clone(&root), Arc::clone(&live));
             let spawned = std::thread::Builder::new().spawn(move || {
-                handle(client, upstream, port);
+                handle(&client, port, &root, &live);
                 count.fetch_sub(1, Ordering::AcqRel);
             });
             if spawned.is_err() {
@@ -266,15 +246,25 @@ mod tests {
     }
 
     #[test]
-    fn a_plain_get_passes_with_its_connection_closed() {
-        let v =
-            judge(b"GET /x/ HTTP/1.1\r\nHost: localhost:1111\r\nConnection: keep-alive\r\n\r\n");
+    fn a_plain_get_passes() {
+        let v = judge(
+            b"GET /x/?q=1 HTTP/1.1\r\nHost: localhost:1111\r\nConnection: keep-alive\r\n\r\n",
+        );
         assert_eq!(
             v,
-            Verdict::Pass(
-                b"GET /x/ HTTP/1.1\r\nHost: localhost:1111\r\nConnection: close\r\n\r\n".to_vec()
-            )
+            Verdict::Pass(Request {
+                method: Method::Get,
+                target: "/x/?q=1".into()
+            })
         );
+        let v = judge(b"HEAD / HTTP/1.0\r\nHost: 127.0.0.1:1111\r\n\r\n");
+        assert!(matches!(
+            v,
+            Verdict::Pass(Request {
+                method: Method::Head,
+                ..
+            })
+        ));
     }
 
     #[test]
@@ -353,6 +343,23 @@ mod tests {
             Verdict::Refuse(405, "Method Not Allowed")
         );
         assert_eq!(judge(b"GET /\r\n\r\n"), Verdict::Refuse(400, "Bad Request"));
+        let host = "Host: localhost:1111\r\n";
+        for target in [
+            "http://localhost:1111/",
+            "*",
+            "/a\x0bb",
+            "/a\nSet-Cookie:x",
+            "/a\x7f",
+        ] {
+            let req = format!("GET {target} HTTP/1.1\r\n{host}\r\n");
+            assert_eq!(
+                judge(req.as_bytes()),
+                Verdict::Refuse(400, "Bad Request"),
+                "{target:?}"
+            );
+        }
+        let req = format!("GET /{} HTTP/1.1\r\n{host}\r\n", "a".repeat(MAX_URL));
+        assert_eq!(judge(req.as_bytes()), Verdict::Refuse(414, "URI Too Long"));
         assert_eq!(
             judge(b"GET / HTTP/1.1\r\nX: \xff\r\n\r\n"),
             Verdict::Refuse(400, "Bad Request")
