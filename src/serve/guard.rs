@@ -5,13 +5,20 @@
 //! on the same connection (see `http.rs`) or refuses it with its 4xx. One
 //! request per connection, every answer with `Connection: close`, so that
 //! each request goes through these checks.
+//!
+//! No client may hold a thread for long without making the server's work
+//! worth it: the whole head has a deadline (not each read, which a client
+//! sending a byte every few seconds would reset), every write a timeout and
+//! every answer a deadline, and one machine on the network can hold only
+//! so many of the connections, so slow or greedy clients leave room for
+//! the writer's own browser.
 
+use std::collections::HashMap;
 use std::io::{self, Read, Write};
-use std::net::{Ipv4Addr, Ipv6Addr, Shutdown, TcpListener, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use super::http::{self, LiveReload};
 
@@ -23,10 +30,29 @@ pub const MAX_LINE: usize = 8 * 1024;
 pub const MAX_URL: usize = 4096;
 /// The most header lines.
 pub const MAX_HEADERS: usize = 64;
-/// How long a client may take to send its request head.
-const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
-/// Connections handled at once; more are refused with 503.
-const MAX_CONNECTIONS: usize = 256;
+/// How long a client may take to send its whole request head.
+const HEAD_DEADLINE: Duration = Duration::from_secs(10);
+/// How long a client may take to accept each [`PIECE`] of an answer.
+/// Measured over the whole piece, not each system call: the kernel takes a
+/// few bytes now and then even from a client that never reads, so "no
+/// progress for 10 s" would never fire.
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How much is offered to a client at a time, on one clock.
+const PIECE: usize = 64 * 1024;
+/// How long a whole answer (other than the event stream) may take: enough
+/// for 60 MB at a slow 1 MB/s.
+pub const ANSWER_DEADLINE: Duration = Duration::from_secs(60);
+/// Connections handled at once; more are refused with 503. Each holds a
+/// thread, with a small stack, until its deadlines at most; live-reload
+/// streams are capped lower (see `http.rs`), so this leaves room for pages
+/// beside them and beside clients that stall.
+const MAX_CONNECTIONS: usize = 512;
+/// Connections one machine other than this one may hold at once: a browser
+/// opens six or so per site, and one tab's event stream.
+const MAX_PER_PEER: usize = 64;
+/// The stack of a connection's thread: reading a head, answering from the
+/// file system and streaming use little, and many threads may be waiting.
+const STACK: usize = 256 * 1024;
 
 /// The two methods the preview answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +106,64 @@ pub fn host_allowed(host: &str, port: u16) -> bool {
         None => rest.is_empty() && port == 80,
     };
     name_ok && port_ok
+}
+
+/// A connection's reads and writes under a deadline, so that a client
+/// sending or taking one byte at a time cannot stretch a request or an
+/// answer beyond it; and each [`PIECE`] written must be taken whole within
+/// [`WRITE_TIMEOUT`].
+pub struct Timed<'a> {
+    stream: &'a TcpStream,
+    until: Instant,
+    /// When the piece being written (in parts, the client being slow) was
+    /// first offered.
+    offered: Option<Instant>,
+}
+
+impl<'a> Timed<'a> {
+    pub fn new(stream: &'a TcpStream, within: Duration) -> Timed<'a> {
+        Timed {
+            stream,
+            until: Instant::now() + within,
+            offered: None,
+        }
+    }
+}
+
+/// The time from now to `until`, or an error if it has passed.
+fn left(until: Instant) -> io::Result<Duration> {
+    let left = until.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        return Err(io::Error::new(io::ErrorKind::TimedOut, "deadline passed"));
+    }
+    Ok(left)
+}
+
+impl Read for Timed<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.stream.set_read_timeout(Some(left(self.until)?))?;
+        (&mut &*self.stream).read(buf)
+    }
+}
+
+impl Write for Timed<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let piece = &buf[..buf.len().min(PIECE)];
+        let offered = *self.offered.get_or_insert_with(Instant::now);
+        let wait = left(self.until.min(offered + WRITE_TIMEOUT))?;
+        self.stream.set_write_timeout(Some(wait))?;
+        let n = (&mut &*self.stream).write(piece)?;
+        // Part of it taken: the rest comes next, on the same clock. All of
+        // it: the next piece has a clock of its own.
+        if n == piece.len() {
+            self.offered = None;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
@@ -170,46 +254,113 @@ pub fn read_head(r: &mut impl Read, port: u16) -> io::Result<Verdict> {
     }))
 }
 
-fn refuse(mut client: &TcpStream, code: u16, reason: &str) {
+fn refuse(client: &mut impl Write, code: u16, reason: &str) {
     let body = format!("{code} {reason}\n");
     let allow = if code == 405 {
         "Allow: GET, HEAD\r\n"
     } else {
         ""
     };
-    let _ = write!(
-        client,
+    // One write, so one packet.
+    let answer = format!(
         "HTTP/1.1 {code} {reason}\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\n{allow}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
+    let _ = client.write_all(answer.as_bytes());
 }
 
-fn handle(client: &TcpStream, port: u16, root: &Path, live: &Arc<LiveReload>) {
-    let _ = client.set_read_timeout(Some(HEAD_TIMEOUT));
-    match read_head(&mut &*client, port) {
+fn handle(client: &TcpStream, port: u16, root: &Path, live: &LiveReload) {
+    // Answers are buffered into large writes; a last small one should not
+    // wait for the client's acknowledgement of the one before.
+    let _ = client.set_nodelay(true);
+    match read_head(&mut Timed::new(client, HEAD_DEADLINE), port) {
         Ok(Verdict::Pass(request)) => {
-            let _ = client.set_read_timeout(None);
-            // An error here is the client gone: nothing to tell anyone.
+            // An error here is the client gone or too slow: nothing to
+            // tell anyone.
             let _ = http::handle(client, &request, root, live);
         }
-        Ok(Verdict::Refuse(code, reason)) => refuse(client, code, reason),
+        Ok(Verdict::Refuse(code, reason)) => {
+            refuse(&mut Timed::new(client, WRITE_TIMEOUT), code, reason)
+        }
         Err(e) if e.kind() == io::ErrorKind::WouldBlock || e.kind() == io::ErrorKind::TimedOut => {
-            refuse(client, 408, "Request Timeout")
+            refuse(
+                &mut Timed::new(client, WRITE_TIMEOUT),
+                408,
+                "Request Timeout",
+            )
         }
         Err(_) => {}
     }
     let _ = client.shutdown(Shutdown::Both);
 }
 
+/// The connections being handled: how many, and how many from each other
+/// machine.
+#[derive(Default)]
+struct Open {
+    total: usize,
+    by_peer: HashMap<IpAddr, usize>,
+}
+
+/// A connection's place in [`Open`], given back when dropped (so also when
+/// its thread could not be made).
+struct Slot {
+    open: Arc<Mutex<Open>>,
+    peer: Option<IpAddr>,
+}
+
+impl Slot {
+    /// A place for a connection from `peer`, if there is one. Loopback
+    /// peers have no limit of their own: they are this machine, which
+    /// could as well stop the server.
+    fn take(open: &Arc<Mutex<Open>>, peer: Option<IpAddr>) -> Option<Slot> {
+        let peer = peer
+            .map(|ip| ip.to_canonical())
+            .filter(|ip| !ip.is_loopback());
+        let mut o = open.lock().unwrap_or_else(|e| e.into_inner());
+        if o.total >= MAX_CONNECTIONS {
+            return None;
+        }
+        if let Some(ip) = peer {
+            let n = o.by_peer.entry(ip).or_default();
+            if *n >= MAX_PER_PEER {
+                return None;
+            }
+            *n += 1;
+        }
+        o.total += 1;
+        Some(Slot {
+            open: Arc::clone(open),
+            peer,
+        })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut o = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        o.total -= 1;
+        if let Some(ip) = self.peer {
+            if let Some(n) = o.by_peer.get_mut(&ip) {
+                *n -= 1;
+                if *n == 0 {
+                    o.by_peer.remove(&ip);
+                }
+            }
+        }
+    }
+}
+
 /// Accepts connections on `listener` and answers each on its own thread
-/// with the files of `root`, at most [`MAX_CONNECTIONS`] at a time.
+/// with the files of `root`, at most [`MAX_CONNECTIONS`] at a time and
+/// [`MAX_PER_PEER`] from any one other machine.
 pub fn spawn(listener: TcpListener, root: PathBuf, live: Arc<LiveReload>) {
-    let open = Arc::new(AtomicUsize::new(0));
+    let open = Arc::new(Mutex::new(Open::default()));
     let port = listener.local_addr().map_or(0, |a| a.port());
     let root = Arc::new(root);
     std::thread::spawn(move || {
         for conn in listener.incoming() {
-            let client = match conn {
+            let mut client = match conn {
                 Ok(client) => client,
                 Err(_) => {
                     // Out of file descriptors, most likely: wait for some
@@ -218,21 +369,22 @@ pub fn spawn(listener: TcpListener, root: PathBuf, live: Arc<LiveReload>) {
                     continue;
                 }
             };
-            if open.load(Ordering::Acquire) >= MAX_CONNECTIONS {
-                refuse(&client, 503, "Service Unavailable");
+            let Some(slot) = Slot::take(&open, client.peer_addr().ok().map(|a| a.ip())) else {
+                // Never blocks this loop: the answer goes if it fits.
+                let _ = client.set_nonblocking(true);
+                refuse(&mut client, 503, "Service Unavailable");
                 continue;
-            }
-            open.fetch_add(1, Ordering::AcqRel);
-            let count = Arc::clone(&open);
+            };
             let (root, live) = (Arc::clone(&root), Arc::clone(&live));
-            let spawned = std::thread::Builder::new().spawn(move || {
-                handle(&client, port, &root, &live);
-                count.fetch_sub(1, Ordering::AcqRel);
-            });
-            if spawned.is_err() {
-                // The thread was not made; its count must not stay taken.
-                open.fetch_sub(1, Ordering::AcqRel);
-            }
+            let spawned = std::thread::Builder::new()
+                .stack_size(STACK)
+                .spawn(move || {
+                    handle(&client, port, &root, &live);
+                    drop(slot);
+                });
+            // If the thread was not made, the closure is dropped, and with
+            // it the connection and its slot.
+            drop(spawned);
         }
     });
 }
@@ -265,6 +417,59 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn a_write_never_outlasts_the_deadline() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let peer = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (conn, _) = listener.accept().unwrap();
+        // The peer never reads: the socket buffers fill, and then the write
+        // waits until the deadline, not the longer write timeout.
+        let start = Instant::now();
+        let mut w = Timed::new(&conn, Duration::from_millis(300));
+        let chunk = vec![0u8; 1 << 16];
+        let err = loop {
+            if let Err(e) = w.write_all(&chunk) {
+                break e;
+            }
+            assert!(start.elapsed() < WRITE_TIMEOUT, "no deadline");
+        };
+        assert!(
+            matches!(
+                err.kind(),
+                io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+            ),
+            "{err}"
+        );
+        drop(peer);
+    }
+
+    #[test]
+    fn one_other_machine_gets_only_its_share() {
+        let open = Arc::new(Mutex::new(Open::default()));
+        let lan: IpAddr = "192.168.1.20".parse().unwrap();
+        let held: Vec<Slot> = (0..MAX_PER_PEER)
+            .map(|_| Slot::take(&open, Some(lan)).unwrap())
+            .collect();
+        assert!(Slot::take(&open, Some(lan)).is_none());
+        // Others, and this machine, still get in.
+        let other = Slot::take(&open, Some("192.168.1.21".parse().unwrap()));
+        assert!(other.is_some());
+        let local = Slot::take(&open, Some("::ffff:127.0.0.1".parse().unwrap()));
+        assert!(local.is_some());
+        drop(held);
+        assert!(Slot::take(&open, Some(lan)).is_some());
+        drop((other, local));
+        // Loopback peers count only towards the total.
+        let many: Vec<Slot> = (0..MAX_CONNECTIONS)
+            .map_while(|_| Slot::take(&open, Some("127.0.0.1".parse().unwrap())))
+            .collect();
+        assert_eq!(many.len(), MAX_CONNECTIONS);
+        assert!(Slot::take(&open, None).is_none());
+        drop(many);
+        assert_eq!(open.lock().unwrap().total, 0);
+        assert!(open.lock().unwrap().by_peer.is_empty());
     }
 
     #[test]

@@ -10,20 +10,27 @@ use std::net::TcpStream;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use super::guard::{Method, Request};
+use super::guard::{ANSWER_DEADLINE, Method, Request, Timed, WRITE_TIMEOUT};
 use crate::content::markdown::percent_decode;
 
 /// The path of the event stream. Not a file name a site can have: content
 /// paths are slugs, which never start with an underscore.
 pub const EVENTS_PATH: &str = "/__casebook/events";
 
-/// How much of a file is read and written at a time.
+/// How much of an answer is buffered, to be written at a time.
 const CHUNK: usize = 64 * 1024;
 /// How often an idle event stream gets a comment: it keeps proxies from
 /// closing the stream, and a failed write tells us the page has gone.
 const PING: Duration = Duration::from_secs(15);
+/// How often an event stream looks whether its page has closed it, so a
+/// closed tab's place is free again soon rather than at the next ping.
+const TICK: Duration = Duration::from_secs(1);
+/// Event streams open at once. Each lasts as long as its page, so they
+/// have a cap of their own, well under the guard's cap on connections:
+/// streams never crowd out pages.
+pub const MAX_STREAMS: usize = 64;
 
 /// Added before `</body>` of every HTML page the preview server sends (never
 /// written to disk, so `casebook build` output never contains it).
@@ -178,17 +185,32 @@ impl LiveReload {
     }
 
     /// Serves the event stream on `stream`: the current state, then every
-    /// event, until the page goes away.
-    fn stream(&self, mut stream: &TcpStream) -> io::Result<()> {
+    /// event, until the page goes away; or 503 if [`MAX_STREAMS`] are open.
+    fn stream(&self, stream: &TcpStream) -> io::Result<()> {
         let (tx, rx) = mpsc::channel::<String>();
         // Listening before the state is read: an event in between is then
         // sent twice rather than never, and a page takes a repeat calmly.
-        let _subscription = {
+        let subscription = {
             let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
-            let id = clients.next;
-            clients.next += 1;
-            clients.open.push((id, tx));
-            Subscription { live: self, id }
+            (clients.open.len() < MAX_STREAMS).then(|| {
+                let id = clients.next;
+                clients.next += 1;
+                clients.open.push((id, tx));
+                Subscription { live: self, id }
+            })
+        };
+        let Some(_subscription) = subscription else {
+            let body =
+                "503 too many live-reload streams are open; this page will not reload by itself\n";
+            let mut w = Timed::new(stream, WRITE_TIMEOUT);
+            head(
+                &mut w,
+                "503 Service Unavailable",
+                "text/plain; charset=utf-8",
+                body.len() as u64,
+                &[],
+            )?;
+            return w.write_all(body.as_bytes());
         };
         let mut hello = String::from(
             "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\nretry: 500\n\n",
@@ -200,15 +222,39 @@ impl LiveReload {
                 hello.push_str(&sse("failed", e));
             }
         }
-        stream.write_all(hello.as_bytes())?;
+        // Each message must be taken within the write timeout: a page that
+        // stopped reading is dropped.
+        Timed::new(stream, WRITE_TIMEOUT).write_all(hello.as_bytes())?;
+        // Reads only look for the end of the stream; they must not wait.
+        stream.set_read_timeout(Some(Duration::from_millis(1)))?;
+        let mut sent = Instant::now();
         loop {
-            let msg = match rx.recv_timeout(PING) {
+            let msg = match rx.recv_timeout(TICK) {
                 Ok(m) => m,
-                Err(RecvTimeoutError::Timeout) => ": ping\n\n".to_string(),
+                Err(RecvTimeoutError::Timeout) if closed(stream) => return Ok(()),
+                Err(RecvTimeoutError::Timeout) if sent.elapsed() >= PING => {
+                    ": ping\n\n".to_string()
+                }
+                Err(RecvTimeoutError::Timeout) => continue,
                 Err(RecvTimeoutError::Disconnected) => return Ok(()),
             };
-            stream.write_all(msg.as_bytes())?;
+            Timed::new(stream, WRITE_TIMEOUT).write_all(msg.as_bytes())?;
+            sent = Instant::now();
         }
+    }
+}
+
+/// Whether the client of an event stream has closed it. A page sends
+/// nothing after its request, so anything it does send is read and dropped.
+fn closed(mut stream: &TcpStream) -> bool {
+    let mut buf = [0u8; 512];
+    match stream.read(&mut buf) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(e) => !matches!(
+            e.kind(),
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+        ),
     }
 }
 
@@ -380,8 +426,9 @@ pub fn handle(
     let url = request.target.as_str();
     let path = url.split(['?', '#']).next().unwrap_or("/");
     let method = request.method;
-    // The head and the start of the body go out in one write.
-    let mut w = BufWriter::with_capacity(CHUNK, stream);
+    // The head and the start of the body go out in one write; a client
+    // that takes the answer too slowly is cut off.
+    let mut w = BufWriter::with_capacity(CHUNK, Timed::new(stream, ANSWER_DEADLINE));
     if path == EVENTS_PATH {
         if method == Method::Head {
             respond(&mut w, method, "200 OK", "text/event-stream", b"", &[])?;
@@ -394,7 +441,7 @@ pub fn handle(
 }
 
 fn answer(
-    w: &mut BufWriter<&TcpStream>,
+    w: &mut BufWriter<Timed>,
     method: Method,
     url: &str,
     path: &str,
