@@ -243,7 +243,7 @@ fn run_bounded(mut cmd: Command, limit: Duration) -> (String, String) {
 }
 
 // The server answers one request per connection and says so
-// (`Connection: close`, added by the guard in src/serve/guard.rs), so a
+// (`Connection: close` on every answer, see src/serve/http.rs), so a
 // keep-alive client such as wrk reconnects rather than writing into a
 // closed connection.
 #[test]

@@ -116,37 +116,90 @@ impl Server {
         .unwrap();
         s.set_read_timeout(Some(Duration::from_millis(200)))
             .unwrap();
-        Events {
-            reader: BufReader::new(s),
-        }
+        Events::new(s)
     }
 }
 
-/// The live-reload event stream, read as a browser's EventSource would.
+/// The live-reload event stream, read as a browser's EventSource would: a
+/// line ends at CRLF, at a lone CR or at a lone LF (the HTML standard's
+/// rules), so a stray CR in the data shows here as it would in a page.
 struct Events {
     reader: BufReader<TcpStream>,
+    /// The line read so far, kept across read timeouts.
+    partial: Vec<u8>,
+    /// The last line ended at a CR, so an LF right after it is part of it.
+    after_cr: bool,
+    /// The event being read: its name, if given, and its data lines.
+    name: Option<String>,
+    data: Vec<String>,
 }
 
 impl Events {
+    fn new(stream: TcpStream) -> Events {
+        Events {
+            reader: BufReader::new(stream),
+            partial: Vec::new(),
+            after_cr: false,
+            name: None,
+            data: Vec::new(),
+        }
+    }
+
+    /// The next line, or `None` at the end of the stream or the deadline.
+    fn line(&mut self, deadline: Instant) -> Option<String> {
+        while Instant::now() < deadline {
+            let buf = match self.reader.fill_buf() {
+                Ok([]) => return None,
+                Ok(buf) => buf,
+                Err(_) => continue,
+            };
+            let mut used = 0;
+            let mut ended = false;
+            for &b in buf {
+                used += 1;
+                if std::mem::take(&mut self.after_cr) && b == b'\n' {
+                    continue;
+                }
+                match b {
+                    b'\r' => {
+                        self.after_cr = true;
+                        ended = true;
+                    }
+                    b'\n' => ended = true,
+                    _ => self.partial.push(b),
+                }
+                if ended {
+                    break;
+                }
+            }
+            self.reader.consume(used);
+            if ended {
+                let line = String::from_utf8_lossy(&self.partial).into_owned();
+                self.partial.clear();
+                return Some(line);
+            }
+        }
+        None
+    }
+
     /// The next event as (name, data), waiting up to `timeout`.
     fn next(&mut self, timeout: Duration) -> Option<(String, String)> {
         let deadline = Instant::now() + timeout;
-        let (mut name, mut data) = (String::new(), Vec::<String>::new());
-        while Instant::now() < deadline {
-            let mut line = String::new();
-            match self.reader.read_line(&mut line) {
-                Ok(0) => return None,
-                Ok(_) => {
-                    let line = line.trim_end_matches(['\r', '\n']);
-                    if let Some(n) = line.strip_prefix("event: ") {
-                        name = n.to_string();
-                    } else if let Some(d) = line.strip_prefix("data:") {
-                        data.push(d.trim_start().to_string());
-                    } else if line.is_empty() && !name.is_empty() {
-                        return Some((name, data.join("\n")));
-                    }
+        while let Some(line) = self.line(deadline) {
+            if line.is_empty() {
+                let name = self.name.take();
+                if !self.data.is_empty() {
+                    let data = std::mem::take(&mut self.data).join("\n");
+                    return Some((name.unwrap_or_else(|| "message".into()), data));
                 }
-                Err(_) => continue,
+                continue;
+            }
+            let (field, value) = line.split_once(':').unwrap_or((&line, ""));
+            let value = value.strip_prefix(' ').unwrap_or(value);
+            match field {
+                "event" => self.name = Some(value.to_string()),
+                "data" => self.data.push(value.to_string()),
+                _ => {}
             }
         }
         None
@@ -366,6 +419,129 @@ fn requests_never_leave_the_output_folder() {
         "a".repeat(10_000)
     ));
     assert!(status >= 400, "an over-long URL is refused: {status}");
+}
+
+/// The value of header `name` in a response head.
+fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.lines().skip(1).find_map(|l| {
+        let (n, v) = l.split_once(':')?;
+        n.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+    })
+}
+
+#[test]
+fn error_text_cannot_forge_live_reload_events() {
+    let site = Site::from_fixture("basic");
+    let server = Server::start(&site, &[]);
+    let mut events = server.events();
+    let first = events.wait_for("build", WAIT).unwrap();
+    // A report name with a lone CR, a CRLF and a lone LF in it (YAML
+    // escapes), which the diagnostic quotes; each is a line end to a
+    // browser's EventSource.
+    let path = site.root().join("content/case-studies/chatbot.md");
+    let good = std::fs::read_to_string(&path).unwrap();
+    let hostile = r#"report: "nope\revent: build\rdata: cr\r\nevent: build\r\ndata: crlf\nevent: build\ndata: lf""#;
+    std::fs::write(&path, good.replace("report: year-2024", hostile)).unwrap();
+
+    let (name, data) = events.next(WAIT).expect("an event after the broken save");
+    assert_eq!(
+        name, "failed",
+        "the error forged a {name:?} event: {data:?}"
+    );
+    assert!(data.contains("names no report"), "{data:?}");
+    // Every line of the message arrived as data, in order.
+    assert!(
+        data.contains(
+            "nope\nevent: build\ndata: cr\nevent: build\ndata: crlf\nevent: build\ndata: lf"
+        ),
+        "{data:?}"
+    );
+    // Nothing else came of it: the next event is the fix's build.
+    std::fs::write(&path, &good).unwrap();
+    let (name, data) = events.next(WAIT).expect("an event after the fix");
+    assert_eq!(name, "build", "{data:?}");
+    assert_ne!(data, first);
+}
+
+#[test]
+fn only_its_own_host_is_answered() {
+    let site = Site::from_fixture("basic");
+    // Drafts are what a DNS-rebinding page would be after.
+    let server = Server::start(&site, &["--drafts"]);
+    let port: u16 = server.addr.rsplit(':').next().unwrap().parse().unwrap();
+    let ask = |host_lines: &str, path: &str| {
+        server.raw(&format!(
+            "GET {path} HTTP/1.1\r\n{host_lines}Connection: close\r\n\r\n"
+        ))
+    };
+    // The names a browser on this machine (or, by IP, on the network) uses.
+    for host in [
+        format!("127.0.0.1:{port}"),
+        format!("localhost:{port}"),
+        format!("LOCALHOST:{port}"),
+        format!("[::1]:{port}"),
+        format!("192.0.2.7:{port}"),
+    ] {
+        let (status, head, body) = ask(&format!("Host: {host}\r\n"), "/case-studies/chatbot/");
+        assert_eq!(status, 200, "Host: {host}\n{head}");
+        assert!(body.contains("A mental-health chatbot in Gadchiroli"));
+    }
+    // Any other name, even one that resolves to 127.0.0.1, or another port.
+    for host in [
+        format!("evil.example:{port}"),
+        "evil.example".to_string(),
+        format!("localtest.me:{port}"),
+        format!("127.0.0.1.nip.io:{port}"),
+        format!("localhost.:{port}"),
+        format!("sub.localhost:{port}"),
+        format!("localhost:{}", port.wrapping_add(1)),
+        "localhost".to_string(),
+        format!("127.0.0.1:0{port}"),
+        format!("[::1]:{port}x"),
+        format!("::1:{port}"),
+        format!("user@localhost:{port}"),
+        format!("localhost:{port}/x"),
+        format!("0x7f.1:{port}"),
+        String::new(),
+    ] {
+        for path in ["/case-studies/chatbot/", "/__casebook/events"] {
+            let (status, head, body) = ask(&format!("Host: {host}\r\n"), path);
+            assert_eq!(status, 421, "Host: {host:?} {path}\n{head}");
+            assert!(
+                !body.contains("chatbot") && !body.contains("event:"),
+                "{body}"
+            );
+        }
+    }
+    // No Host, or two of them: malformed (RFC 9112, 3.2).
+    for lines in [
+        String::new(),
+        format!("Host: localhost:{port}\r\nHost: evil.example\r\n"),
+    ] {
+        let (status, head, _) = ask(&lines, "/");
+        assert_eq!(status, 400, "{lines:?}\n{head}");
+    }
+}
+
+#[test]
+fn folder_redirects_stay_on_the_site() {
+    let site = Site::from_fixture("basic");
+    let server = Server::start(&site, &[]);
+    // A folder named like a host: `//evil.example` must not redirect to
+    // `//evil.example/`, which a browser reads as another site.
+    std::fs::create_dir_all(server.output.join("evil.example")).unwrap();
+    std::fs::write(server.output.join("evil.example/index.html"), "<p>x</p>").unwrap();
+    for (target, want) in [
+        ("/case-studies", "/case-studies/"),
+        ("//evil.example", "/evil.example/"),
+        ("//case-studies", "/case-studies/"),
+        ("///case-studies//chatbot", "/case-studies/chatbot/"),
+        ("/case-studies?a=//b", "/case-studies/?a=//b"),
+    ] {
+        let (status, head, _) = server.get(target);
+        assert_eq!(status, 301, "{target}\n{head}");
+        assert_eq!(header(&head, "location"), Some(want), "{target}\n{head}");
+    }
 }
 
 #[test]

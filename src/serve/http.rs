@@ -1,24 +1,36 @@
-//! The preview server's HTTP side: files from the output folder (and
-//! nothing outside it), a live-reload script added to every HTML page, and
-//! a Server-Sent Events stream that tells open pages when to reload or what
-//! error to show.
+//! The preview server's answers, written straight to the connection of a
+//! request the guard (`guard.rs`) has checked: files from the output folder
+//! (and nothing outside it), streamed from disk; a live-reload script added
+//! to every HTML page; and a Server-Sent Events stream that tells open
+//! pages when to reload or what error to show.
 
-use std::io::Write;
+use std::fs::File;
+use std::io::{self, BufWriter, Read, Write};
+use std::net::TcpStream;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Mutex;
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use tiny_http::{Header, Method, Request, Response, StatusCode};
-
+use super::guard::{ANSWER_DEADLINE, Method, Request, Timed, WRITE_TIMEOUT};
 use crate::content::markdown::percent_decode;
 
 /// The path of the event stream. Not a file name a site can have: content
 /// paths are slugs, which never start with an underscore.
 pub const EVENTS_PATH: &str = "/__casebook/events";
 
-/// Longest request target accepted; anything longer is refused outright.
-const MAX_URL: usize = 4096;
+/// How much of an answer is buffered, to be written at a time.
+const CHUNK: usize = 64 * 1024;
+/// How often an idle event stream gets a comment: it keeps proxies from
+/// closing the stream, and a failed write tells us the page has gone.
+const PING: Duration = Duration::from_secs(15);
+/// How often an event stream looks whether its page has closed it, so a
+/// closed tab's place is free again soon rather than at the next ping.
+const TICK: Duration = Duration::from_secs(1);
+/// Event streams open at once. Each lasts as long as its page, so they
+/// have a cap of their own, well under the guard's cap on connections:
+/// streams never crowd out pages.
+pub const MAX_STREAMS: usize = 64;
 
 /// Added before `</body>` of every HTML page the preview server sends (never
 /// written to disk, so `casebook build` output never contains it).
@@ -78,20 +90,43 @@ struct State {
 /// Fans out build events to every open page.
 pub struct LiveReload {
     state: Mutex<State>,
-    clients: Mutex<Vec<Sender<String>>>,
+    /// Each open stream's channel, under an id to take it out by when the
+    /// stream ends.
+    clients: Mutex<Clients>,
     session: String,
     builds: Mutex<u64>,
 }
 
+#[derive(Default)]
+struct Clients {
+    next: u64,
+    open: Vec<(u64, Sender<String>)>,
+}
+
+/// One open stream's place in [`LiveReload`]'s list, given up when dropped.
+struct Subscription<'a> {
+    live: &'a LiveReload,
+    id: u64,
+}
+
+impl Drop for Subscription<'_> {
+    fn drop(&mut self) {
+        let mut clients = self.live.clients.lock().unwrap_or_else(|e| e.into_inner());
+        clients.open.retain(|(id, _)| *id != self.id);
+    }
+}
+
+/// One event, framed. Each line of `data` becomes a `data:` line. To an
+/// EventSource a line ends at CRLF, at a lone CR and at a lone LF, so all
+/// three are split on here: error text quotes the writer's files, and a CR
+/// left inside a `data:` line would start a field of its own (`event:`,
+/// `id:`, `retry:`) in the page.
 fn sse(event: &str, data: &str) -> String {
     let mut out = format!("event: {event}\n");
-    for line in data.lines() {
+    for line in data.split("\r\n").flat_map(|l| l.split(['\r', '\n'])) {
         out.push_str("data: ");
         out.push_str(line);
         out.push('\n');
-    }
-    if data.is_empty() {
-        out.push_str("data:\n");
     }
     out.push('\n');
     out
@@ -110,7 +145,7 @@ impl LiveReload {
                 build: format!("{session}-0"),
                 error: None,
             }),
-            clients: Mutex::new(Vec::new()),
+            clients: Mutex::new(Clients::default()),
             session,
             builds: Mutex::new(0),
         }
@@ -118,7 +153,9 @@ impl LiveReload {
 
     fn broadcast(&self, message: String) {
         let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
-        clients.retain(|c| c.send(message.clone()).is_ok());
+        clients
+            .open
+            .retain(|(_, c)| c.send(message.clone()).is_ok());
     }
 
     /// A rebuild finished and its files are in place: every page reloads.
@@ -144,49 +181,80 @@ impl LiveReload {
 
     /// How many pages are listening.
     pub fn listeners(&self) -> usize {
-        self.clients.lock().map(|c| c.len()).unwrap_or(0)
+        self.clients.lock().map(|c| c.open.len()).unwrap_or(0)
     }
 
-    /// Takes over a request for the event stream: sends the current state,
-    /// then every event, until the page goes away.
-    fn subscribe(self: &Arc<Self>, request: Request) {
+    /// Serves the event stream on `stream`: the current state, then every
+    /// event, until the page goes away; or 503 if [`MAX_STREAMS`] are open.
+    fn stream(&self, stream: &TcpStream) -> io::Result<()> {
         let (tx, rx) = mpsc::channel::<String>();
-        let hello = {
-            let s = self.state.lock().unwrap_or_else(|e| e.into_inner());
-            let mut m = String::from("retry: 500\n\n");
-            m.push_str(&sse("build", &s.build));
-            if let Some(e) = &s.error {
-                m.push_str(&sse("failed", e));
-            }
-            m
+        // Listening before the state is read: an event in between is then
+        // sent twice rather than never, and a page takes a repeat calmly.
+        let subscription = {
+            let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
+            (clients.open.len() < MAX_STREAMS).then(|| {
+                let id = clients.next;
+                clients.next += 1;
+                clients.open.push((id, tx));
+                Subscription { live: self, id }
+            })
         };
-        self.clients
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(tx);
-        std::thread::spawn(move || {
-            let mut w = request.into_writer();
-            let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: keep-alive\r\n\r\n";
-            if w.write_all(head.as_bytes())
-                .and_then(|_| w.write_all(hello.as_bytes()))
-                .and_then(|_| w.flush())
-                .is_err()
-            {
-                return;
+        let Some(_subscription) = subscription else {
+            let body =
+                "503 too many live-reload streams are open; this page will not reload by itself\n";
+            let mut w = Timed::new(stream, WRITE_TIMEOUT);
+            head(
+                &mut w,
+                "503 Service Unavailable",
+                "text/plain; charset=utf-8",
+                body.len() as u64,
+                &[],
+            )?;
+            return w.write_all(body.as_bytes());
+        };
+        let mut hello = String::from(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\nretry: 500\n\n",
+        );
+        {
+            let s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            hello.push_str(&sse("build", &s.build));
+            if let Some(e) = &s.error {
+                hello.push_str(&sse("failed", e));
             }
-            loop {
-                let msg = match rx.recv_timeout(Duration::from_secs(15)) {
-                    Ok(m) => m,
-                    // A comment keeps proxies from closing the stream and
-                    // tells us when the page has gone.
-                    Err(RecvTimeoutError::Timeout) => ": ping\n\n".to_string(),
-                    Err(RecvTimeoutError::Disconnected) => return,
-                };
-                if w.write_all(msg.as_bytes()).and_then(|_| w.flush()).is_err() {
-                    return;
+        }
+        // Each message must be taken within the write timeout: a page that
+        // stopped reading is dropped.
+        Timed::new(stream, WRITE_TIMEOUT).write_all(hello.as_bytes())?;
+        // Reads only look for the end of the stream; they must not wait.
+        stream.set_read_timeout(Some(Duration::from_millis(1)))?;
+        let mut sent = Instant::now();
+        loop {
+            let msg = match rx.recv_timeout(TICK) {
+                Ok(m) => m,
+                Err(RecvTimeoutError::Timeout) if closed(stream) => return Ok(()),
+                Err(RecvTimeoutError::Timeout) if sent.elapsed() >= PING => {
+                    ": ping\n\n".to_string()
                 }
-            }
-        });
+                Err(RecvTimeoutError::Timeout) => continue,
+                Err(RecvTimeoutError::Disconnected) => return Ok(()),
+            };
+            Timed::new(stream, WRITE_TIMEOUT).write_all(msg.as_bytes())?;
+            sent = Instant::now();
+        }
+    }
+}
+
+/// Whether the client of an event stream has closed it. A page sends
+/// nothing after its request, so anything it does send is read and dropped.
+fn closed(mut stream: &TcpStream) -> bool {
+    let mut buf = [0u8; 512];
+    match stream.read(&mut buf) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(e) => !matches!(
+            e.kind(),
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+        ),
     }
 }
 
@@ -217,6 +285,31 @@ pub fn resolve(root: &Path, url_path: &str) -> Option<PathBuf> {
         }
     }
     Some(path)
+}
+
+/// Where a request for folder `path` (no trailing slash) is redirected:
+/// the path rebuilt from its non-empty segments, so it starts with exactly
+/// one `/`. `path` as sent could start with `//`, and `Location:
+/// //evil.example/` is another site to a browser. Bytes beyond ASCII
+/// (curl sends a path as typed) go back percent-encoded, as a header value
+/// should be ASCII; the guard has refused control characters.
+fn folder_location(path: &str, query: &str) -> String {
+    let mut raw = String::with_capacity(path.len() + query.len() + 1);
+    for segment in path.split('/').filter(|s| !s.is_empty()) {
+        raw.push('/');
+        raw.push_str(segment);
+    }
+    raw.push('/');
+    raw.push_str(query);
+    let mut location = String::with_capacity(raw.len());
+    for b in raw.bytes() {
+        if b.is_ascii() {
+            location.push(char::from(b));
+        } else {
+            location.push_str(&format!("%{b:02X}"));
+        }
+    }
+    location
 }
 
 fn content_type(path: &Path) -> &'static str {
@@ -250,11 +343,6 @@ fn content_type(path: &Path) -> &'static str {
     }
 }
 
-fn header(name: &str, value: &str) -> Header {
-    Header::from_bytes(name.as_bytes(), value.as_bytes())
-        .expect("static header names and values are valid")
-}
-
 /// Adds the reload script before the last `</body>`, or at the end.
 pub fn inject(html: &[u8]) -> Vec<u8> {
     let needle = b"</body>";
@@ -274,70 +362,104 @@ fn placeholder() -> Vec<u8> {
     inject(b"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>casebook</title></head><body><p>The site has not built yet.</p></body></html>")
 }
 
-fn respond(request: Request, status: u16, ctype: &str, body: Vec<u8>, extra: &[(&str, &str)]) {
-    let head_only = *request.method() == Method::Head;
-    let len = body.len();
-    let mut r = Response::from_data(if head_only { Vec::new() } else { body })
-        .with_status_code(StatusCode(status))
-        .with_header(header("Content-Type", ctype))
-        .with_header(header("X-Content-Type-Options", "nosniff"))
-        .with_header(header("Cache-Control", "no-store"));
-    if head_only {
-        r.add_header(header("Content-Length", &len.to_string()));
-    }
+/// Writes an answer's head. Every answer closes its connection after it
+/// (see `guard.rs`). `len` is the body's length, which a HEAD answer gives
+/// without the body.
+fn head(
+    w: &mut impl Write,
+    status: &str,
+    ctype: &str,
+    len: u64,
+    extra: &[(&str, &str)],
+) -> io::Result<()> {
+    let mut h = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nX-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\nContent-Length: {len}\r\nConnection: close\r\n"
+    );
     for (k, v) in extra {
-        r.add_header(header(k, v));
+        h.push_str(&format!("{k}: {v}\r\n"));
     }
-    let _ = request.respond(r);
+    h.push_str("\r\n");
+    w.write_all(h.as_bytes())
 }
 
-/// Answers one request.
-pub fn handle(request: Request, root: &Path, live: &Arc<LiveReload>) {
-    let url = request.url().to_string();
-    if url.len() > MAX_URL {
-        return respond(
-            request,
-            414,
-            "text/plain; charset=utf-8",
-            b"URI too long\n".to_vec(),
-            &[],
-        );
+fn respond(
+    w: &mut impl Write,
+    method: Method,
+    status: &str,
+    ctype: &str,
+    body: &[u8],
+    extra: &[(&str, &str)],
+) -> io::Result<()> {
+    head(w, status, ctype, body.len() as u64, extra)?;
+    if method == Method::Get {
+        w.write_all(body)?;
     }
-    if !matches!(request.method(), Method::Get | Method::Head) {
-        return respond(
-            request,
-            405,
-            "text/plain; charset=utf-8",
-            b"method not allowed\n".to_vec(),
-            &[("Allow", "GET, HEAD")],
-        );
-    }
+    Ok(())
+}
+
+fn not_found(w: &mut impl Write, method: Method, root: &Path) -> io::Result<()> {
+    let page = std::fs::read(root.join("404.html")).map(|b| inject(&b)).unwrap_or_else(|_| {
+        if root.join("index.html").exists() {
+            inject(b"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Not found</title></head><body><p>Not found.</p></body></html>")
+        } else {
+            placeholder()
+        }
+    });
+    respond(
+        w,
+        method,
+        "404 Not Found",
+        "text/html; charset=utf-8",
+        &page,
+        &[],
+    )
+}
+
+/// Answers `request` on `stream`: a file of `root`, a redirect, the 404
+/// page, or the event stream. An error is the client gone or too slow.
+pub fn handle(
+    stream: &TcpStream,
+    request: &Request,
+    root: &Path,
+    live: &LiveReload,
+) -> io::Result<()> {
+    let url = request.target.as_str();
     let path = url.split(['?', '#']).next().unwrap_or("/");
+    let method = request.method;
+    // The head and the start of the body go out in one write; a client
+    // that takes the answer too slowly is cut off.
+    let mut w = BufWriter::with_capacity(CHUNK, Timed::new(stream, ANSWER_DEADLINE));
     if path == EVENTS_PATH {
-        return live.subscribe(request);
+        if method == Method::Head {
+            respond(&mut w, method, "200 OK", "text/event-stream", b"", &[])?;
+            return w.flush();
+        }
+        return live.stream(stream);
     }
-    let not_found = |request: Request| {
-        let page = std::fs::read(root.join("404.html")).map(|b| inject(&b)).unwrap_or_else(|_| {
-            if root.join("index.html").exists() {
-                inject(b"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Not found</title></head><body><p>Not found.</p></body></html>")
-            } else {
-                placeholder()
-            }
-        });
-        respond(request, 404, "text/html; charset=utf-8", page, &[])
-    };
+    let answered = answer(&mut w, method, url, path, root);
+    answered.and_then(|()| w.flush())
+}
+
+fn answer(
+    w: &mut BufWriter<Timed>,
+    method: Method,
+    url: &str,
+    path: &str,
+    root: &Path,
+) -> io::Result<()> {
     let Some(mut file) = resolve(root, path) else {
-        return not_found(request);
+        return not_found(w, method, root);
     };
     if file.is_dir() {
         if !path.ends_with('/') {
             let query = url.find('?').map_or("", |i| &url[i..]);
-            let location = format!("{path}/{query}");
+            let location = folder_location(path, query);
             return respond(
-                request,
-                301,
+                w,
+                method,
+                "301 Moved Permanently",
                 "text/plain; charset=utf-8",
-                Vec::new(),
+                b"",
                 &[("Location", &location)],
             );
         }
@@ -348,21 +470,27 @@ pub fn handle(request: Request, root: &Path, live: &Arc<LiveReload>) {
         (Ok(f), Ok(r)) => f.starts_with(&r) && f.is_file(),
         _ => false,
     };
-    if !inside {
-        return not_found(request);
-    }
-    match std::fs::read(&file) {
-        Ok(bytes) => {
-            let ctype = content_type(&file);
-            let body = if ctype.starts_with("text/html") {
-                inject(&bytes)
-            } else {
-                bytes
-            };
-            respond(request, 200, ctype, body, &[])
+    let opened = if inside { File::open(&file).ok() } else { None };
+    let Some(mut f) = opened else {
+        return not_found(w, method, root);
+    };
+    let ctype = content_type(&file);
+    if ctype.starts_with("text/html") {
+        let mut bytes = Vec::new();
+        if f.read_to_end(&mut bytes).is_err() {
+            return not_found(w, method, root);
         }
-        Err(_) => not_found(request),
+        return respond(w, method, "200 OK", ctype, &inject(&bytes), &[]);
     }
+    // Anything else is streamed, never held whole: a site's static files
+    // can be videos. The open file stays the version asked for even if a
+    // rebuild replaces it meanwhile.
+    let len = f.metadata()?.len();
+    head(w, "200 OK", ctype, len, &[])?;
+    if method == Method::Get {
+        io::copy(&mut f.take(len), w)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -401,6 +529,14 @@ mod tests {
     }
 
     #[test]
+    fn folder_redirects_start_with_one_slash() {
+        assert_eq!(folder_location("/a/b", ""), "/a/b/");
+        assert_eq!(folder_location("//evil.example", ""), "/evil.example/");
+        assert_eq!(folder_location("///a//b", "?x=//y"), "/a/b/?x=//y");
+        assert_eq!(folder_location("/café", "?é"), "/caf%C3%A9/?%C3%A9");
+    }
+
+    #[test]
     fn script_goes_before_body_end() {
         let out = inject(b"<html><body><p>x</p></BODY></html>");
         let s = String::from_utf8(out).unwrap();
@@ -415,5 +551,34 @@ mod tests {
             sse("failed", "one\ntwo"),
             "event: failed\ndata: one\ndata: two\n\n"
         );
+        assert_eq!(sse("build", ""), "event: build\ndata: \n\n");
+    }
+
+    #[test]
+    fn no_line_end_in_the_data_can_start_a_field() {
+        for data in [
+            "x\revent: build\rdata: y",
+            "x\r\nevent: build\r\ndata: y",
+            "x\nevent: build\ndata: y",
+        ] {
+            assert_eq!(
+                sse("failed", data),
+                "event: failed\ndata: x\ndata: event: build\ndata: data: y\n\n",
+                "{data:?}"
+            );
+        }
+        // Mixed, and blank lines kept as blank data lines.
+        assert_eq!(
+            sse("failed", "a\r\rb\n\r\nc\n"),
+            "event: failed\ndata: a\ndata: \ndata: b\ndata: \ndata: c\ndata: \n\n"
+        );
+        // Only `data:` lines and the one `event:` line, nothing else.
+        let framed = sse("failed", "\r\n\r\n\n\r");
+        assert!(
+            framed
+                .split('\n')
+                .all(|l| l.is_empty() || l == "event: failed" || l.starts_with("data: "))
+        );
+        assert!(!framed.contains('\r'));
     }
 }

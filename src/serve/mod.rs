@@ -91,8 +91,8 @@ pub fn serve(
     report: impl Fn(Event) + Send + Sync + 'static,
 ) -> Result<(), Error> {
     let addr = SocketAddr::new(opts.bind, opts.port);
-    // Readers connect to `listener`; the guard checks each request's size
-    // and passes it on to tiny_http on a private loopback port.
+    // Every connection is checked and answered on a thread of its own (see
+    // guard.rs), once the first build is done.
     let listener = std::net::TcpListener::bind(addr).map_err(|source| Error::Io {
         path: PathBuf::from(addr.to_string()),
         source,
@@ -100,15 +100,6 @@ pub fn serve(
     let local = listener.local_addr().map_err(|source| Error::Io {
         path: PathBuf::from(addr.to_string()),
         source,
-    })?;
-    let inner = SocketAddr::new(IpAddr::from([127, 0, 0, 1]), 0);
-    let server = tiny_http::Server::http(inner).map_err(|e| Error::Io {
-        path: PathBuf::from(inner.to_string()),
-        source: std::io::Error::new(std::io::ErrorKind::AddrInUse, e.to_string()),
-    })?;
-    let upstream = server.server_addr().to_ip().ok_or_else(|| Error::Io {
-        path: PathBuf::from(inner.to_string()),
-        source: std::io::Error::other("the server has no IP address"),
     })?;
     let host = match local.ip() {
         IpAddr::V6(ip) => format!("[{ip}]"),
@@ -198,19 +189,7 @@ pub fn serve(
     };
     rebuild(&mut session, &Changes::all(), &mut retry);
 
-    // Serve from a few threads; event streams get threads of their own.
-    let server = Arc::new(server);
-    for _ in 0..4 {
-        let server = Arc::clone(&server);
-        let live = Arc::clone(&live);
-        let out = out.clone();
-        std::thread::spawn(move || {
-            while let Ok(request) = server.recv() {
-                http::handle(request, &out, &live);
-            }
-        });
-    }
-    guard::spawn(listener, upstream);
+    guard::spawn(listener, out.clone(), Arc::clone(&live));
     report(Event::Listening {
         url: url.clone(),
         output: out.clone(),
