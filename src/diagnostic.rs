@@ -44,7 +44,16 @@ pub struct Diagnostic {
     /// The text of `line`, kept so the message can show it without reading
     /// the file again (it may have changed or gone by the time we print).
     pub source_line: Option<String>,
+    /// How many characters of the line were left off before
+    /// `source_line`, which then starts with `…` (a very long line is
+    /// quoted around the column only).
+    pub source_from: usize,
 }
+
+/// The longest line quoted whole, in characters. A longer one is quoted
+/// from a little before the column to a little after it.
+const QUOTE_MAX: usize = 240;
+const QUOTE_BEFORE: usize = 80;
 
 impl Diagnostic {
     pub fn error(file: impl Into<PathBuf>, message: impl Into<String>) -> Self {
@@ -57,6 +66,7 @@ impl Diagnostic {
             hint: None,
             width: 0,
             source_line: None,
+            source_from: 0,
         }
     }
 
@@ -72,14 +82,37 @@ impl Diagnostic {
     pub fn at(mut self, source: &str, line: usize, column: usize) -> Self {
         self.line = line;
         self.column = column;
-        self.source_line = if line > 0 {
-            source
-                .lines()
-                .nth(line - 1)
-                .map(|l| l.trim_end_matches('\r').to_string())
+        match source.lines().nth(line.wrapping_sub(1)) {
+            Some(text) if line > 0 => self.with_source_line(text.trim_end_matches('\r')),
+            _ => {
+                self.source_line = None;
+                self
+            }
+        }
+    }
+
+    /// Keeps `text`, the line the diagnostic points at, to quote: whole
+    /// if it is short, else the part around the column.
+    pub fn with_source_line(mut self, text: &str) -> Self {
+        let long = text.len() > QUOTE_MAX && text.chars().nth(QUOTE_MAX).is_some();
+        if !long {
+            self.source_line = Some(text.to_string());
+            self.source_from = 0;
+            return self;
+        }
+        let from = self.column.saturating_sub(1).saturating_sub(QUOTE_BEFORE);
+        let mut shown: String = if from > 0 {
+            "…".into()
         } else {
-            None
+            String::new()
         };
+        let mut chars = text.chars().skip(from);
+        shown.extend(chars.by_ref().take(QUOTE_MAX));
+        if chars.next().is_some() {
+            shown.push('…');
+        }
+        self.source_line = Some(shown);
+        self.source_from = from;
         self
     }
 
@@ -163,8 +196,10 @@ impl Diagnostic {
                 shown(src)
             ));
             if self.column > 0 {
-                let prefix: String = src.chars().take(self.column - 1).collect();
-                let rest: String = src.chars().skip(self.column - 1).collect();
+                // The column within what is quoted, past its `…`.
+                let col = self.column - self.source_from + usize::from(self.source_from > 0);
+                let prefix: String = src.chars().take(col.saturating_sub(1)).collect();
+                let rest: String = src.chars().skip(col.saturating_sub(1)).collect();
                 let width = if self.width > 0 {
                     self.width.min(rest.chars().count().max(1))
                 } else {
@@ -365,6 +400,27 @@ mod tests {
         assert_eq!(lines[5], "  = help: did you mean \\u{202e}Health?");
         assert!(!d.to_string().chars().any(acts_on_terminal));
         assert_eq!(escape_controls("plain\ttext"), "plain\ttext");
+    }
+
+    #[test]
+    fn a_long_line_is_quoted_around_the_column() {
+        let line = format!("{}[x](/nope/){}", "a".repeat(1000), "b".repeat(1000));
+        let src = format!("---\n{line}\n");
+        let d = Diagnostic::error("f.md", "dead")
+            .at(&src, 2, 1001)
+            .with_width(11);
+        let text = d.render(false);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[1], " --> f.md:2:1001");
+        let quoted = lines[3].strip_prefix("2 | ").unwrap();
+        assert!(quoted.starts_with('…') && quoted.ends_with('…'), "{quoted}");
+        assert_eq!(quoted.chars().count(), QUOTE_MAX + 2);
+        // The caret is under the link as quoted.
+        let caret = lines[4].strip_prefix("  | ").unwrap();
+        let at = caret.chars().take_while(|c| *c == ' ').count();
+        let under: String = quoted.chars().skip(at).take(11).collect();
+        assert_eq!(under, "[x](/nope/)");
+        assert_eq!(&caret[at..], "^^^^^^^^^^^");
     }
 
     #[test]

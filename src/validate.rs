@@ -10,7 +10,7 @@ use crate::config::Config;
 use crate::config::{BUILTIN_FIELDS, FieldType, VocabularyMatch};
 use crate::content::date::Date;
 use crate::content::front_matter::FrontMatter;
-use crate::content::markdown::{LinkKind, percent_decode};
+use crate::content::markdown::{LinkKind, PROBLEMS_SHOWN, percent_decode};
 use crate::content::slug::slugify;
 use crate::content::{Kind, Page};
 use crate::diagnostic::{Diagnostic, did_you_mean};
@@ -494,14 +494,36 @@ impl LinkChecker {
         candidates.into_iter().find(|c| self.outputs.contains(c))
     }
 
-    /// Checks the links and images of page `i`.
+    /// Checks the links and images of page `i`. A page with more than
+    /// [`PROBLEMS_SHOWN`] problems gets that many and a count of the
+    /// rest.
     pub fn check_page(&self, site: &Site, i: usize) -> Vec<Diagnostic> {
+        let mut diags = self.check_every_link(site, i);
+        if diags.len() > PROBLEMS_SHOWN {
+            crate::diagnostic::sort(&mut diags);
+            let rest = diags.len() - PROBLEMS_SHOWN;
+            let errors = diags[PROBLEMS_SHOWN..].iter().any(Diagnostic::is_error);
+            diags.truncate(PROBLEMS_SHOWN);
+            let file = site.pages[i].file.clone();
+            let message =
+                format!("{rest} more problems with links and images in this file are not shown");
+            diags.push(if errors {
+                Diagnostic::error(file, message)
+            } else {
+                Diagnostic::warning(file, message)
+            });
+        }
+        diags
+    }
+
+    fn check_every_link(&self, site: &Site, i: usize) -> Vec<Diagnostic> {
         let mut diags = Vec::new();
         let page = &site.pages[i];
         let page_at = |j: usize| -> &Page { &site.pages[j] };
-        let at = |d: Diagnostic, l: &crate::content::markdown::LinkRef| Diagnostic {
-            source_line: Some(l.line_text.clone()),
-            ..d.at_line(l.line, l.column).with_width(l.width)
+        let at = |d: Diagnostic, l: &crate::content::markdown::LinkRef| {
+            d.at_line(l.line, l.column)
+                .with_width(l.width)
+                .with_source_line(&l.line_text)
         };
         for link in page.links() {
             let (target, fragment) = match link.target.split_once('#') {
@@ -616,12 +638,12 @@ impl LinkChecker {
             diags.push(at(d, link));
         }
         for (line, col, src, text) in &page.body.images_without_alt {
-            diags.push(Diagnostic {
-                source_line: Some(text.clone()),
-                ..Diagnostic::warning(page.file.clone(), format!("image `{src}` has no alt text"))
+            diags.push(
+                Diagnostic::warning(page.file.clone(), format!("image `{src}` has no alt text"))
                     .at_line(*line, *col)
-                    .with_hint("describe the image for readers who cannot see it: ![A counsellor using the app](/images/app.png)")
-            });
+                    .with_source_line(text)
+                    .with_hint("describe the image for readers who cannot see it: ![A counsellor using the app](/images/app.png)"),
+            );
         }
         if page.image.is_some()
             && page

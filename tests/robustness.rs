@@ -232,3 +232,87 @@ fn nul_bytes_and_control_characters() {
         r.stderr
     );
 }
+
+#[test]
+fn a_hundred_thousand_tags_on_one_page_are_refused_by_check() {
+    let tags: Vec<String> = (0..100_000).map(|i| format!("t{i}")).collect();
+    let fm = FM.replace(
+        "summary: S\n",
+        &format!("summary: S\ntags: [{}]\n", tags.join(", ")),
+    );
+    let r = build_with("tags.md", format!("{fm}Body.\n").as_bytes());
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .contains("`tags` has 100000 values; a page may have at most 50 in one taxonomy"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn a_page_with_many_terms_and_a_long_body_makes_output_of_its_size() {
+    let site = Site::empty("title = \"Robust\"\n");
+    let tags: Vec<String> = (0..50).map(|i| format!("tag{i}")).collect();
+    let countries: Vec<String> = (0..50).map(|i| format!("Country {i}")).collect();
+    let fm = FM.replace(
+        "summary: S\n",
+        &format!(
+            "summary: S\ntags: [{}]\ncountry: [{}]\n",
+            tags.join(", "),
+            countries.join(", ")
+        ),
+    );
+    // A megabyte of text: the page's entry in 101 feeds.
+    let body = "A sentence of the story, long enough to count. ".repeat(22_000);
+    let input = fm.len() + body.len();
+    site.write("content/case-studies/big.md", &format!("{fm}{body}\n"));
+    site.write(
+        "content/case-studies/small.md",
+        &format!("{}A short story.\n", fm.replace("title: T", "title: Small")),
+    );
+    site.build(&[]);
+    let total: u64 = site
+        .files()
+        .iter()
+        .map(|f| std::fs::metadata(site.out().join(f)).unwrap().len())
+        .sum();
+    assert!(
+        total < 6 * input as u64,
+        "{total} bytes written for {input} bytes of input"
+    );
+    for f in site.files().iter().filter(|f| f.ends_with("atom.xml")) {
+        let feed = site.read(f);
+        for entry in feed.split("<entry>").skip(1) {
+            assert!(entry.matches("<category ").count() <= 25, "{f}");
+            if entry.contains("/case-studies/big/") {
+                assert!(!entry.contains("<content"), "{f}: the long page's text");
+                assert!(entry.contains("<summary>S</summary>"), "{f}");
+            }
+        }
+    }
+    // The short page still carries its text.
+    assert!(site.read("atom.xml").contains("A short story."));
+}
+
+#[test]
+fn a_body_too_dense_with_markup_is_refused_before_it_is_read() {
+    // Two megabytes of emphasis: the Markdown reader would hold a node per
+    // mark (about 200 MB for this, 6 GB at 31 MB).
+    let r = build_with(
+        "dense.md",
+        format!("{FM}{}", "*a* ".repeat(600_000)).as_bytes(),
+    );
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains(
+            "this page has 1200000 lines and Markdown marks; casebook renders pages of up to 1000000"
+        ),
+        "{}",
+        r.stderr
+    );
+    // Long prose is fine.
+    let prose = "Words of a long report, one line after another.\n".repeat(40_000);
+    let r = build_with("prose.md", format!("{FM}{prose}").as_bytes());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}

@@ -10,7 +10,8 @@
 //! Every internal link is recorded with its line so `check` can say where a
 //! dead one is.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
 
 use pulldown_cmark::{
     CodeBlockKind, CowStr, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd,
@@ -37,8 +38,9 @@ pub struct LinkRef {
     pub target: String,
     pub kind: LinkKind,
     pub is_image: bool,
-    /// The text of the line it is on, to quote in a diagnostic.
-    pub line_text: String,
+    /// The text of the line it is on, to quote in a diagnostic (shared
+    /// by the links on one line).
+    pub line_text: Arc<str>,
     /// Length of the link's Markdown on that line, in characters.
     pub width: usize,
 }
@@ -62,18 +64,56 @@ pub struct Rendered {
     pub toc: Vec<Heading>,
     pub word_count: usize,
     pub links: Vec<LinkRef>,
+    /// Links past [`MAX_LINKS`], rendered but not recorded or checked.
+    pub links_not_checked: usize,
     /// `@/` links whose file does not exist: (line, column, width, target).
     pub unresolved: Vec<(usize, usize, usize, String)>,
     /// Links dropped because their scheme can run script: (line, column, target).
     pub unsafe_links: Vec<(usize, usize, String)>,
     /// Images with no alt text: (line, column, source, the line's text).
-    pub images_without_alt: Vec<(usize, usize, String, String)>,
+    pub images_without_alt: Vec<(usize, usize, String, Arc<str>)>,
     /// The body's most frequent words, worked out from `html` the first
     /// time the search index asks (see [`Rendered::keywords`]): `casebook
     /// check` never needs them, and the preview server keeps them for every
     /// page an edit did not touch.
     pub keywords: std::sync::OnceLock<Vec<(String, u32)>>,
 }
+
+/// The most links and images of one page that are recorded and checked.
+/// A case study has dozens; a body of nothing but links (a few bytes
+/// each) would otherwise hold millions of records.
+pub const MAX_LINKS: usize = 10_000;
+
+/// The most lines and Markdown marks one page may have. The Markdown
+/// reader builds a tree of the whole body before the first event, about
+/// 200 bytes per mark at its peak: a 31 MB body of `*a* ` took 6 GB. A
+/// case study has a few hundred; this allows prose of tens of megabytes.
+pub const MAX_MARKUP: usize = 1_000_000;
+
+/// What [`MAX_MARKUP`] counts: line ends and the bytes that can open or
+/// close Markdown (emphasis, code, links, images, HTML, tables, escapes,
+/// entities), each of which may become a node of the reader's tree. A body
+/// shorter than the limit cannot exceed it and is not scanned.
+pub fn markup_count(body: &str) -> usize {
+    if body.len() <= MAX_MARKUP {
+        return 0;
+    }
+    const MARKS: [bool; 256] = {
+        let mut t = [false; 256];
+        let marks = b"\n*_`[]!<>|~&\\";
+        let mut i = 0;
+        while i < marks.len() {
+            t[marks[i] as usize] = true;
+            i += 1;
+        }
+        t
+    };
+    body.bytes().filter(|&b| MARKS[usize::from(b)]).count()
+}
+
+/// How many problems of one kind with one page's links and images are
+/// reported one by one; the rest are counted.
+pub const PROBLEMS_SHOWN: usize = 50;
 
 /// How many candidate keywords a page keeps.
 const KEYWORDS: usize = 24;
@@ -660,7 +700,24 @@ impl Lines {
 pub fn render(body: &str, first_line: usize, cx: &MarkdownContext) -> Rendered {
     let lines = Lines::new(body);
     let mut out = Rendered::default();
-    let mut events: Vec<Event> = Vec::new();
+    // Events on their way to the HTML writer. Only a heading's are held
+    // (its id is made from its text, which comes after its start); the
+    // rest pass straight through, so memory does not grow with the body.
+    let mut events: VecDeque<Event> = VecDeque::new();
+    // The last line a link was on, shared by the links on it: one long
+    // line of links is kept once, not once per link.
+    let mut shared_line: Option<(usize, Arc<str>)> = None;
+    let lines_ref = &lines;
+    let mut line_of = move |l: usize| -> Arc<str> {
+        match &shared_line {
+            Some((at, text)) if *at == l => Arc::clone(text),
+            _ => {
+                let text: Arc<str> = Arc::from(lines_ref.text(body, l));
+                shared_line = Some((l, Arc::clone(&text)));
+                text
+            }
+        }
+    };
     let mut used_ids: HashSet<String> = HashSet::new();
     let mut next_suffix: HashMap<String, usize> = HashMap::new();
     // Links whose Start we dropped, so the matching End is dropped too.
@@ -676,11 +733,11 @@ pub fn render(body: &str, first_line: usize, cx: &MarkdownContext) -> Rendered {
     let resolve = |dest: CowStr<'_>,
                    is_image: bool,
                    range: std::ops::Range<usize>,
-                   out: &mut Rendered|
+                   out: &mut Rendered,
+                   line_of: &mut dyn FnMut(usize) -> Arc<str>|
      -> Option<String> {
         let (l, c) = lines.locate(body, range.start);
         let (line, column) = (l + first_line - 1, c);
-        let line_text = lines.text(body, l);
         // The link's Markdown, up to the end of its line.
         let width = body
             .get(range.clone())
@@ -693,15 +750,20 @@ pub fn render(body: &str, first_line: usize, cx: &MarkdownContext) -> Rendered {
         let Some(kind) = classify(&dest) else {
             return Some(dest.to_string());
         };
-        out.links.push(LinkRef {
-            line,
-            column,
-            target: dest.to_string(),
-            kind,
-            is_image,
-            line_text: line_text.to_string(),
-            width,
-        });
+        if out.links.len() < MAX_LINKS {
+            let line_text = line_of(l);
+            out.links.push(LinkRef {
+                line,
+                column,
+                target: dest.to_string(),
+                kind,
+                is_image,
+                line_text,
+                width,
+            });
+        } else {
+            out.links_not_checked += 1;
+        }
         match kind {
             LinkKind::Source => {
                 let rest = &dest[2..];
@@ -729,188 +791,207 @@ pub fn render(body: &str, first_line: usize, cx: &MarkdownContext) -> Rendered {
         }
     };
 
-    for (event, range) in Parser::new_ext(body, options()).into_offset_iter() {
-        let event = match event {
-            Event::Start(Tag::Link {
-                link_type,
-                dest_url,
-                title,
-                id,
-            }) => {
-                if matches!(link_type, LinkType::Email) {
-                    link_stack.push(true);
-                    Event::Start(Tag::Link {
+    let mut parser = Parser::new_ext(body, options()).into_offset_iter();
+    let out_ref = &mut out;
+    let stream = std::iter::from_fn(|| {
+        loop {
+            if heading.is_none()
+                && let Some(e) = events.pop_front()
+            {
+                return Some(e);
+            }
+            let Some((event, range)) = parser.next() else {
+                return events.pop_front();
+            };
+            let out = &mut *out_ref;
+            let event = match event {
+                Event::Start(Tag::Link {
+                    link_type,
+                    dest_url,
+                    title,
+                    id,
+                }) => {
+                    if matches!(link_type, LinkType::Email) {
+                        link_stack.push(true);
+                        Event::Start(Tag::Link {
+                            link_type,
+                            dest_url,
+                            title,
+                            id,
+                        })
+                    } else {
+                        match resolve(dest_url, false, range.clone(), out, &mut line_of) {
+                            Some(url) => {
+                                link_stack.push(true);
+                                Event::Start(Tag::Link {
+                                    link_type,
+                                    dest_url: url.into(),
+                                    title,
+                                    id,
+                                })
+                            }
+                            None => {
+                                link_stack.push(false);
+                                continue;
+                            }
+                        }
+                    }
+                }
+                Event::End(TagEnd::Link) => {
+                    if link_stack.pop().unwrap_or(false) {
+                        Event::End(TagEnd::Link)
+                    } else {
+                        continue;
+                    }
+                }
+                Event::Start(Tag::Image {
+                    link_type,
+                    dest_url,
+                    title,
+                    id,
+                }) => {
+                    image_depth += 1;
+                    image = Some((range.start, dest_url.to_string(), String::new()));
+                    let url = resolve(dest_url, true, range.clone(), out, &mut line_of)
+                        .unwrap_or_default();
+                    Event::Start(Tag::Image {
                         link_type,
-                        dest_url,
+                        dest_url: url.into(),
                         title,
                         id,
                     })
-                } else {
-                    match resolve(dest_url, false, range.clone(), &mut out) {
-                        Some(url) => {
-                            link_stack.push(true);
-                            Event::Start(Tag::Link {
-                                link_type,
-                                dest_url: url.into(),
-                                title,
-                                id,
-                            })
-                        }
-                        None => {
-                            link_stack.push(false);
-                            continue;
-                        }
+                }
+                Event::End(TagEnd::Image) => {
+                    image_depth = image_depth.saturating_sub(1);
+                    if let Some((offset, src, alt)) = image.take()
+                        && alt.trim().is_empty()
+                        && out.images_without_alt.len() < MAX_LINKS
+                    {
+                        let (l, c) = lines.locate(body, offset);
+                        let text = line_of(l);
+                        out.images_without_alt
+                            .push((l + first_line - 1, c, src, text));
                     }
+                    Event::End(TagEnd::Image)
                 }
-            }
-            Event::End(TagEnd::Link) => {
-                if link_stack.pop().unwrap_or(false) {
-                    Event::End(TagEnd::Link)
-                } else {
-                    continue;
+                Event::Start(Tag::Heading { .. }) => {
+                    heading = Some((events.len(), String::new()));
+                    event
                 }
-            }
-            Event::Start(Tag::Image {
-                link_type,
-                dest_url,
-                title,
-                id,
-            }) => {
-                image_depth += 1;
-                image = Some((range.start, dest_url.to_string(), String::new()));
-                let url = resolve(dest_url, true, range.clone(), &mut out).unwrap_or_default();
-                Event::Start(Tag::Image {
-                    link_type,
-                    dest_url: url.into(),
-                    title,
-                    id,
-                })
-            }
-            Event::End(TagEnd::Image) => {
-                image_depth = image_depth.saturating_sub(1);
-                if let Some((offset, src, alt)) = image.take()
-                    && alt.trim().is_empty()
-                {
-                    let (l, c) = lines.locate(body, offset);
-                    let text = lines.text(body, l).to_string();
-                    out.images_without_alt
-                        .push((l + first_line - 1, c, src, text));
-                }
-                Event::End(TagEnd::Image)
-            }
-            Event::Start(Tag::Heading { .. }) => {
-                heading = Some((events.len(), String::new()));
-                event
-            }
-            Event::End(TagEnd::Heading(level)) => {
-                if let Some((start, text)) = heading.take()
-                    && let Event::Start(Tag::Heading {
-                        id, classes, attrs, ..
-                    }) = std::mem::replace(&mut events[start], Event::SoftBreak)
-                {
-                    let text = text.trim().to_string();
-                    let base = match &id {
-                        Some(id) if !id.is_empty() => safe_token(id),
-                        _ => slugify(&text),
-                    };
-                    let base = if base.is_empty() {
-                        "section".to_string()
-                    } else {
-                        base
-                    };
-                    // Repeated headings get -1, -2, ...; the next number to try
-                    // is remembered per base, so a thousand "Notes" headings
-                    // cost a thousand steps, not half a million.
-                    let n = next_suffix.entry(base.clone()).or_insert(0);
-                    let mut unique = if *n == 0 {
-                        base.clone()
-                    } else {
-                        format!("{base}-{n}")
-                    };
-                    while !used_ids.insert(unique.clone()) {
+                Event::End(TagEnd::Heading(level)) => {
+                    if let Some((start, text)) = heading.take()
+                        && let Event::Start(Tag::Heading {
+                            id, classes, attrs, ..
+                        }) = std::mem::replace(&mut events[start], Event::SoftBreak)
+                    {
+                        let text = text.trim().to_string();
+                        let base = match &id {
+                            Some(id) if !id.is_empty() => safe_token(id),
+                            _ => slugify(&text),
+                        };
+                        let base = if base.is_empty() {
+                            "section".to_string()
+                        } else {
+                            base
+                        };
+                        // Repeated headings get -1, -2, ...; the next number to try
+                        // is remembered per base, so a thousand "Notes" headings
+                        // cost a thousand steps, not half a million.
+                        let n = next_suffix.entry(base.clone()).or_insert(0);
+                        let mut unique = if *n == 0 {
+                            base.clone()
+                        } else {
+                            format!("{base}-{n}")
+                        };
+                        while !used_ids.insert(unique.clone()) {
+                            *n += 1;
+                            unique = format!("{base}-{n}");
+                        }
                         *n += 1;
-                        unique = format!("{base}-{n}");
+                        out.toc.push(Heading {
+                            level: heading_level(level),
+                            id: unique.clone(),
+                            title: text,
+                        });
+                        // `{.class key=value}` after a heading: in safe mode only
+                        // classes survive, in a safe character set; other
+                        // attributes (`onfocus=`, `autofocus`, `style=`) would be
+                        // markup the writer typed.
+                        let (classes, attrs) = if cx.unsafe_html {
+                            (classes, attrs)
+                        } else {
+                            let classes = classes
+                                .iter()
+                                .map(|c| safe_token(c))
+                                .filter(|c| !c.is_empty())
+                                .map(CowStr::from)
+                                .collect();
+                            (classes, Vec::new())
+                        };
+                        events[start] = Event::Start(Tag::Heading {
+                            level,
+                            id: Some(unique.into()),
+                            classes,
+                            attrs,
+                        });
                     }
-                    *n += 1;
-                    out.toc.push(Heading {
-                        level: heading_level(level),
-                        id: unique.clone(),
-                        title: text,
-                    });
-                    // `{.class key=value}` after a heading: in safe mode only
-                    // classes survive, in a safe character set; other
-                    // attributes (`onfocus=`, `autofocus`, `style=`) would be
-                    // markup the writer typed.
-                    let (classes, attrs) = if cx.unsafe_html {
-                        (classes, attrs)
-                    } else {
-                        let classes = classes
-                            .iter()
-                            .map(|c| safe_token(c))
-                            .filter(|c| !c.is_empty())
-                            .map(CowStr::from)
-                            .collect();
-                        (classes, Vec::new())
-                    };
-                    events[start] = Event::Start(Tag::Heading {
-                        level,
-                        id: Some(unique.into()),
-                        classes,
-                        attrs,
-                    });
+                    event
                 }
-                event
-            }
-            Event::Text(ref t) | Event::Code(ref t) => {
-                if let Some((_, h)) = heading.as_mut() {
-                    h.push_str(t);
+                Event::Text(ref t) | Event::Code(ref t) => {
+                    if let Some((_, h)) = heading.as_mut() {
+                        h.push_str(t);
+                    }
+                    if image_depth == 0 {
+                        out.word_count += count_words(t);
+                    } else if let Some((_, _, alt)) = image.as_mut() {
+                        alt.push_str(t);
+                    }
+                    event
                 }
-                if image_depth == 0 {
-                    out.word_count += count_words(t);
-                } else if let Some((_, _, alt)) = image.as_mut() {
-                    alt.push_str(t);
+                // Footnote labels become ids and fragments, a code block's
+                // language a class: both are kept to characters that need no
+                // escaping, so what a writer types there stays a name.
+                Event::FootnoteReference(label) => {
+                    Event::FootnoteReference(footnote_ids.id(&label).into())
                 }
-                event
-            }
-            // Footnote labels become ids and fragments, a code block's
-            // language a class: both are kept to characters that need no
-            // escaping, so what a writer types there stays a name.
-            Event::FootnoteReference(label) => {
-                Event::FootnoteReference(footnote_ids.id(&label).into())
-            }
-            Event::Start(Tag::FootnoteDefinition(label)) => {
-                Event::Start(Tag::FootnoteDefinition(footnote_ids.id(&label).into()))
-            }
-            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) => {
-                let lang = info.split_whitespace().next().unwrap_or("");
-                let lang: String = lang
-                    .chars()
-                    .filter(|c| {
-                        c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '+' | '#' | '.')
-                    })
-                    .collect();
-                Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(lang.into())))
-            }
-            Event::Html(t) | Event::InlineHtml(t) if !cx.unsafe_html => {
-                if let Some((_, h)) = heading.as_mut() {
-                    h.push_str(&t);
+                Event::Start(Tag::FootnoteDefinition(label)) => {
+                    Event::Start(Tag::FootnoteDefinition(footnote_ids.id(&label).into()))
                 }
-                Event::Text(t)
-            }
-            Event::Start(Tag::HtmlBlock) if !cx.unsafe_html => Event::Start(Tag::Paragraph),
-            Event::End(TagEnd::HtmlBlock) if !cx.unsafe_html => Event::End(TagEnd::Paragraph),
-            other => other,
-        };
-        events.push(event);
-    }
-    if cx.html {
+                Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) => {
+                    let lang = info.split_whitespace().next().unwrap_or("");
+                    let lang: String = lang
+                        .chars()
+                        .filter(|c| {
+                            c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '+' | '#' | '.')
+                        })
+                        .collect();
+                    Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(lang.into())))
+                }
+                Event::Html(t) | Event::InlineHtml(t) if !cx.unsafe_html => {
+                    if let Some((_, h)) = heading.as_mut() {
+                        h.push_str(&t);
+                    }
+                    Event::Text(t)
+                }
+                Event::Start(Tag::HtmlBlock) if !cx.unsafe_html => Event::Start(Tag::Paragraph),
+                Event::End(TagEnd::HtmlBlock) if !cx.unsafe_html => Event::End(TagEnd::Paragraph),
+                other => other,
+            };
+            events.push_back(event);
+        }
+    });
+    let html = if cx.html {
         let mut html = String::with_capacity(body.len() + body.len() / 2);
-        pulldown_cmark::html::push_html(&mut html, events.into_iter());
+        pulldown_cmark::html::push_html(&mut html, stream);
         // Held until the site is written: at 100,000 pages the room left
         // over from the guess above comes to a few hundred MB.
         html.shrink_to_fit();
-        out.html = html;
-    }
+        html
+    } else {
+        stream.for_each(drop);
+        String::new()
+    };
+    out.html = html;
     out
 }
 

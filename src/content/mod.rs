@@ -559,9 +559,25 @@ pub fn parse_head(source: Source, tax_fields: &[&str]) -> HeadResult {
 pub fn render_body(h: Parsed, config: &Config, md: &MarkdownContext) -> (Page, Vec<Diagnostic>) {
     let file = h.source.display();
     let text = &h.source.text;
-    let body = markdown::render(&text[h.body_start..], h.body_line, md);
     let mut diags = Vec::new();
-    for (line, col, width, target) in &body.unresolved {
+    let source = &text[h.body_start..];
+    let body = match markdown::markup_count(source) {
+        n if n > markdown::MAX_MARKUP => {
+            diags.push(
+                Diagnostic::error(
+                    file.clone(),
+                    format!(
+                        "this page has {n} lines and Markdown marks; casebook renders pages of up to {}",
+                        markdown::MAX_MARKUP
+                    ),
+                )
+                .with_hint("split it into several pages (the Markdown reader holds every mark in memory at once)"),
+            );
+            markdown::Rendered::default()
+        }
+        _ => markdown::render(source, h.body_line, md),
+    };
+    for (line, col, width, target) in body.unresolved.iter().take(markdown::PROBLEMS_SHOWN) {
         diags.push(
             Diagnostic::error(
                 file.clone(),
@@ -572,7 +588,40 @@ pub fn render_body(h: Parsed, config: &Config, md: &MarkdownContext) -> (Page, V
             .with_hint("`@/` links name a file under content/, e.g. `@/case-studies/shofco.md`"),
         );
     }
-    for (line, col, target) in &body.unsafe_links {
+    for (what, n, error) in [
+        (
+            "links to files that do not exist",
+            body.unresolved.len(),
+            true,
+        ),
+        ("links that run script", body.unsafe_links.len(), false),
+    ] {
+        if n > markdown::PROBLEMS_SHOWN {
+            let message = format!(
+                "{} more {what} are in this file (not shown)",
+                n - markdown::PROBLEMS_SHOWN
+            );
+            diags.push(if error {
+                Diagnostic::error(file.clone(), message)
+            } else {
+                Diagnostic::warning(file.clone(), message)
+            });
+        }
+    }
+    if body.links_not_checked > 0 {
+        diags.push(
+            Diagnostic::error(
+                file.clone(),
+                format!(
+                    "this page has {} links and images; casebook checks at most {}",
+                    body.links.len() + body.links_not_checked,
+                    markdown::MAX_LINKS
+                ),
+            )
+            .with_hint("split it into several pages"),
+        );
+    }
+    for (line, col, target) in body.unsafe_links.iter().take(markdown::PROBLEMS_SHOWN) {
         diags.push(
             Diagnostic::warning(
                 file.clone(),
