@@ -210,12 +210,15 @@ pub fn load(opts: &BuildOptions) -> Result<Loaded, Error> {
     // Links can only be checked against the whole, indexed site; they are
     // checked even when other files have errors, so one run reports all.
     let site = index::index(config, pages);
-    diags.extend(render::paths::check(&site, &theme, &opts.root));
     timings.mark("validate and index");
     // The links are checked beside the work only rendering needs: the
     // checks run on one core.
     let (links, found) = rayon::join(
-        || validate::check_links(&site, &theme, &parsed.unreadable),
+        || {
+            let mut d = validate::check_links(&site, &theme, &parsed.unreadable);
+            d.extend(render::paths::check(&site, &theme, &opts.root));
+            d
+        },
         || (!opts.check_only).then(|| site.discover()),
     );
     diags.extend(links);

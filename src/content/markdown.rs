@@ -977,6 +977,11 @@ pub fn render(body: &str, first_line: usize, cx: &MarkdownContext) -> Rendered {
                 Event::End(TagEnd::HtmlBlock) if !cx.unsafe_html => Event::End(TagEnd::Paragraph),
                 other => other,
             };
+            // A heading's events wait for its end (see above); the rest go
+            // straight on.
+            if heading.is_none() && events.is_empty() {
+                return Some(event);
+            }
             events.push_back(event);
         }
     });

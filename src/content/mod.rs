@@ -425,15 +425,19 @@ const CONTROLS_SHOWN: usize = 5;
 /// Every forbidden control character in a file's text, as errors at their
 /// line and column.
 fn control_characters(text: &str, file: &str) -> Vec<Diagnostic> {
-    // Nearly every file has none: one pass over the bytes finds out (C1
-    // controls are U+0080 to U+009F, 0xC2 0x80-0x9F in UTF-8).
-    let bytes = text.as_bytes();
-    let suspect = bytes.iter().enumerate().any(|(i, &b)| {
-        (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
-            || b == 0x7f
-            || (b == 0xc2 && bytes.get(i + 1).is_some_and(|n| (0x80..0xa0).contains(n)))
-    });
-    if !suspect {
+    // Nearly every file has none: one pass over the bytes finds out, 64 at
+    // a time with no early exit, so that it vectorises. C1 controls
+    // (U+0080 to U+009F) start with 0xC2 in UTF-8, as do a few common
+    // characters (a no-break space, `£`, `°`): a file with one is looked at
+    // character by character.
+    let suspect = |b: u8| {
+        ((b < 0x20) & (b != b'\t') & (b != b'\n') & (b != b'\r')) | (b == 0x7f) | (b == 0xc2)
+    };
+    if !text
+        .as_bytes()
+        .chunks(64)
+        .any(|c| c.iter().fold(false, |acc, &b| acc | suspect(b)))
+    {
         return Vec::new();
     }
     let found: Vec<(usize, char)> = text

@@ -119,27 +119,73 @@ fn at(site: &Site, origin: &Origin, message: String, hint: &str) -> Diagnostic {
     d
 }
 
+/// What writes an output: a job of the plan, or a static file.
+#[derive(Clone, Copy)]
+enum Writer<'a> {
+    Job(Job),
+    Static(&'a str, &'a StaticSource),
+}
+
 /// Every problem with where the site's outputs would be written. `site`
 /// still holds its pages' front matter (before `Site::without_sources`);
 /// `root` is the site's folder, to name static files by.
 pub fn check(site: &Site, theme: &Theme, root: &std::path::Path) -> Vec<Diagnostic> {
-    let mut outputs: BTreeMap<String, Vec<Origin>> = BTreeMap::new();
-    for job in plan(site) {
-        outputs
-            .entry(job.output_path(site))
-            .or_default()
-            .push(origin(site, &job));
+    // Each output's path and what writes it; what that is in words is only
+    // worked out for the few that have a problem.
+    let mut all: Vec<(String, Writer)> = plan(site)
+        .into_iter()
+        .map(|job| (job.output_path(site), Writer::Job(job)))
+        .collect();
+    all.extend(
+        theme
+            .statics
+            .iter()
+            .map(|(rel, src)| (rel.clone(), Writer::Static(rel, src))),
+    );
+    all.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let long = |p: &str| p.split('/').any(|s| s.len() > MAX_SEGMENT);
+    let mut suspects: HashSet<&str> = HashSet::new();
+    for w in all.windows(2) {
+        if w[0].0 == w[1].0 {
+            suspects.insert(&w[0].0);
+        }
     }
-    let mut statics: BTreeMap<String, Origin> = BTreeMap::new();
-    for (rel, src) in &theme.statics {
-        let o = match src {
-            StaticSource::Builtin(_) => Origin::Builtin,
-            StaticSource::File(path) => Origin::Static(path.strip_prefix(root).map_or_else(
+    let files: HashSet<&str> = all.iter().map(|(p, _)| p.as_str()).collect();
+    for (p, _) in &all {
+        if long(p) {
+            suspects.insert(p);
+        }
+        let mut at = 0;
+        while let Some(i) = p[at..].find('/') {
+            if files.contains(&p[..at + i]) {
+                suspects.insert(p);
+                suspects.insert(&p[..at + i]);
+            }
+            at += i + 1;
+        }
+    }
+    if suspects.is_empty() {
+        return Vec::new();
+    }
+    let describe = |w: &Writer| match w {
+        Writer::Job(job) => origin(site, job),
+        Writer::Static(rel, StaticSource::File(path)) => {
+            Origin::Static(path.strip_prefix(root).map_or_else(
                 |_| format!("static/{rel}"),
                 |p| p.to_string_lossy().replace('\\', "/"),
-            )),
-        };
-        statics.insert(rel.clone(), o);
+            ))
+        }
+        Writer::Static(_, StaticSource::Builtin(_)) => Origin::Builtin,
+    };
+    let mut outputs: BTreeMap<String, Vec<Origin>> = BTreeMap::new();
+    let mut statics: BTreeMap<String, Origin> = BTreeMap::new();
+    for (path, w) in all.iter().filter(|(p, _)| suspects.contains(p.as_str())) {
+        match w {
+            Writer::Job(_) => outputs.entry(path.clone()).or_default().push(describe(w)),
+            Writer::Static(..) => {
+                statics.insert(path.clone(), describe(w));
+            }
+        }
     }
 
     let mut diags: Vec<Diagnostic> = Vec::new();
