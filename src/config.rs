@@ -327,6 +327,111 @@ impl TaxonomyConfig {
     }
 }
 
+/// A `[[taxonomies]]` entry as written: every key but `name` may be left
+/// out, and what is left out keeps the default taxonomy's value (or the
+/// built-in default, for a new taxonomy).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTaxonomy {
+    name: String,
+    field: Option<String>,
+    title: Option<String>,
+    singular: Option<String>,
+    feed: Option<bool>,
+    values: Option<Vec<String>>,
+    aliases: Option<BTreeMap<String, String>>,
+    /// `false` removes the taxonomy (a default one) from the site.
+    enabled: Option<bool>,
+}
+
+impl RawTaxonomy {
+    /// `base` with what this entry says laid over it.
+    fn over(self, mut base: TaxonomyConfig) -> TaxonomyConfig {
+        base.name = self.name;
+        if let Some(v) = self.field {
+            base.field = v;
+        }
+        if let Some(v) = self.title {
+            base.title = v;
+        }
+        if let Some(v) = self.singular {
+            base.singular = v;
+        }
+        if let Some(v) = self.feed {
+            base.feed = v;
+        }
+        if let Some(v) = self.values {
+            base.values = v;
+        }
+        if let Some(v) = self.aliases {
+            base.aliases = v;
+        }
+        base
+    }
+}
+
+/// The site's taxonomies: the defaults amended by name by what site.toml
+/// declares (a default's title changed, `values` added), new names added
+/// after them in the order written, `enabled = false` taking one away;
+/// with `taxonomies_replace_defaults`, only the declared ones, in their
+/// order. `Err` has the name at fault and the message.
+fn merge_taxonomies(
+    declared: Vec<RawTaxonomy>,
+    replace_defaults: bool,
+) -> Result<Vec<TaxonomyConfig>, (String, String)> {
+    let defaults = default_taxonomies();
+    let mut list: Vec<TaxonomyConfig> = if replace_defaults {
+        Vec::new()
+    } else {
+        defaults.clone()
+    };
+    let mut seen: Vec<String> = Vec::new();
+    for d in declared {
+        if seen.contains(&d.name) {
+            return Err((
+                d.name.clone(),
+                format!("taxonomy \"{}\" is declared twice", d.name),
+            ));
+        }
+        seen.push(d.name.clone());
+        let enabled = d.enabled.unwrap_or(true);
+        match list.iter().position(|t| t.name == d.name) {
+            Some(i) if !enabled => {
+                list.remove(i);
+            }
+            Some(i) => {
+                let base = list[i].clone();
+                list[i] = d.over(base);
+            }
+            None if !enabled => {
+                if !replace_defaults {
+                    let names: Vec<&str> = defaults.iter().map(|t| t.name.as_str()).collect();
+                    let hint = did_you_mean(&d.name, names.iter().copied())
+                        .map(|s| format!(" (did you mean \"{s}\"?)"))
+                        .unwrap_or_default();
+                    return Err((
+                        d.name.clone(),
+                        format!(
+                            "`enabled = false` turns off a default taxonomy, and \"{}\" is not one{hint}; the defaults are {}",
+                            d.name,
+                            names.join(", ")
+                        ),
+                    ));
+                }
+            }
+            None => {
+                let base = defaults
+                    .iter()
+                    .find(|t| t.name == d.name)
+                    .cloned()
+                    .unwrap_or_else(|| TaxonomyConfig::new(&d.name, "", ""));
+                list.push(d.over(base));
+            }
+        }
+    }
+    Ok(list)
+}
+
 /// The taxonomies a site gets when `site.toml` declares none.
 pub fn default_taxonomies() -> Vec<TaxonomyConfig> {
     vec![
@@ -356,7 +461,12 @@ struct RawConfig {
     feed_limit: usize,
     #[serde(default)]
     markdown: MarkdownConfig,
-    taxonomies: Option<Vec<TaxonomyConfig>>,
+    #[serde(default)]
+    taxonomies: Vec<RawTaxonomy>,
+    /// With `true`, the declared taxonomies are the site's only ones;
+    /// otherwise they amend the defaults by name and add to them.
+    #[serde(default)]
+    taxonomies_replace_defaults: bool,
     #[serde(default)]
     schema: Schema,
     #[serde(default)]
@@ -423,8 +533,18 @@ impl Config {
             slug::check_segment(theme).map_err(|m| at_key("theme", format!("theme name: {m}")))?;
         }
 
-        let mut taxonomies = raw.taxonomies.unwrap_or_else(default_taxonomies);
-        let mut seen = Vec::new();
+        let mut taxonomies = merge_taxonomies(raw.taxonomies, raw.taxonomies_replace_defaults)
+            .map_err(|(name, message)| {
+                let line = text
+                    .lines()
+                    .position(|l| {
+                        l.trim_start().starts_with("name")
+                            && l.split_once('=')
+                                .is_some_and(|(_, v)| v.trim().trim_matches(['"', '\'']) == name)
+                    })
+                    .map_or(0, |i| i + 1);
+                Diagnostic::error(FILE, message).at(text, line, 1)
+            })?;
         for t in &mut taxonomies {
             if slug::check_segment(&t.name).is_err() || t.name != slug::slugify(&t.name) {
                 return Err(at_key(
@@ -445,13 +565,6 @@ impl Config {
                     ),
                 ));
             }
-            if seen.contains(&t.name) {
-                return Err(at_key(
-                    "name",
-                    format!("taxonomy \"{}\" is declared twice", t.name),
-                ));
-            }
-            seen.push(t.name.clone());
             if t.field.is_empty() {
                 t.field = t.name.clone();
             }
@@ -808,7 +921,7 @@ mod tests {
             "title = \"T\"\n[[taxonomies]]\nname = \"sector\"\nvalues = [\"Health\", \"Mental Health\"]\naliases = { \"Mental health care\" = \"Mental Health\" }\n",
         )
         .unwrap();
-        let t = &c.taxonomies[0];
+        let t = c.taxonomies.iter().find(|t| t.name == "sector").unwrap();
         assert_eq!(t.lookup("health"), VocabularyMatch::Known("Health"));
         assert_eq!(
             t.lookup("mental-health"),
@@ -871,7 +984,50 @@ mod tests {
         let e = Config::parse("title = \"T\"\n[[taxonomies]]\nname = \"../x\"\n").unwrap_err();
         assert!(e.message.contains("lower-case"), "{}", e.message);
         let c = Config::parse("title = \"T\"\n[[taxonomies]]\nname = \"region\"\n").unwrap();
-        assert_eq!(c.taxonomies[0].field, "region");
-        assert_eq!(c.taxonomies[0].title, "Region");
+        let region = c.taxonomies.last().unwrap();
+        assert_eq!(region.field, "region");
+        assert_eq!(region.title, "Region");
+    }
+
+    #[test]
+    fn declared_taxonomies_amend_add_to_or_replace_the_defaults() {
+        let names =
+            |c: &Config| -> Vec<String> { c.taxonomies.iter().map(|t| t.name.clone()).collect() };
+        // Amending one keeps the others, in their order.
+        let c = Config::parse(
+            "title = \"T\"\n[[taxonomies]]\nname = \"sector\"\nvalues = [\"Health\"]\n",
+        )
+        .unwrap();
+        assert_eq!(names(&c), ["ngo", "sector", "program", "country", "tags"]);
+        let sector = &c.taxonomies[1];
+        assert_eq!(
+            (sector.title.as_str(), sector.singular.as_str()),
+            ("Sectors", "Sector")
+        );
+        assert!(sector.is_closed());
+        // A new name is added; `enabled = false` takes a default away.
+        let c = Config::parse(
+            "title = \"T\"\n[[taxonomies]]\nname = \"region\"\ntitle = \"Regions\"\n[[taxonomies]]\nname = \"tags\"\nenabled = false\n[[taxonomies]]\nname = \"ngo\"\ntitle = \"Partners\"\n",
+        )
+        .unwrap();
+        assert_eq!(names(&c), ["ngo", "sector", "program", "country", "region"]);
+        assert_eq!(c.taxonomies[0].title, "Partners");
+        assert_eq!(c.taxonomies[0].singular, "NGO");
+        // Replacing the defaults: only what is declared, in its order.
+        let c = Config::parse(
+            "title = \"T\"\ntaxonomies_replace_defaults = true\n[[taxonomies]]\nname = \"sector\"\n[[taxonomies]]\nname = \"ngo\"\n",
+        )
+        .unwrap();
+        assert_eq!(names(&c), ["sector", "ngo"]);
+        assert_eq!(c.taxonomies[1].title, "NGOs");
+        // Turning off what is not a default is a mistake worth saying.
+        let e = Config::parse("title = \"T\"\n[[taxonomies]]\nname = \"tag\"\nenabled = false\n")
+            .unwrap_err();
+        assert!(
+            e.message.contains("(did you mean \"tags\"?)"),
+            "{}",
+            e.message
+        );
+        assert_eq!(e.line, 3);
     }
 }

@@ -24,7 +24,7 @@ pub fn validate(pages: &[Arc<Page>], config: &Config) -> Vec<Diagnostic> {
         .par_iter()
         .flat_map_iter(|p| check_page(p, config))
         .collect();
-    diags.extend(check_site(pages));
+    diags.extend(check_site(pages, config));
     diags
 }
 
@@ -37,10 +37,78 @@ pub fn check_page(page: &Page, config: &Config) -> Vec<Diagnostic> {
     diags
 }
 
-/// Checks what involves several pages: two files claiming one URL, a
-/// `report:` that names no report.
-pub fn check_site(pages: &[Arc<Page>]) -> Vec<Diagnostic> {
+/// A term's name as far as telling names apart goes: lower case, letters
+/// and digits only, accents dropped from Latin letters. "Mental Health",
+/// "mental-health" and "Perú" / "Peru" are spellings of one name; "北京"
+/// and "背景", which a URL writes alike (`bei-jing`), are two.
+fn name_key(name: &str) -> String {
+    let mut key = String::new();
+    for c in name.chars().filter(|c| c.is_alphanumeric()) {
+        if c.is_ascii() {
+            key.push(c.to_ascii_lowercase());
+            continue;
+        }
+        // A Latin letter with marks transliterates to one letter (é -> e,
+        // ø -> o); other scripts keep their own characters.
+        match deunicode::deunicode_char(c) {
+            Some(t) if t.len() == 1 && t.chars().all(|t| t.is_ascii_alphabetic()) => {
+                key.push_str(&t.to_ascii_lowercase());
+            }
+            _ => key.extend(c.to_lowercase()),
+        }
+    }
+    key
+}
+
+/// Checks what involves several pages: two files claiming one URL, two
+/// different terms sharing one, a `report:` that names no report.
+pub fn check_site(pages: &[Arc<Page>], config: &Config) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
+
+    // Two different names may not share a term's URL: one of them would
+    // vanish from every page. (Spellings of one name share it on purpose.)
+    // (taxonomy, slug) -> name key -> (first file, name as written).
+    type Spelling<'a> = (&'a str, &'a str, &'a Page);
+    let mut names: BTreeMap<(usize, &str), BTreeMap<String, Spelling>> = BTreeMap::new();
+    for p in pages.iter() {
+        for (t, values) in p.terms.iter().enumerate() {
+            for v in values {
+                let by_key = names.entry((t, v.slug.as_str())).or_default();
+                let key = name_key(&v.shown);
+                match by_key.get(&key) {
+                    Some((file, _, _)) if *file <= p.file.as_str() => {}
+                    _ => {
+                        by_key.insert(key, (p.file.as_str(), v.shown.as_str(), &**p));
+                    }
+                }
+            }
+        }
+    }
+    for ((t, slug), by_key) in &names {
+        if by_key.len() < 2 {
+            continue;
+        }
+        let tax = &config.taxonomies[*t];
+        let mut spelt: Vec<&Spelling> = by_key.values().collect();
+        spelt.sort_by_key(|(file, name, _)| (*file, *name));
+        let (first_file, first_name, _) = spelt[0];
+        for (file, name, page) in &spelt[1..] {
+            let mut d = Diagnostic::error(
+                    *file,
+                    format!(
+                        "the {} \"{name}\" here and \"{first_name}\" in {first_file} would share one page, /{}/{slug}/, and one of them would vanish",
+                        tax.singular.to_lowercase(),
+                        tax.name
+                    ),
+                )
+                .with_hint("rename one of them: a term's URL is made from its name");
+            if let Some(&line) = page.front_matter.key_lines.get(&tax.field) {
+                let (l, c) = find_value(&page.head, line, name);
+                d = d.at(&page.head, l, c).with_width(name.chars().count());
+            }
+            diags.push(d);
+        }
+    }
 
     // Two files may not claim the same URL.
     let mut by_path: BTreeMap<&str, Vec<&Page>> = BTreeMap::new();
@@ -355,6 +423,26 @@ fn check_fields(page: &Page, config: &Config, diags: &mut Vec<Diagnostic>) {
             .chain(config.taxonomies.iter().map(|t| t.field.as_str()))
             .chain(declared.keys().map(String::as_str))
             .collect();
+        let turned_off = crate::config::default_taxonomies()
+            .into_iter()
+            .find(|t| &t.field == key && !config.taxonomies.iter().any(|s| s.name == t.name));
+        if let Some(t) = turned_off {
+            diags.push(
+                Diagnostic::warning(
+                    page.file.clone(),
+                    format!(
+                        "the taxonomy `{}` is turned off in site.toml, so casebook ignores `{key}`",
+                        t.name
+                    ),
+                )
+                .at(head, loc.line, 1)
+                .with_hint(format!(
+                    "remove the field, or turn the taxonomy back on: delete its `enabled = false` (or declare [[taxonomies]] name = \"{}\")",
+                    t.name
+                )),
+            );
+            continue;
+        }
         let mut d = Diagnostic::warning(page.file.clone(), format!("unknown field `{key}`"))
             .at(head, loc.line, 1);
         d = match did_you_mean(key, known) {

@@ -175,3 +175,131 @@ fn default_page_size_is_twenty() {
         ["Case 000"]
     );
 }
+
+/// The README's closed-vocabulary snippet, as a maintainer would paste it.
+const VOCABULARY: &str = "\n[[taxonomies]]\nname = \"sector\"\nvalues = [\"Health\", \"Mental Health\", \"Education\", \"Gender\", \"Civil Society\"]\naliases = { \"Mental health care\" = \"Mental Health\" }\n";
+
+#[test]
+fn declaring_one_taxonomy_keeps_the_others() {
+    let site = Site::from_fixture("basic");
+    site.write(
+        "site.toml",
+        &format!("title = \"T\"\nbase_url = \"https://t.example/\"\n{VOCABULARY}"),
+    );
+    let out = site.build(&[]);
+    let err = common::stderr(&out);
+    assert!(!err.contains("unknown field"), "{err}");
+    for page in [
+        "ngo/index.html",
+        "sector/index.html",
+        "program/index.html",
+        "country/index.html",
+        "tags/index.html",
+        "ngo/search/index.html",
+        "tags/chatbots/index.html",
+    ] {
+        assert!(site.exists(page), "{page} is missing");
+    }
+    assert!(site.read("sector/index.html").contains("<h1>Sectors</h1>"));
+
+    // `enabled = false` takes a default away, and says so when a page
+    // still uses it.
+    site.append(
+        "site.toml",
+        "[[taxonomies]]\nname = \"tags\"\nenabled = false\n",
+    );
+    let out = site.build(&[]);
+    assert!(!site.exists("tags/index.html"));
+    assert!(site.exists("country/index.html"));
+    let err = common::stderr(&out);
+    assert!(
+        err.contains("the taxonomy `tags` is turned off in site.toml"),
+        "{err}"
+    );
+
+    // Replacing the defaults keeps only what is declared.
+    site.write(
+        "site.toml",
+        &format!("title = \"T\"\ntaxonomies_replace_defaults = true\n{VOCABULARY}"),
+    );
+    site.build(&[]);
+    assert!(site.exists("sector/index.html"));
+    assert!(!site.exists("ngo/index.html"));
+}
+
+#[test]
+fn a_list_without_brackets_is_one_value_and_casebook_says_so() {
+    let site = Site::from_fixture("basic");
+    let path = "content/case-studies/lists.md";
+    let text = "---\ntitle: Lists\ndate: 2024-01-01\nngo: N\nsector: X\nprogram: P\nsummary: S\n---\nBody.\n";
+    let line = "sector: X";
+    site.write(path, &text.replace(line, "sector: Gender, Education"));
+    let out = site.build(&[]);
+    let err = common::stderr(&out);
+    assert!(
+        err.contains(
+            "warning: `sector: Gender, Education` is one value, \"Gender, Education\", not 2"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("write `sector: [Gender, Education]`"), "{err}");
+    assert!(site.exists("sector/gender-education/index.html"));
+    // Brackets make two; quotes say the comma is meant.
+    site.write(path, &text.replace(line, "sector: [Gender, Education]"));
+    let err = common::stderr(&site.build(&[]));
+    assert!(!err.contains("is one value"), "{err}");
+    assert!(site.exists("sector/gender/index.html") && site.exists("sector/education/index.html"));
+    site.write(
+        path,
+        &text.replace(line, "sector: \"Water, sanitation and hygiene\""),
+    );
+    let err = common::stderr(&site.build(&[]));
+    assert!(!err.contains("is one value"), "{err}");
+    assert!(site.exists("sector/water-sanitation-and-hygiene/index.html"));
+}
+
+#[test]
+fn different_terms_never_share_a_page() {
+    let site = Site::from_fixture("basic");
+    let case = |title: &str, tags: &str| {
+        format!(
+            "---\ntitle: {title}\ndate: 2024-01-01\nngo: N\nsector: Health\nprogram: P\nsummary: S\ntags: {tags}\n---\nBody.\n"
+        )
+    };
+    site.write(
+        "content/case-studies/cpp.md",
+        &case("C plus plus", "[\"C++\", data]"),
+    );
+    site.write(
+        "content/case-studies/csharp.md",
+        &case("C sharp", "[\"C#\"]"),
+    );
+    site.write("content/case-studies/c.md", &case("C", "[C]"));
+    site.build(&[]);
+    for (page, name) in [
+        ("tags/c-plus-plus/index.html", "C++"),
+        ("tags/c-sharp/index.html", "C#"),
+        ("tags/c/index.html", "C"),
+    ] {
+        assert!(
+            site.read(page).contains(&format!("<h1>{name}</h1>")),
+            "{page}"
+        );
+    }
+    // Two names a URL spells alike: an error naming both files.
+    site.write(
+        "content/case-studies/beijing.md",
+        &case("Beijing", "[北京]"),
+    );
+    site.write(
+        "content/case-studies/background.md",
+        &case("Background", "[背景]"),
+    );
+    let out = site.run(&["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = common::stderr(&out);
+    assert!(
+        err.contains("error: the tag \"北京\" here and \"背景\" in content/case-studies/background.md would share one page, /tags/bei-jing/, and one of them would vanish\n --> content/case-studies/beijing.md:8:8"),
+        "{err}"
+    );
+}

@@ -269,6 +269,25 @@ pub fn parse(
             "outcomes" => read_outcomes(&v, split, text, file, line, &mut fm, &mut diags),
             _ if taxonomy_fields.contains(&key.as_str()) => match string_list(&v) {
                 Some(list) => {
+                    if let Value::String(one) = &v
+                        && one.contains(',')
+                        && !written_quoted(text, line, column)
+                    {
+                        let parts: Vec<&str> = one.split(',').map(str::trim).collect();
+                        diags.push(
+                            Diagnostic::warning(
+                                file,
+                                format!("`{key}: {one}` is one value, \"{one}\", not {}", parts.len()),
+                            )
+                            .at(text, line, column)
+                            .with_width(one.chars().count())
+                            .with_hint(format!(
+                                "for {} values write `{key}: [{}]`; if the comma is part of the name, put it in quotes: `{key}: \"{one}\"`",
+                                parts.len(),
+                                parts.join(", ")
+                            )),
+                        );
+                    }
                     let mut list: Vec<String> = list.into_iter().filter(|s| !s.trim().is_empty()).collect();
                     if list.len() > MAX_TERMS {
                         diags.push(
@@ -335,6 +354,14 @@ pub fn escaped_controls(split: &Split, text: &str, file: &str) -> Vec<Diagnostic
             )
         })
         .collect()
+}
+
+/// Whether the value at `line`:`column` of `text` is written in quotes.
+fn written_quoted(text: &str, line: usize, column: usize) -> bool {
+    text.lines()
+        .nth(line.saturating_sub(1))
+        .map(|l| l.chars().skip(column.saturating_sub(1)).collect::<String>())
+        .is_some_and(|v| v.trim_start().starts_with(['"', '\'']))
 }
 
 /// "... at line 2 column 5" -> (2, 5).

@@ -23,7 +23,21 @@ pub fn slugify(input: &str) -> String {
             pending_dash = true;
         }
     };
+    let mut prev: Option<char> = None;
     for c in input.chars() {
+        // `C++`, `A+` and `C#` name things of their own: said as words, so
+        // they do not fall together with `C` and `A`. A `+` or `#` that is
+        // not written straight after a letter or digit (`a + b`, `#data`)
+        // separates words like other punctuation.
+        let after_word = prev.is_some_and(|p| p.is_alphanumeric() || (c == '+' && p == '+'));
+        prev = Some(c);
+        if after_word && (c == '+' || c == '#') {
+            let word = if c == '+' { " plus " } else { " sharp " };
+            for wc in word.chars() {
+                push(wc, &mut out);
+            }
+            continue;
+        }
         if c.is_ascii() {
             push(c, &mut out);
         } else {
@@ -79,6 +93,17 @@ mod tests {
         assert_eq!(slugify("mental health"), "mental-health");
         assert_eq!(slugify("mental-health"), "mental-health");
         assert_eq!(slugify("  Mental   Health!! "), "mental-health");
+    }
+
+    #[test]
+    fn plus_and_sharp_after_a_word_are_words() {
+        assert_eq!(slugify("C++"), "c-plus-plus");
+        assert_eq!(slugify("C#"), "c-sharp");
+        assert_eq!(slugify("F# and C"), "f-sharp-and-c");
+        assert_eq!(slugify("A+ rating"), "a-plus-rating");
+        assert_eq!(slugify("Health + Education"), "health-education");
+        assert_eq!(slugify("#data"), "data");
+        assert_eq!(slugify("C"), "c");
     }
 
     #[test]
