@@ -67,8 +67,11 @@ enum Command {
         /// Where to write the preview (default: a folder in the system's temporary directory)
         #[arg(long, short, value_name = "DIR")]
         output: Option<PathBuf>,
-        /// Include pages marked `draft: true` (the default when previewing is not to)
+        /// Leave out pages marked `draft: true`, as `casebook build` does (the preview shows them, marked "Draft")
         #[arg(long)]
+        no_drafts: bool,
+        /// Show pages marked `draft: true` (the default; kept for scripts that pass it)
+        #[arg(long, hide = true, conflicts_with = "no_drafts")]
         drafts: bool,
         /// Open the site in a web browser
         #[arg(long)]
@@ -291,7 +294,8 @@ fn main() -> ExitCode {
             port,
             bind,
             output,
-            drafts,
+            no_drafts,
+            drafts: _,
             open,
             timings,
         } => {
@@ -305,7 +309,7 @@ fn main() -> ExitCode {
                 output,
                 bind,
                 port,
-                drafts,
+                drafts: !no_drafts,
             };
             let result = serve::serve(opts, move |event| print_serve_event(event, open, timings));
             match result {

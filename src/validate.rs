@@ -307,19 +307,30 @@ fn check_fields(page: &Page, config: &Config, diags: &mut Vec<Diagnostic>) {
             },
         };
         let line = fm.key_lines.get(&field).copied().unwrap_or(1);
-        diags.push(
-            Diagnostic::error(
+        // A draft is work in progress: what it still lacks is said, and
+        // the preview shows it anyway; it is required before publishing.
+        let (severity, before) = if page.draft {
+            (
+                crate::diagnostic::Severity::Warning,
+                " before it is published",
+            )
+        } else {
+            (crate::diagnostic::Severity::Error, "")
+        };
+        diags.push(Diagnostic {
+            severity,
+            ..Diagnostic::error(
                 page.file.clone(),
                 format!(
-                    "this {} has no `{field}`, which is required",
-                    noun(page.kind)
+                    "this {} has no `{field}`, which is required{before}",
+                    if page.draft { "draft" } else { noun(page.kind) }
                 ),
             )
             .at(head, line, 1)
             .with_hint(format!(
                 "add a line such as `{example}` between the `---` lines"
-            )),
-        );
+            ))
+        });
     }
 
     for tax in &config.taxonomies {

@@ -299,8 +299,8 @@ fn a_themes_card_component_shows_in_every_list() {
     )
     .unwrap();
     let mine = components.replace(
-        "<article class=\"card card-{{ c.kind }}\">",
-        "<article data-theme-card class=\"card card-{{ c.kind }}\">",
+        "<article class=\"card card-{{ c.kind }}{% if c.draft %} card-draft{% endif %}\">",
+        "<article data-theme-card class=\"card card-{{ c.kind }}{% if c.draft %} card-draft{% endif %}\">",
     );
     assert_ne!(mine, components);
     site.write("themes/cards/templates/components.html", &mine);

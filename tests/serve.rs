@@ -723,3 +723,107 @@ fn init_makes_a_site_that_builds_at_once() {
         "mine"
     );
 }
+
+#[test]
+fn a_new_story_shows_in_the_preview_marked_draft_and_build_leaves_it_out() {
+    let site = Site::from_fixture("basic");
+    // Only a title, as a writer starting out would: every other field is
+    // empty in the new file.
+    let out = site.run(&["new", "case-study", "SHOFCO education data pilot"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let server = Server::start(&site, &[]);
+    let (status, _, page) = server.get("/case-studies/shofco-education-data-pilot/");
+    assert_eq!(status, 200, "the draft is in the preview");
+    assert!(
+        page.contains("<h1>SHOFCO education data pilot</h1>"),
+        "{page}"
+    );
+    assert!(
+        page.contains(
+            "<p class=\"draft-notice\" role=\"note\"><strong class=\"draft-mark\">Draft</strong>"
+        ),
+        "{page}"
+    );
+    let (_, _, list) = server.get("/case-studies/");
+    let card = list
+        .split("<article class=\"card card-case-study card-draft\">")
+        .nth(1)
+        .expect("the draft's card is marked");
+    assert!(
+        card.starts_with("\n  <p class=\"draft-mark\">Draft</p>"),
+        "{card}"
+    );
+    assert!(card.contains("SHOFCO education data pilot"), "{card}");
+    // Published pages carry no mark.
+    let (_, _, chatbot) = server.get("/case-studies/chatbot/");
+    assert!(!chatbot.contains("draft-notice"));
+    drop(server);
+
+    // What the draft still lacks is a warning, not an error; build leaves
+    // it out.
+    site.build(&[]);
+    assert!(!site.exists("case-studies/shofco-education-data-pilot/index.html"));
+    let out = site.run(&["build", "--drafts"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let err = common::stderr(&out);
+    assert!(
+        err.contains("warning: this draft has no `ngo`, which is required before it is published"),
+        "{err}"
+    );
+    // Published with a field still missing, it is an error again.
+    let path = site
+        .root()
+        .join("content/case-studies/shofco-education-data-pilot.md");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("draft: true", "draft: false")).unwrap();
+    let out = site.run(&["build"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        common::stderr(&out).contains("error: this case study has no `ngo`, which is required"),
+        "{}",
+        common::stderr(&out)
+    );
+}
+
+/// Splits a command line the way a shell would for the simple cases the
+/// README uses: words, and "double-quoted" words.
+fn shell_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut quoted = false;
+    for c in line.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            ' ' if !quoted => {
+                if !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                }
+            }
+            c => word.push(c),
+        }
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
+}
+
+#[test]
+fn the_readmes_new_command_works_in_the_example_site() {
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
+    let line = readme
+        .lines()
+        .find(|l| l.starts_with("casebook new case-study "))
+        .expect("the README shows `casebook new`");
+    let words = shell_words(line);
+    let site = common::example_site();
+    let args: Vec<&str> = words[1..].iter().map(String::as_str).collect();
+    let out = site.run(&args);
+    assert!(out.status.success(), "{line}: {}", common::stderr(&out));
+    let created = common::stdout(&out);
+    assert!(created.contains("Created "), "{created}");
+    let out = site.run(&["build", "--drafts"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+}

@@ -615,6 +615,7 @@ impl<'s> Renderer<'s> {
         templates: Arc<Templates>,
         values: Arc<SiteValues>,
     ) -> Renderer<'s> {
+        let has_drafts = site.pages.iter().any(|p| p.draft);
         Renderer {
             site,
             tera: templates,
@@ -646,14 +647,18 @@ impl<'s> Renderer<'s> {
                 .collect(),
             body_plain: site.pages.iter().map(|_| OnceLock::new()).collect(),
             body_simple: site.pages.iter().map(|_| OnceLock::new()).collect(),
-            native_cards: theme.is_builtin("components.html"),
+            // Drafts (shown in the preview) carry a mark only the
+            // templates write: a site with any goes through them.
+            native_cards: theme.is_builtin("components.html") && !has_drafts,
             native_feeds: theme.is_builtin("atom.xml"),
             native_pages: ["base.html", "case-study.html", "components.html"]
                 .iter()
-                .all(|t| theme.is_builtin(t)),
+                .all(|t| theme.is_builtin(t))
+                && !has_drafts,
             native_terms: ["base.html", "term.html", "components.html"]
                 .iter()
-                .all(|t| theme.is_builtin(t)),
+                .all(|t| theme.is_builtin(t))
+                && !has_drafts,
             values,
         }
     }
@@ -894,6 +899,7 @@ impl<'s> Renderer<'s> {
         let p: &'s Page = &self.site.pages[i];
         CardV {
             kind: p.kind.name(),
+            draft: p.draft,
             title: &p.title,
             url: self.site.config.url(&p.path),
             date: date_v(p.date),
@@ -955,6 +961,7 @@ impl<'s> Renderer<'s> {
             }),
             image_alt: p.image_alt.as_deref(),
             extra: &p.extra,
+            draft: p.draft,
             terms: self.terms_value(i),
             content: Value::safe_string(&p.body.html),
         };

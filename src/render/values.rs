@@ -104,6 +104,8 @@ pub(crate) fn date_v(d: Option<crate::content::date::Date>) -> Option<DateV> {
 #[derive(Serialize)]
 pub(crate) struct CardV<'a> {
     pub(crate) kind: &'static str,
+    /// Marked `draft: true`: shown only in the preview.
+    pub(crate) draft: bool,
     pub(crate) title: &'a str,
     pub(crate) url: String,
     pub(crate) date: Option<DateV>,
@@ -146,6 +148,8 @@ pub(crate) struct PageV<'a> {
     pub(crate) image_alt: Option<&'a str>,
     /// Fields beyond the built-in ones (declare them in `[schema]`).
     pub(crate) extra: &'a BTreeMap<String, serde_yaml::Value>,
+    /// As in [`CardV`].
+    pub(crate) draft: bool,
     /// As in [`CardV`].
     pub(crate) terms: tera::Value,
     /// The body's HTML, marked safe.
