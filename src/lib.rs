@@ -275,6 +275,48 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, Error> {
     })
 }
 
+/// Runs every check a build runs, writing nothing: loads and checks the
+/// site as [`load`] does, then compiles the theme's templates and renders
+/// every output into nothing, so that a template that does not compile or
+/// fails on some page is found here and not by `build`. The site is loaded
+/// as for a build (`opts.check_only` is not looked at).
+pub fn check(opts: &BuildOptions) -> Result<Loaded, Error> {
+    use rayon::prelude::*;
+    let opts = BuildOptions {
+        check_only: false,
+        ..opts.clone()
+    };
+    let loaded = load(&opts)?;
+    let renderer = render::Renderer::new(&loaded.site, &loaded.theme)
+        .map_err(|d| Error::Diagnostics(vec![d]))?;
+    let jobs = render::plan(&loaded.site);
+    let mut problems: Vec<Diagnostic> = jobs
+        .par_iter()
+        .filter_map(|job| {
+            let mut out = Vec::new();
+            let rendered = match renderer.render_direct(job, &mut out) {
+                Some(done) => done.map_err(render::RenderError::Template),
+                None => renderer.render(job, &loaded.theme, &mut out),
+            };
+            match rendered {
+                Err(render::RenderError::Template(d)) => Some(d),
+                _ => None,
+            }
+        })
+        .collect();
+    drop(renderer);
+    // One broken template fails every page that uses it: said once.
+    diagnostic::sort(&mut problems);
+    problems.dedup();
+    if problems.is_empty() {
+        return Ok(loaded);
+    }
+    let mut all = loaded.warnings;
+    all.extend(problems);
+    diagnostic::sort(&mut all);
+    Err(Error::Diagnostics(all))
+}
+
 /// The site root given on the command line, or the current folder.
 pub fn root_or_cwd(root: Option<&Path>) -> PathBuf {
     root.map_or_else(|| PathBuf::from("."), Path::to_path_buf)

@@ -370,8 +370,7 @@ fn main() -> ExitCode {
         } => {
             let mut opts = BuildOptions::new(casebook::root_or_cwd(root.as_deref()));
             opts.drafts = drafts;
-            opts.check_only = true;
-            match casebook::load(&opts) {
+            match casebook::check(&opts) {
                 Ok(loaded) => {
                     // The process ends in a moment; freeing the site would only delay it.
                     let loaded = std::mem::ManuallyDrop::new(loaded);

@@ -198,3 +198,61 @@ fn colour_only_on_a_terminal() {
         .unwrap();
     assert!(!stderr(&out).contains('\x1b'));
 }
+
+#[test]
+fn check_finds_the_template_errors_build_would_fail_on() {
+    let site = Site::from_fixture("basic");
+    site.append("site.toml", "theme = \"mine\"\n");
+    let builtin = |name: &str| {
+        std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("themes/default/templates")
+                .join(name),
+        )
+        .unwrap()
+    };
+    let cases = [
+        // A tag never closed.
+        (
+            "case-study.html",
+            builtin("case-study.html")
+                .replace("<h1>{{ page.title }}</h1>", "<h1>{{ page.title </h1>"),
+            "error: the template does not compile:",
+            "themes/mine/templates/case-study.html:9:23",
+        ),
+        // A filter that does not exist.
+        (
+            "page.html",
+            builtin("page.html").replace("{{ page.title }}", "{{ page.title | shout }}"),
+            "error: the template does not compile: Unknown filter `shout`",
+            "themes/mine/templates/page.html:6:25",
+        ),
+        // Fine for most pages, broken on the one whose field is missing.
+        (
+            "report.html",
+            builtin("report.html").replace(
+                "<h1>{{ page.title }}</h1>",
+                "<h1>{{ page.title }} {{ page.extra.budget.amount }}</h1>",
+            ),
+            "error: the template failed while rendering: Field `budget` is not defined.",
+            "themes/mine/templates/report.html:",
+        ),
+    ];
+    for (name, text, message, place) in cases {
+        let _ = std::fs::remove_dir_all(site.root().join("themes"));
+        site.write(&format!("themes/mine/templates/{name}"), &text);
+        let checked = site.run(&["check"]);
+        let err = stderr(&checked);
+        assert_eq!(checked.status.code(), Some(1), "{name}: {err}");
+        assert!(err.contains(message), "{name}: {err}");
+        assert!(err.contains(place), "{name}: {err}");
+        // And build fails the same way.
+        let built = site.run(&["build"]);
+        assert_eq!(built.status.code(), Some(1), "{name}");
+        assert!(
+            stderr(&built).contains(message),
+            "{name}: {}",
+            stderr(&built)
+        );
+    }
+}

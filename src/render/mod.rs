@@ -585,18 +585,95 @@ fn each_term<T>(site: &Site, make: impl Fn(&crate::index::Term, &str) -> T) -> V
 /// A template error, turned into a diagnostic that names the template file.
 fn template_diagnostic(theme: &Theme, template: &str, e: &tera::Error) -> Diagnostic {
     use std::error::Error as _;
-    let mut message = e.to_string();
+    // What the error wraps (a filter's own error), on one line.
+    let mut causes = String::new();
     let mut source = e.source();
     while let Some(s) = source {
-        message.push_str(&format!("\n{s}"));
+        causes.push_str(": ");
+        causes.push_str(&s.to_string());
         source = s.source();
     }
-    let file = if template.is_empty() {
-        "templates".to_string()
-    } else {
-        theme.origin(template)
-    };
-    Diagnostic::error(file, format!("template `{template}` failed: {message}"))
+    match e.kind() {
+        // Tera knows the template, line and column: say them as every other
+        // diagnostic does, quoting the line.
+        tera::ErrorKind::SyntaxError(r) | tera::ErrorKind::RenderingError(r) => {
+            let name = if r.filename().is_empty() {
+                template
+            } else {
+                r.filename()
+            };
+            let what = if matches!(e.kind(), tera::ErrorKind::SyntaxError(_)) {
+                "the template does not compile"
+            } else {
+                "the template failed while rendering"
+            };
+            let mut d = Diagnostic::error(
+                theme.origin(name),
+                format!("{what}: {}{causes}", r.message()),
+            );
+            let span = r.span();
+            if let Some(t) = theme.templates.get(name)
+                && span.start_line > 0
+            {
+                d = d.at(&t.source, span.start_line, span.start_col + 1);
+                if span.end_line == span.start_line && span.end_col > span.start_col {
+                    d = d.with_width(span.end_col - span.start_col);
+                }
+            }
+            d
+        }
+        _ => {
+            // Checks across templates (unknown filters, components,
+            // blocks) come as one text of rustc-like reports.
+            let mut found = reports(theme, &e.to_string());
+            if !found.is_empty() {
+                let first = found.remove(0);
+                return match found.len() {
+                    0 => first,
+                    n => first.with_hint(format!(
+                        "and {n} more such problems in the templates: fix this one and check again"
+                    )),
+                };
+            }
+            let file = if template.is_empty() {
+                "templates".to_string()
+            } else {
+                theme.origin(template)
+            };
+            let message = format!("template `{template}` failed: {e}{causes}").replace('\n', " ");
+            Diagnostic::error(file, message)
+        }
+    }
+}
+
+/// The reports in a text Tera made of several (`error: MESSAGE`, then
+/// ` --> NAME:LINE:COLUMN` and the quoted line with its carets), as
+/// diagnostics on the theme's files.
+fn reports(theme: &Theme, text: &str) -> Vec<Diagnostic> {
+    text.split("\n\n")
+        .filter_map(|report| {
+            let mut lines = report.lines();
+            let message = lines.next()?.trim().strip_prefix("error: ")?;
+            let place = lines.next()?.trim().strip_prefix("--> ")?;
+            let mut parts = place.rsplitn(3, ':');
+            let column: usize = parts.next()?.parse().ok()?;
+            let line: usize = parts.next()?.parse().ok()?;
+            let name = parts.next()?;
+            let width = report
+                .lines()
+                .last()
+                .map_or(0, |l| l.chars().filter(|&c| c == '^').count());
+            let mut d = Diagnostic::error(
+                theme.origin(name),
+                format!("the template does not compile: {message}"),
+            );
+            d = match theme.templates.get(name) {
+                Some(t) => d.at(&t.source, line, column),
+                None => d.at_line(line, column),
+            };
+            Some(d.with_width(width))
+        })
+        .collect()
 }
 
 impl<'s> Renderer<'s> {
