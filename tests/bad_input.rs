@@ -406,3 +406,81 @@ fn check_finds_every_output_that_would_collide_or_not_fit_on_disk() {
     }
     assert!(!site.out().exists());
 }
+
+#[test]
+fn yaml_mistakes_are_reported_on_the_line_that_makes_them() {
+    let site = Site::empty("title = \"T\"\n");
+    // (file, front matter, where, what is said, what to do)
+    let cases = [
+        (
+            "double",
+            "title: A\nsummary: \"an unclosed quote\nngo: SEARCH\nsector: \"Health\"\nprogram: P\n",
+            "double.md:4:10",
+            "a quoted value is not closed",
+            "add the closing `\"`",
+        ),
+        (
+            "single",
+            "title: A\nsummary: 'an unclosed quote\nngo: SEARCH\nsector: Health\n",
+            "single.md:4:10",
+            "a quoted value is not closed",
+            "add the closing `'`",
+        ),
+        (
+            "apostrophe",
+            "title: A\nsummary: 'SHOFCO's data culture'\nngo: SEARCH\n",
+            "apostrophe.md:4:10",
+            "an apostrophe inside '...' ends the value early",
+            "write the apostrophe twice (`'SHOFCO''s data culture'`)",
+        ),
+        (
+            "bracket",
+            "title: A\nsector: [Health, Education\nngo: [SEARCH]\nprogram: P\n",
+            "bracket.md:4:9",
+            "a list opened with `[` is not closed",
+            "add the closing `]`",
+        ),
+        (
+            "tab",
+            "title: A\noutcomes:\n\t- metric: m\n\t  value: 1\n",
+            "tab.md:5:1",
+            "a line is indented with a tab",
+            "replace the tab with spaces",
+        ),
+        (
+            "colon",
+            "title: A\nngo:SEARCH\nsector: Health\n",
+            "colon.md:4:5",
+            "`ngo:SEARCH` needs a space after the colon",
+            "write `ngo: SEARCH`",
+        ),
+        (
+            "empty",
+            "title: A\noutcomes: []\n  - metric: People reached\n    value: 3\n",
+            "empty.md:4:11",
+            "`outcomes: []` is an empty list, and the lines under it are a second value",
+            "remove the `[]`",
+        ),
+    ];
+    for (name, yaml, _, _, _) in &cases {
+        site.write(
+            &format!("content/case-studies/{name}.md"),
+            &format!("---\ndate: 2024-01-01\n{yaml}---\nBody.\n"),
+        );
+    }
+    let out = site.run(&["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    for (name, _, at, what, fix) in cases {
+        let block = err
+            .split("\n\n")
+            .find(|b| b.contains(&format!("content/case-studies/{name}.md")))
+            .unwrap_or_else(|| panic!("nothing about {name}:\n{err}"));
+        assert!(
+            block.contains(&format!("--> content/case-studies/{at}")),
+            "{name}:\n{block}"
+        );
+        assert!(block.contains(what), "{name}:\n{block}");
+        assert!(block.contains(fix), "{name}:\n{block}");
+    }
+}

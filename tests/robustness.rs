@@ -100,7 +100,7 @@ fn tabs_for_indentation() {
     );
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("tabs.md:4"), "{}", r.stderr);
-    assert!(r.stderr.contains("use spaces"));
+    assert!(r.stderr.contains("replace the tab with spaces"));
 }
 
 #[test]

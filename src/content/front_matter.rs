@@ -399,6 +399,28 @@ fn yaml_error(e: &serde_yaml::Error, split: &Split, text: &str, file: &str) -> D
     };
     let at_problem = e.location().map(|l| (l.line(), l.column())).map(clamp);
     let at_context = context.and_then(line_column_after).map(clamp);
+    // The parser stops where the text stops making sense, often lines
+    // after the mistake: look for the usual ones up to there first.
+    let upto = at_problem.map_or(yaml_lines, |(l, _)| l);
+    if let Some((line, col, message, hint)) = usual_mistake(split.yaml, upto) {
+        let d = Diagnostic::error(
+            file,
+            format!("the front matter is not valid YAML: {message}"),
+        )
+        .at(text, split.yaml_line + line - 1, col)
+        .with_hint(hint);
+        // An empty `[]` is underlined whole.
+        let width = if d
+            .source_line
+            .as_deref()
+            .is_some_and(|l| l.trim_end().ends_with("[]"))
+        {
+            2
+        } else {
+            0
+        };
+        return d.with_width(width);
+    }
     let (message, hint, at) = match context.map(|c| c.split(" at line ").next().unwrap_or(c)) {
         Some("parsing a flow sequence") => (
             "a list opened with `[` is not closed".to_string(),
@@ -431,8 +453,8 @@ fn yaml_error(e: &serde_yaml::Error, split: &Split, text: &str, file: &str) -> D
             at_problem,
         ),
         _ if split.yaml.contains('\t') => (
-            problem_text.to_string(),
-            "YAML does not allow tabs for indentation; use spaces".to_string(),
+            "a line is indented with a tab".to_string(),
+            "YAML allows only spaces for indentation: replace the tab with spaces".to_string(),
             at_problem,
         ),
         _ => (
@@ -448,6 +470,145 @@ fn yaml_error(e: &serde_yaml::Error, split: &Split, text: &str, file: &str) -> D
     )
     .at(text, split.yaml_line + line - 1, col)
     .with_hint(hint)
+}
+
+/// The value of a `key: value` line (the part after `key:`), and the
+/// column it starts at, 1-based; list items (`- key: value`) too.
+fn value_of(line: &str) -> Option<(&str, usize)> {
+    let body = line.trim_start();
+    let body = body.strip_prefix("- ").unwrap_or(body);
+    let key_len = body
+        .find(|c: char| !(c.is_alphanumeric() || matches!(c, '_' | '-')))
+        .filter(|&i| i > 0 && body[i..].starts_with(':'))?;
+    let after = &body[key_len + 1..];
+    let value = after.trim_start();
+    let at = line.len() - value.len();
+    Some((value, line[..at].chars().count() + 1))
+}
+
+/// The mistakes writers make most in front matter, found on their own
+/// line, up to line `upto` of `yaml` (1-based, where the parser gave up):
+/// (line, column, what is wrong, what to do).
+fn usual_mistake(yaml: &str, upto: usize) -> Option<(usize, usize, String, String)> {
+    let lines: Vec<&str> = yaml.lines().collect();
+    for (i, line) in lines.iter().enumerate().take(upto) {
+        let n = i + 1;
+        let trimmed = line.trim_start();
+        if trimmed.starts_with('#') || trimmed.is_empty() {
+            continue;
+        }
+        // `ngo:SEARCH`: a word, a colon and no space.
+        let body = trimmed.strip_prefix("- ").unwrap_or(trimmed);
+        if let Some(colon) = body.find(':') {
+            let key = &body[..colon];
+            let rest = &body[colon + 1..];
+            if !key.is_empty()
+                && key
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-'))
+                && !rest.is_empty()
+                && !rest.starts_with([' ', '\t'])
+                && !rest.starts_with("//")
+                && n + 1 >= upto
+            {
+                let col = line.len() - body.len() + colon + 2;
+                return Some((
+                    n,
+                    line[..col - 1].chars().count() + 1,
+                    format!("`{key}:{rest}` needs a space after the colon"),
+                    format!("write `{key}: {rest}`"),
+                ));
+            }
+        }
+        let Some((value, col)) = value_of(line) else {
+            continue;
+        };
+        // `outcomes: []` with the items below it.
+        if (value == "[]" || value == "{}")
+            && lines.get(i + 1).is_some_and(|next| {
+                let indent = |l: &str| l.len() - l.trim_start().len();
+                next.trim_start().starts_with('-') || indent(next) > indent(line)
+            })
+        {
+            let key = trimmed.split(':').next().unwrap_or("");
+            return Some((
+                n,
+                col,
+                format!(
+                    "`{key}: {value}` is an empty list, and the lines under it are a second value"
+                ),
+                format!("remove the `{value}`: write `{key}:` and the items under it"),
+            ));
+        }
+        let unescaped_quotes = |v: &str| {
+            let mut count = 0;
+            let mut escaped = false;
+            for c in v.chars() {
+                match c {
+                    '\\' if !escaped => escaped = true,
+                    '"' if !escaped => count += 1,
+                    _ => escaped = false,
+                }
+                if c != '\\' {
+                    escaped = false;
+                }
+            }
+            count
+        };
+        if value.starts_with('"') && unescaped_quotes(value) % 2 == 1 && n < upto {
+            return Some((
+                n,
+                col,
+                "a quoted value is not closed".into(),
+                "add the closing `\"` at the end of the value".into(),
+            ));
+        }
+        if let Some(inner) = value.strip_prefix('\'') {
+            // `''` is a quote inside single quotes; one alone ends the value.
+            let mut chars = inner.char_indices().peekable();
+            let mut end = None;
+            while let Some((at, c)) = chars.next() {
+                if c == '\'' {
+                    if chars.peek().is_some_and(|&(_, n)| n == '\'') {
+                        chars.next();
+                    } else {
+                        end = Some(at);
+                        break;
+                    }
+                }
+            }
+            match end {
+                None if n < upto => {
+                    return Some((
+                        n,
+                        col,
+                        "a quoted value is not closed".into(),
+                        "add the closing `'` at the end of the value".into(),
+                    ));
+                }
+                Some(at) => {
+                    let after = inner[at + 1..].trim_start();
+                    if !after.is_empty() && !after.starts_with('#') {
+                        return Some((
+                            n,
+                            col,
+                            "an apostrophe inside '...' ends the value early".into(),
+                            format!(
+                                "write the apostrophe twice (`'{}'`), or put the value in double quotes",
+                                inner
+                                    .trim_end()
+                                    .strip_suffix('\'')
+                                    .unwrap_or(inner.trim_end())
+                                    .replace('\'', "''")
+                            ),
+                        ));
+                    }
+                }
+                None => {}
+            }
+        }
+    }
+    None
 }
 
 fn read_outcomes(
@@ -744,7 +905,7 @@ mod tests {
             assert!(d[0].message.contains(msg), "{text:?}: {}", d[0].message);
         }
         let (_, d) = parse_str("---\ntitle: x\nsector:\n\t- Health\n---\n");
-        assert!(d[0].hint.as_deref().unwrap().contains("tabs"));
+        assert!(d[0].hint.as_deref().unwrap().contains("replace the tab"));
     }
 
     #[test]
