@@ -204,7 +204,7 @@ pub fn load(opts: &BuildOptions) -> Result<Loaded, Error> {
         }
         Err(d) => {
             diags.extend(d);
-            render::Theme::builtin()
+            render::Theme::stand_in()
         }
     };
     // Links can only be checked against the whole, indexed site; they are

@@ -509,6 +509,10 @@ pub struct LinkChecker {
     /// Source path (`case-studies/x.md`) -> index in `Site::pages`.
     by_rel: HashMap<String, usize>,
     base_path: String,
+    /// Whether the theme's static files are known (see `Theme::stand_in`).
+    statics_known: bool,
+    /// The taxonomies' names: the first part of their pages' paths.
+    taxonomies: Vec<String>,
 }
 
 /// Whether a front-matter `image:` can be used as an image address: a path
@@ -574,6 +578,78 @@ impl LinkChecker {
                 .map(|(i, p)| (p.rel.clone(), i))
                 .collect(),
             base_path: site.config.base_path.clone(),
+            statics_known: !theme.stand_in,
+            taxonomies: site
+                .taxonomies
+                .iter()
+                .map(|t| t.config.name.clone())
+                .collect(),
+        }
+    }
+
+    /// What to tell a writer whose link or image at site path `path` leads
+    /// nowhere: the near miss in the same folder (`/sector/educaton/` ->
+    /// `/sector/education/`, `volunteer.png` -> `volunteers.png`), the
+    /// path without `static/` (static files are published at the root),
+    /// or what kind of link would work.
+    fn missing_hint(&self, site: &Site, path: &str, is_image: bool) -> String {
+        // `static/images/x.png`, or a relative `../static/...`.
+        let in_static = path
+            .strip_prefix("static/")
+            .or_else(|| path.split_once("/static/").map(|(_, rest)| rest));
+        if let Some(rest) = in_static
+            && self.exists(rest).is_some()
+        {
+            return format!("files in static/ are published at the site's root: write `/{rest}`");
+        }
+        let wanted = path.trim_end_matches('/');
+        let (dir, name) = wanted.rsplit_once('/').unwrap_or(("", wanted));
+        // Every output in that folder, by the name a link would use: a
+        // page's folder, or a file.
+        let mut near: Vec<(&str, String)> = Vec::new();
+        for o in &self.outputs {
+            let (o_dir, o_name, url) = match o.strip_suffix("/index.html") {
+                Some(folder) => {
+                    let (d, n) = folder.rsplit_once('/').unwrap_or(("", folder));
+                    (d, n, format!("/{folder}/"))
+                }
+                None if o.ends_with("index.html") => continue,
+                None => {
+                    let (d, n) = o.rsplit_once('/').unwrap_or(("", o.as_str()));
+                    (d, n, format!("/{o}"))
+                }
+            };
+            if o_dir == dir {
+                near.push((o_name, url));
+            }
+        }
+        near.sort();
+        if let Some(n) = did_you_mean(name, near.iter().map(|(n, _)| *n)) {
+            let url = &near.iter().find(|(x, _)| *x == n).expect("found above").1;
+            let page = url
+                .strip_prefix('/')
+                .and_then(|p| self.by_path.get(p))
+                .map(|&j| &site.pages[j]);
+            return match page {
+                Some(p) => format!("did you mean `{url}`? Or link to the file: `@/{}`", p.rel),
+                None => format!("did you mean `{url}`?"),
+            };
+        }
+        if self.base_path != "/" && path.starts_with(self.base_path.trim_start_matches('/')) {
+            return format!(
+                "leave out {}: casebook adds the base path to links starting with /",
+                self.base_path
+            );
+        }
+        let first = wanted.split('/').next().unwrap_or("");
+        if self.taxonomies.iter().any(|t| t == first) {
+            return format!("the site's terms are listed at /{first}/");
+        }
+        if is_image {
+            "put images in static/ (static/images/x.png is /images/x.png)".into()
+        } else {
+            "`@/case-studies/name.md` links to a file by its name and is checked when you build"
+                .into()
         }
     }
 
@@ -656,42 +732,17 @@ impl LinkChecker {
                 continue;
             };
             let Some(file) = self.exists(&path) else {
-                let mut d = Diagnostic::error(
+                if !self.statics_known && !path.ends_with('/') && path.contains('.') {
+                    continue;
+                }
+                let d = Diagnostic::error(
                     page.file.clone(),
                     format!(
                         "{what} `{}`: there is no such page or file in the site",
                         link.target
                     ),
-                );
-                // A near miss in the same folder: `case-studies/shofko/` for
-                // `case-studies/shofco/`.
-                let wanted = path.trim_end_matches('/');
-                let (dir, name) = wanted.rsplit_once('/').unwrap_or(("", wanted));
-                let siblings: Vec<&str> = self
-                    .by_path
-                    .keys()
-                    .map(String::as_str)
-                    .map(|p| p.trim_end_matches('/'))
-                    .filter(|p| p.rsplit_once('/').map_or("", |x| x.0) == dir)
-                    .collect();
-                let close = did_you_mean(
-                    name,
-                    siblings.iter().map(|p| p.rsplit('/').next().unwrap_or(p)),
                 )
-                .and_then(|n| {
-                    siblings
-                        .iter()
-                        .find(|p| p.rsplit('/').next() == Some(n))
-                        .copied()
-                });
-                d = match (close, link.is_image) {
-                    (Some(p), _) => d.with_hint(format!("did you mean `/{p}/`? Or link to the file: `@/{}`", page_at(self.by_path[&format!("{p}/")]).rel)),
-                    (None, true) => d.with_hint("put images in static/ (static/images/x.png is /images/x.png)"),
-                    (None, false) if path.starts_with(self.base_path.trim_start_matches('/')) && self.base_path != "/" => {
-                        d.with_hint(format!("leave out {}: casebook adds the base path to links starting with /", self.base_path))
-                    }
-                    (None, false) => d.with_hint("`@/case-studies/name.md` links to a file by its name and is checked when you build"),
-                };
+                .with_hint(self.missing_hint(site, &path, link.is_image));
                 diags.push(at(d, link));
                 continue;
             };
@@ -743,6 +794,32 @@ impl LinkChecker {
                     .with_source_line(text)
                     .with_hint("describe the image for readers who cannot see it: ![A counsellor using the app](/images/app.png)"),
             );
+        }
+        if let (Some(image), Some(loc)) = (&page.image, &page.front_matter.image) {
+            let local = if let Some(rest) = image.strip_prefix('/') {
+                (!rest.starts_with('/'))
+                    .then(|| percent_decode(rest))
+                    .flatten()
+            } else if image.contains(':') {
+                None
+            } else {
+                percent_decode(image).and_then(|t| join_url(&page.path, &t))
+            };
+            if let Some(path) = local
+                && self.exists(&path).is_none()
+                && self.statics_known
+            {
+                let (l, c) = find_value(&page.head, loc.line, image);
+                diags.push(
+                    Diagnostic::error(
+                        page.file.clone(),
+                        format!("image `{image}`: there is no such file in the site"),
+                    )
+                    .at(&page.head, l, c)
+                    .with_width(image.chars().count())
+                    .with_hint(self.missing_hint(site, &path, true)),
+                );
+            }
         }
         if page.image.is_some()
             && page

@@ -484,3 +484,70 @@ fn yaml_mistakes_are_reported_on_the_line_that_makes_them() {
         assert!(block.contains(fix), "{name}:\n{block}");
     }
 }
+
+#[test]
+fn every_referenced_file_is_checked_with_a_did_you_mean() {
+    let site = Site::from_fixture("basic");
+    site.write("static/images/volunteers.png", "png");
+    site.write(
+        "content/case-studies/refs.md",
+        &format!(
+            "---\ntitle: Refs\n{CASE}image: /images/volunteer.png\nimage_alt: Volunteers\n---\n\
+             ![Volunteers](static/images/volunteers.png)\n\n\
+             ![Volunteers](/images/volunteers.pgn)\n\n\
+             [The data culture story](@/case-studies/data-cultur.md)\n\n\
+             [Gender](/sector/gendr/) and [a term nobody uses](/sector/transport/)\n"
+        ),
+    );
+    let out = site.run(&["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    for (what, help) in [
+        (
+            "image `/images/volunteer.png`: there is no such file in the site\n --> content/case-studies/refs.md:8:8",
+            "did you mean `/images/volunteers.png`?",
+        ),
+        (
+            "image `static/images/volunteers.png`: there is no such page or file in the site",
+            "files in static/ are published at the site's root: write `/images/volunteers.png`",
+        ),
+        (
+            "image `/images/volunteers.pgn`: there is no such page or file in the site",
+            "did you mean `/images/volunteers.png`?",
+        ),
+        (
+            "link to `@/case-studies/data-cultur.md`: there is no such file in content/",
+            "did you mean `@/case-studies/data-culture.md`?",
+        ),
+        (
+            "link `/sector/gendr/`: there is no such page or file in the site",
+            "did you mean `/sector/gender/`?",
+        ),
+        (
+            "link `/sector/transport/`: there is no such page or file in the site",
+            "the site's terms are listed at /sector/",
+        ),
+    ] {
+        let block = err
+            .split("\n\n")
+            .find(|b| b.contains(what))
+            .unwrap_or_else(|| panic!("no {what:?} in:\n{err}"));
+        assert!(block.contains(help), "{help}\n{block}");
+    }
+}
+
+#[test]
+fn a_missing_theme_folder_is_one_error() {
+    let site = Site::from_fixture("basic");
+    site.append("site.toml", "theme = \"ours\"\n");
+    // Images the missing theme would have brought.
+    site.append("content/about.md", "\n![Our logo](/images/logo.png)\n");
+    let out = site.run(&["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("theme \"ours\" not found: there is no folder themes/ours/"),
+        "{err}"
+    );
+    assert!(err.contains("1 error, 0 warnings in 1 file"), "{err}");
+}

@@ -559,6 +559,26 @@ pub fn parse_head(source: Source, tax_fields: &[&str]) -> HeadResult {
     }
 }
 
+/// What to tell a writer whose `@/` link names no file: the near miss in
+/// the same folder (`@/case-studies/shofco-data-cultur.md`), or how such
+/// links are written.
+fn source_hint(target: &str, sources: &HashMap<String, String>) -> String {
+    let wanted = target.trim_start_matches("@/");
+    let wanted = wanted.split('#').next().unwrap_or(wanted);
+    let (dir, name) = wanted.rsplit_once('/').unwrap_or(("", wanted));
+    let mut siblings: Vec<&str> = sources
+        .keys()
+        .filter(|k| k.rsplit_once('/').map_or("", |(d, _)| d) == dir)
+        .map(|k| k.rsplit('/').next().unwrap_or(k))
+        .collect();
+    siblings.sort_unstable();
+    match crate::diagnostic::did_you_mean(name, siblings) {
+        Some(n) if dir.is_empty() => format!("did you mean `@/{n}`?"),
+        Some(n) => format!("did you mean `@/{dir}/{n}`?"),
+        None => "`@/` links name a file under content/, e.g. `@/case-studies/shofco.md`".into(),
+    }
+}
+
 /// Renders a parsed file's Markdown body and assembles its [`Page`].
 pub fn render_body(h: Parsed, config: &Config, md: &MarkdownContext) -> (Page, Vec<Diagnostic>) {
     let file = h.source.display();
@@ -589,7 +609,7 @@ pub fn render_body(h: Parsed, config: &Config, md: &MarkdownContext) -> (Page, V
             )
             .at(text, *line, *col)
             .with_width(*width)
-            .with_hint("`@/` links name a file under content/, e.g. `@/case-studies/shofco.md`"),
+            .with_hint(source_hint(target, md.sources)),
         );
     }
     for (what, n, error) in [

@@ -76,6 +76,10 @@ pub struct Theme {
     pub templates: BTreeMap<String, TemplateSource>,
     /// Output path (relative to the output folder) -> where its bytes are.
     pub statics: BTreeMap<String, StaticSource>,
+    /// The built-in theme standing in for a site's theme that could not be
+    /// loaded: its static files are not known, so links to them are not
+    /// reported missing (the theme's own error says what is wrong).
+    pub stand_in: bool,
 }
 
 impl Theme {
@@ -96,7 +100,19 @@ impl Theme {
             .iter()
             .map(|(n, b)| (n.to_string(), StaticSource::Builtin(b)))
             .collect();
-        Theme { templates, statics }
+        Theme {
+            templates,
+            statics,
+            stand_in: false,
+        }
+    }
+
+    /// The built-in theme in place of a site's theme that failed to load.
+    pub fn stand_in() -> Theme {
+        Theme {
+            stand_in: true,
+            ..Theme::builtin()
+        }
     }
 
     /// Whether `template` is the built-in theme's, as it is.

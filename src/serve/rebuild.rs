@@ -464,7 +464,7 @@ impl Session {
         let theme = match (&self.theme, !theme_failed) {
             (Some(t), true) => t,
             _ => {
-                fallback = Theme::builtin();
+                fallback = Theme::stand_in();
                 &fallback
             }
         };
