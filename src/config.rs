@@ -117,7 +117,9 @@ impl Default for OutcomesConfig {
 fn default_required(kind: &str) -> Vec<String> {
     let v: &[&str] = match kind {
         "case-study" => &["title", "date", "ngo", "sector", "program", "summary"],
-        _ => &["title", "date"],
+        "report" => &["title", "date"],
+        // An about page or a methodology note has no date to give.
+        _ => &["title"],
     };
     v.iter().map(|s| s.to_string()).collect()
 }

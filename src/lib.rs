@@ -196,7 +196,7 @@ pub fn load(opts: &BuildOptions) -> Result<Loaded, Error> {
     let pages = parsed.pages;
     timings.mark("parse");
     diags.extend(parsed.diags);
-    diags.extend(validate::validate(&pages, &config));
+    diags.extend(validate::validate(&pages, &config, &parsed.draft_reports));
     let theme = match render::Theme::load(&opts.root, &config) {
         Ok((t, warnings)) => {
             diags.extend(warnings);

@@ -239,12 +239,14 @@ fn open_browser(url: &str) {
     }
 }
 
-fn report_error(e: &Error) -> ExitCode {
+/// Prints why a command failed. `build` also says that its output folder
+/// was left as it was; other commands have no output to speak of.
+fn report_error(e: &Error, kept_output: bool) -> ExitCode {
     match e {
         Error::Diagnostics(diags) => {
             print_diagnostics(diags);
             eprintln!("{}", diagnostic::summary(diags));
-            if diags.iter().any(Diagnostic::is_error) {
+            if kept_output && diags.iter().any(Diagnostic::is_error) {
                 eprintln!("nothing was written; the previous output is unchanged");
             }
         }
@@ -286,7 +288,7 @@ fn main() -> ExitCode {
                     println!("Output: {}", shown(report.output.display()));
                     ExitCode::SUCCESS
                 }
-                Err(e) => report_error(&e),
+                Err(e) => report_error(&e, true),
             }
         }
         Command::Serve {
@@ -321,7 +323,7 @@ fn main() -> ExitCode {
                     );
                     ExitCode::from(1)
                 }
-                Err(e) => report_error(&e),
+                Err(e) => report_error(&e, false),
             }
         }
         Command::New { kind } => {
@@ -342,7 +344,7 @@ fn main() -> ExitCode {
                     println!("Fill in its fields; it stays a draft until you set `draft: false`.");
                     ExitCode::SUCCESS
                 }
-                Err(e) => report_error(&e),
+                Err(e) => report_error(&e, false),
             }
         }
         Command::Init { dir } => {
@@ -360,7 +362,7 @@ fn main() -> ExitCode {
                     println!("\nNext: {cd}casebook serve");
                     ExitCode::SUCCESS
                 }
-                Err(e) => report_error(&e),
+                Err(e) => report_error(&e, false),
             }
         }
         Command::Check {
@@ -396,7 +398,7 @@ fn main() -> ExitCode {
                     eprintln!("{}", diagnostic::summary(&diags));
                     ExitCode::from(1)
                 }
-                Err(e) => report_error(&e),
+                Err(e) => report_error(&e, false),
             }
         }
     }

@@ -18,13 +18,13 @@ use crate::index::Site;
 use crate::render;
 
 /// Checks every page; returns all problems found, unsorted.
-pub fn validate(pages: &[Arc<Page>], config: &Config) -> Vec<Diagnostic> {
+pub fn validate(pages: &[Arc<Page>], config: &Config, draft_reports: &[String]) -> Vec<Diagnostic> {
     use rayon::prelude::*;
     let mut diags: Vec<Diagnostic> = pages
         .par_iter()
         .flat_map_iter(|p| check_page(p, config))
         .collect();
-    diags.extend(check_site(pages, config));
+    diags.extend(check_site(pages, config, draft_reports));
     diags
 }
 
@@ -34,7 +34,42 @@ pub fn validate(pages: &[Arc<Page>], config: &Config) -> Vec<Diagnostic> {
 pub fn check_page(page: &Page, config: &Config) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     check_fields(page, config, &mut diags);
+    check_folder(page, &mut diags);
     diags
+}
+
+/// A plain page in a folder named almost like `case-studies/` or
+/// `reports/` (`case-study/`, `case_studies/`, `Reports/`) was meant to be
+/// one of those, and is published as a plain page instead: say so.
+fn check_folder(page: &Page, diags: &mut Vec<Diagnostic>) {
+    if page.kind != Kind::Page {
+        return;
+    }
+    let Some((folder, _)) = page.rel.split_once('/') else {
+        return;
+    };
+    let plain: String = folder
+        .to_lowercase()
+        .chars()
+        .map(|c| if c == '_' || c == ' ' { '-' } else { c })
+        .collect();
+    let Some(meant) = did_you_mean(&plain, ["case-studies", "reports"]) else {
+        return;
+    };
+    let (what, whats) = if meant == "reports" {
+        ("report", "reports")
+    } else {
+        ("case study", "case studies")
+    };
+    diags.push(
+        Diagnostic::warning(
+            page.file.clone(),
+            format!(
+                "this file is in content/{folder}/, so it is published as a plain page, not as a {what}"
+            ),
+        )
+        .with_hint(format!("{whats} live in content/{meant}/: move it there")),
+    );
 }
 
 /// A term's name as far as telling names apart goes: lower case, letters
@@ -62,7 +97,11 @@ fn name_key(name: &str) -> String {
 
 /// Checks what involves several pages: two files claiming one URL, two
 /// different terms sharing one, a `report:` that names no report.
-pub fn check_site(pages: &[Arc<Page>], config: &Config) -> Vec<Diagnostic> {
+pub fn check_site(
+    pages: &[Arc<Page>],
+    config: &Config,
+    draft_reports: &[String],
+) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
 
     // Two different names may not share a term's URL: one of them would
@@ -151,6 +190,19 @@ pub fn check_site(pages: &[Arc<Page>], config: &Config) -> Vec<Diagnostic> {
             let mut d = Diagnostic::error(p.file.clone(), format!("`report: {r}` names no report"))
                 .at(&p.head, loc.line, loc.column);
             let slugs: Vec<&str> = reports.keys().copied().collect();
+            if draft_reports.iter().any(|s| s == r) {
+                diags.push(
+                    Diagnostic::error(
+                        p.file.clone(),
+                        format!("`report: {r}` names a report that is a draft"),
+                    )
+                    .at(&p.head, loc.line, loc.column)
+                    .with_hint(format!(
+                        "publish content/reports/{r}.md (draft: false), or leave `report:` empty until it is"
+                    )),
+                );
+                continue;
+            }
             d = match did_you_mean(r, slugs.iter().copied()) {
                 Some(s) => d.with_hint(format!("did you mean `{s}`?")),
                 None if slugs.is_empty() => {

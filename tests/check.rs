@@ -256,3 +256,110 @@ fn check_finds_the_template_errors_build_would_fail_on() {
         );
     }
 }
+
+#[test]
+fn fields_and_folders_mean_what_they_look_like() {
+    let site = Site::from_fixture("basic");
+    // A plain page needs a title, nothing more.
+    site.write(
+        "content/methodology.md",
+        "---\ntitle: How we work\n---\nText.\n",
+    );
+    // A folder named almost like case-studies/.
+    site.write(
+        "content/case_studies/lost.md",
+        "---\ntitle: Lost\ndate: 2024-01-01\nngo: N\nsector: Health\nprogram: P\nsummary: S\n---\nBody.\n",
+    );
+    // A case study naming a report that is still a draft.
+    site.write(
+        "content/reports/next-year.md",
+        "---\ntitle: Next year\ndate: 2025-01-01\ndraft: true\n---\nSoon.\n",
+    );
+    site.write(
+        "content/case-studies/early.md",
+        "---\ntitle: Early\ndate: 2024-01-01\nngo: N\nsector: Health\nprogram: P\nsummary: S\nreport: next-year\n---\nBody.\n",
+    );
+    let out = site.run(&["check"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(!err.contains("methodology.md"), "{err}");
+    assert!(
+        err.contains("warning: this file is in content/case_studies/, so it is published as a plain page, not as a case study"),
+        "{err}"
+    );
+    assert!(
+        err.contains("help: case studies live in content/case-studies/: move it there"),
+        "{err}"
+    );
+    assert!(
+        err.contains("error: `report: next-year` names a report that is a draft\n --> content/case-studies/early.md:8:9"),
+        "{err}"
+    );
+
+    // `new` offers only published reports, writes what [schema] requires,
+    // refuses what a report cannot use, and holds closed vocabularies.
+    site.append(
+        "site.toml",
+        "[schema.case-study]\nrequired = [\"title\", \"date\", \"ngo\", \"sector\", \"program\", \"summary\", \"funder\", \"budget\"]\nfields = { funder = \"string\", budget = \"number\" }\n[[taxonomies]]\nname = \"sector\"\nvalues = [\"Health\", \"Mental Health\", \"Gender\", \"Civil Society\", \"Education\"]\n",
+    );
+    let out = site.run(&[
+        "new",
+        "case-study",
+        "A new one",
+        "--sector",
+        "health, Gendr",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("\"Gendr\" is not one of the site's sectors"),
+        "{err}"
+    );
+    assert!(err.contains("did you mean \"Gender\"?"), "{err}");
+    assert!(
+        !site
+            .root()
+            .join("content/case-studies/a-new-one.md")
+            .exists()
+    );
+    assert!(!err.contains("nothing was written"), "{err}");
+
+    let out = site.run(&[
+        "new",
+        "case-study",
+        "A new one",
+        "--sector",
+        "health, gender",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = site.source("content/case-studies/a-new-one.md");
+    assert!(text.contains("sector: [\"Health\", \"Gender\"]"), "{text}");
+    assert!(text.contains("funder: \"\""), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("budget:") && !l.contains("\"\"")),
+        "{text}"
+    );
+    let report_line = text.lines().find(|l| l.starts_with("report:")).unwrap();
+    assert!(
+        report_line.contains("year-2024") && !report_line.contains("next-year"),
+        "{report_line}"
+    );
+
+    let out = site.run(&[
+        "new",
+        "report",
+        "Another year",
+        "--ngo",
+        "SEARCH",
+        "--program",
+        "P",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("a report has no `ngo` (its case studies do), so `casebook new report` does not take --ngo"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!site.root().join("content/reports/another-year.md").exists());
+}

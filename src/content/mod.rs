@@ -352,9 +352,14 @@ pub fn parse_with(
         .collect();
     let mut diags = Vec::new();
     let mut unreadable = Vec::new();
+    let mut draft_reports = Vec::new();
     for h in &mut heads {
-        if h.parsed.is_none() {
-            unreadable.extend(h.link_target(include_drafts));
+        match &h.parsed {
+            None => unreadable.extend(h.link_target(include_drafts)),
+            Some(p) if p.kind == Kind::Report && p.fm.draft && !include_drafts => {
+                draft_reports.push(p.slug.clone());
+            }
+            Some(_) => {}
         }
         diags.append(&mut h.diags);
     }
@@ -383,6 +388,7 @@ pub fn parse_with(
         pages,
         diags,
         unreadable,
+        draft_reports,
     }
 }
 
@@ -393,6 +399,9 @@ pub struct Parse {
     /// Site paths of files whose front matter could not be read at all: they
     /// exist, so a link to them is not dead, but they have no page yet.
     pub unreadable: Vec<String>,
+    /// Slugs of reports left out because they are drafts: a case study
+    /// naming one is told so.
+    pub draft_reports: Vec<String>,
 }
 
 /// Whether `c` may not stand in a source file: a control character other

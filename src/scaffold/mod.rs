@@ -76,18 +76,116 @@ fn line(field: &str, value: &str, hint: &str) -> String {
     }
 }
 
-/// The report file names (slugs) that exist, for the hint beside `report:`.
+/// The published reports' file names (slugs), for the hint beside
+/// `report:`: a draft report is not one a case study can name yet.
 fn report_slugs(root: &Path) -> Vec<String> {
     let mut slugs: Vec<String> = std::fs::read_dir(root.join("content/reports"))
         .into_iter()
         .flatten()
         .filter_map(Result::ok)
-        .filter_map(|e| e.file_name().to_str().map(str::to_string))
-        .filter(|n| n.ends_with(".md") && !n.starts_with('_'))
-        .map(|n| n.trim_end_matches(".md").to_string())
+        .filter_map(|e| e.file_name().to_str().map(|n| (n.to_string(), e.path())))
+        .filter(|(n, _)| n.ends_with(".md") && !n.starts_with('_'))
+        .filter(|(n, path)| {
+            let head = crate::content::read_source(format!("reports/{n}"), path)
+                .map(|src| crate::content::parse_head(src, &[]));
+            !matches!(head, Ok(h) if h.parsed.as_ref().is_some_and(|p| p.fm.draft))
+        })
+        .map(|(n, _)| n.trim_end_matches(".md").to_string())
         .collect();
     slugs.sort();
     slugs
+}
+
+/// The values given on the command line, checked against the site: a
+/// report takes only `--program`; a taxonomy with a closed vocabulary
+/// takes its own values (written as the vocabulary spells them); a
+/// taxonomy the site turned off takes none. Every problem is reported.
+fn checked_fields(kind: NewKind, fields: &NewFields, config: &Config) -> Result<NewFields, Error> {
+    let mut diags = Vec::new();
+    let mut out = fields.clone();
+    let given = [
+        ("ngo", &fields.ngo, &mut out.ngo),
+        ("sector", &fields.sector, &mut out.sector),
+        ("program", &fields.program, &mut out.program),
+        ("country", &fields.country, &mut out.country),
+    ];
+    for (field, value, checked) in given {
+        let Some(value) = value else { continue };
+        if kind == NewKind::Report && field != "program" {
+            diags.push(
+                Diagnostic::error(
+                    format!("--{field}"),
+                    format!("a report has no `{field}` (its case studies do), so `casebook new report` does not take --{field}"),
+                )
+                .with_hint("leave it out; a report takes --program"),
+            );
+            continue;
+        }
+        let Some(tax) = config.taxonomies.iter().find(|t| t.field == field) else {
+            diags.push(Diagnostic::error(
+                format!("--{field}"),
+                format!("this site has no taxonomy reading `{field}` (site.toml turns it off)"),
+            ));
+            continue;
+        };
+        let mut spelt = Vec::new();
+        for v in value.split(',').map(str::trim).filter(|v| !v.is_empty()) {
+            match tax.lookup(v) {
+                crate::config::VocabularyMatch::Open => spelt.push(v.to_string()),
+                crate::config::VocabularyMatch::Known(k) => spelt.push(k.to_string()),
+                crate::config::VocabularyMatch::Unknown => {
+                    let d = Diagnostic::error(
+                        format!("--{field}"),
+                        format!(
+                            "\"{v}\" is not one of the site's {}",
+                            tax.title.to_lowercase()
+                        ),
+                    );
+                    let hint = match crate::diagnostic::did_you_mean(
+                        v,
+                        tax.values.iter().map(String::as_str),
+                    ) {
+                        Some(s) => format!("did you mean \"{s}\"?"),
+                        None => format!("allowed values: {}", tax.values.join(", ")),
+                    };
+                    diags.push(d.with_hint(hint));
+                }
+            }
+        }
+        *checked = Some(spelt.join(", "));
+    }
+    if diags.is_empty() {
+        Ok(out)
+    } else {
+        Err(Error::Diagnostics(diags))
+    }
+}
+
+/// Lines for the fields the site's `[schema]` requires beyond those the
+/// new file already has, each empty, to be filled in.
+fn required_lines(kind: NewKind, config: &Config, written: &str) -> String {
+    let schema_kind = match kind {
+        NewKind::CaseStudy => "case-study",
+        NewKind::Report => "report",
+    };
+    let mut s = String::new();
+    for field in config.required_fields(schema_kind) {
+        let has = written
+            .lines()
+            .any(|l| l.split(':').next() == Some(field.as_str()));
+        if has {
+            continue;
+        }
+        use crate::config::FieldType;
+        let value = match config.field_type(schema_kind, &field) {
+            Some(FieldType::List) => "[]",
+            Some(FieldType::String) | None => "\"\"",
+            // Left empty: `""` is not a number, a date or a yes/no.
+            Some(_) => "",
+        };
+        s.push_str(&line(&field, value, "required by this site"));
+    }
+    s
 }
 
 /// The text of a new case study or report.
@@ -182,6 +280,8 @@ pub fn new_text(
             ));
         }
     }
+    let required = required_lines(kind, config, &s);
+    s.push_str(&required);
     s.push_str(&line("draft", "true", "true keeps it off the site"));
     s.push_str("---\n\n");
     match kind {
@@ -205,6 +305,7 @@ pub fn new_file(
     today: Date,
 ) -> Result<PathBuf, Error> {
     let config = Config::load(root).map_err(|d| Error::Diagnostics(vec![d]))?;
+    let fields = &checked_fields(kind, fields, &config)?;
     let title = title.trim();
     let slug = slugify(title);
     if slug.is_empty() {

@@ -506,7 +506,7 @@ impl Session {
             // 5. The slow path: index, check and plan the whole site.
             let pages: Vec<Arc<Page>> =
                 self.files.values().filter_map(|f| f.page.clone()).collect();
-            let site_diags = validate::check_site(&pages, &config);
+            let site_diags = validate::check_site(&pages, &config, &[]);
             let unreadable: Vec<String> = self
                 .files
                 .values()
