@@ -489,7 +489,8 @@ fn default_feed_limit() -> usize {
     50
 }
 
-const FILE: &str = "site.toml";
+/// The site's configuration file, at the root of the site.
+pub const FILE: &str = "site.toml";
 
 impl Config {
     /// Reads `site.toml` from the site root.

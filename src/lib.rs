@@ -317,9 +317,23 @@ pub fn check(opts: &BuildOptions) -> Result<Loaded, Error> {
     Err(Error::Diagnostics(all))
 }
 
-/// The site root given on the command line, or the current folder.
+/// The site root given on the command line; without one, the nearest
+/// folder holding a `site.toml`, from the current folder up, as cargo and
+/// git find theirs (so commands work from inside `content/`); failing
+/// that, the current folder, whose missing site.toml is then the error.
 pub fn root_or_cwd(root: Option<&Path>) -> PathBuf {
-    root.map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    if let Some(root) = root {
+        return root.to_path_buf();
+    }
+    let here = PathBuf::from(".");
+    let Ok(cwd) = std::env::current_dir() else {
+        return here;
+    };
+    match cwd.ancestors().find(|dir| dir.join(config::FILE).is_file()) {
+        Some(dir) if dir == cwd => here,
+        Some(dir) => dir.to_path_buf(),
+        None => here,
+    }
 }
 
 /// The most memory this process has held at once, where the system tells

@@ -363,3 +363,48 @@ fn fields_and_folders_mean_what_they_look_like() {
     );
     assert!(!site.root().join("content/reports/another-year.md").exists());
 }
+
+#[test]
+fn commands_find_the_site_from_inside_it() {
+    let site = Site::from_fixture("basic");
+    let inside = site.root().join("content/case-studies");
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_casebook"))
+            .args(args)
+            .current_dir(&inside)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+    };
+    let out = run(&["check"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("No problems found"),
+        "{}",
+        stdout(&out)
+    );
+    let out = run(&["new", "case-study", "From inside"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        site.root()
+            .join("content/case-studies/from-inside.md")
+            .is_file()
+    );
+    let out = run(&["build"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(site.root().join("public/index.html").is_file());
+    assert!(!inside.join("public").exists());
+    // Outside any site, the message says what to do.
+    let nowhere = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_casebook"))
+        .arg("check")
+        .current_dir(nowhere.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("is not a casebook site"),
+        "{}",
+        stderr(&out)
+    );
+}
