@@ -142,6 +142,9 @@ struct NewArgs {
     country: Option<String>,
 }
 
+/// The preview folder `casebook serve` chose itself, removed on Ctrl+C.
+static PREVIEW: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
 fn use_color() -> bool {
     std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
 }
@@ -206,12 +209,21 @@ fn print_serve_event(event: Event, open: bool, timings: bool) {
                 print_timings(&r.timings);
             }
         }
-        Event::Failed(diags) => {
-            print_diagnostics(&diags);
-            eprintln!("{}", diagnostic::summary(&diags));
-            eprintln!(
-                "the last good version is still being served; fix the problem and save again"
-            );
+        Event::Failed {
+            diagnostics,
+            serving_last_good,
+        } => {
+            print_diagnostics(&diagnostics);
+            eprintln!("{}", diagnostic::summary(&diagnostics));
+            if serving_last_good {
+                eprintln!(
+                    "the last good version is still being served; fix the problem and save again"
+                );
+            } else {
+                eprintln!(
+                    "nothing has built yet; the page shows these problems until a save fixes them"
+                );
+            }
         }
         Event::WatchError(e) => eprintln!("warning: file watcher: {}", shown(e)),
     }
@@ -306,6 +318,17 @@ fn main() -> ExitCode {
                     "warning: serving on {bind}, not on loopback: other computers on the network can see this preview, drafts included"
                 );
             }
+            // The preview folder casebook chose goes when the writer stops
+            // the server: it holds drafts, in a folder others can list.
+            if output.is_none() {
+                let _ = ctrlc::set_handler(|| {
+                    if let Some(dir) = PREVIEW.get() {
+                        let _ = casebook::write::remove_output(dir);
+                    }
+                    std::process::exit(130);
+                });
+            }
+            let remove_on_exit = output.is_none();
             let opts = ServeOptions {
                 root: casebook::root_or_cwd(root.as_deref()),
                 output,
@@ -313,7 +336,12 @@ fn main() -> ExitCode {
                 port,
                 drafts: !no_drafts,
             };
-            let result = serve::serve(opts, move |event| print_serve_event(event, open, timings));
+            let result = serve::serve(opts, move |event| {
+                if let (Event::Listening { output, .. }, true) = (&event, remove_on_exit) {
+                    let _ = PREVIEW.set(output.clone());
+                }
+                print_serve_event(event, open, timings)
+            });
             match result {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e @ Error::Io { .. }) if port != 0 => {

@@ -254,7 +254,7 @@ pub fn write_site(
 
 /// Whether the process `pid` may still be running. Where that cannot be
 /// told, it may.
-fn may_be_running(pid: u32) -> bool {
+pub(crate) fn may_be_running(pid: u32) -> bool {
     if cfg!(target_os = "linux") {
         Path::new("/proc").join(pid.to_string()).exists()
     } else {
@@ -291,6 +291,18 @@ fn remove_stale_staging(parent: &Path, name: &str) {
             let _ = remove_tree(&path);
         }
     }
+}
+
+/// Deletes an output folder casebook made (one with its stamp), whole;
+/// anything else is left alone.
+pub fn remove_output(dir: &Path) -> std::io::Result<()> {
+    if !is_stamped(dir) {
+        return Err(std::io::Error::other(format!(
+            "{} has no {STAMP}: not casebook's to delete",
+            dir.display()
+        )));
+    }
+    remove_tree(dir)
 }
 
 /// Deletes the folder `dir` and everything in it, on every core: a

@@ -827,3 +827,119 @@ fn the_readmes_new_command_works_in_the_example_site() {
     let out = site.run(&["build", "--drafts"]);
     assert!(out.status.success(), "{}", common::stderr(&out));
 }
+
+/// `casebook serve` with the preview folder it chooses itself, stopped
+/// when dropped.
+struct Preview {
+    child: Child,
+    dir: std::path::PathBuf,
+    lines: mpsc::Receiver<String>,
+    /// What it printed before saying where its preview is.
+    said: String,
+}
+
+impl Drop for Preview {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve_default(site: &Site) -> Preview {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_casebook"))
+        .args(["serve", "--port", "0", "--root"])
+        .arg(site.root())
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = mpsc::channel();
+    for pipe in [
+        Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>,
+        Box::new(child.stderr.take().unwrap()),
+    ] {
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+    }
+    let mut p = Preview {
+        child,
+        dir: std::path::PathBuf::new(),
+        lines: rx,
+        said: String::new(),
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let line = p
+            .lines
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("serve said where its preview is");
+        if let Some(rest) = line.strip_prefix("(preview written to ") {
+            p.dir = std::path::PathBuf::from(rest.split("; press Ctrl+C").next().unwrap());
+            return p;
+        }
+        p.said.push_str(&line);
+        p.said.push('\n');
+    }
+}
+
+#[test]
+fn each_preview_has_a_folder_of_its_own_removed_on_ctrl_c() {
+    let site = Site::from_fixture("basic");
+    // A preview a killed run left behind.
+    let first = serve_default(&site);
+    let first_dir = first.dir.clone();
+    drop(first);
+    assert!(first_dir.join(".casebook-output").exists());
+
+    let mut a = serve_default(&site);
+    let b = serve_default(&site);
+    assert_ne!(a.dir, b.dir, "two runs share a preview folder");
+    assert!(!first_dir.exists(), "the killed run's preview is removed");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&a.dir).unwrap().permissions().mode();
+        assert_eq!(
+            mode & 0o077,
+            0,
+            "the preview is for its user only: {mode:o}"
+        );
+    }
+    // Ctrl+C: the run stops and its folder goes; the other run's stays.
+    let status = Command::new("kill")
+        .args(["-INT", &a.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while a.child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "serve did not stop on Ctrl+C");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(!a.dir.exists(), "Ctrl+C leaves {}", a.dir.display());
+    assert!(b.dir.join("index.html").exists());
+}
+
+#[test]
+fn a_failed_first_build_does_not_claim_a_last_good_version() {
+    let site = Site::from_fixture("basic");
+    site.write(
+        "content/case-studies/chatbot.md",
+        "---\ntitle: \"never closed\n---\nBody.\n",
+    );
+    let mut p = serve_default(&site);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !p.said.contains("nothing has built yet") && Instant::now() < deadline {
+        if let Ok(line) = p.lines.recv_timeout(Duration::from_millis(100)) {
+            p.said.push_str(&line);
+            p.said.push('\n');
+        }
+    }
+    assert!(p.said.contains("nothing has built yet"), "{}", p.said);
+    assert!(!p.said.contains("last good version"), "{}", p.said);
+}

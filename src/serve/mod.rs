@@ -46,8 +46,12 @@ pub enum Event {
     Listening { url: String, output: PathBuf },
     /// A build or rebuild succeeded.
     Built(Rebuilt),
-    /// A build or rebuild failed; the last good site is still served.
-    Failed(Vec<Diagnostic>),
+    /// A build or rebuild failed. `serving_last_good`: an earlier build
+    /// succeeded and is still served (false when none has yet).
+    Failed {
+        diagnostics: Vec<Diagnostic>,
+        serving_last_good: bool,
+    },
     /// The file watcher reported a problem.
     WatchError(String),
 }
@@ -69,11 +73,60 @@ fn writes(events: Vec<notify_debouncer_full::DebouncedEvent>) -> Vec<PathBuf> {
         .collect()
 }
 
-/// The default preview folder: one per site, in the temporary directory.
-pub fn default_output(root: &Path) -> PathBuf {
+/// The prefix of a site's default preview folders in the temporary
+/// directory: one per site, by the hash of its real path.
+fn preview_prefix(root: &Path) -> String {
     let abs = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     let hash = crate::render::theme::content_hash(abs.to_string_lossy().as_bytes());
-    std::env::temp_dir().join(format!("casebook-serve-{}", &hash[..12]))
+    format!("casebook-serve-{}-", &hash[..12])
+}
+
+/// The default preview folder of this process: one per `casebook serve`
+/// run, so two runs of one site never write into each other's preview.
+pub fn default_output(root: &Path) -> PathBuf {
+    std::env::temp_dir().join(format!("{}{}", preview_prefix(root), std::process::id()))
+}
+
+/// Removes the default preview folders earlier runs of `casebook serve`
+/// for this site left behind (killed, or the machine stopped): casebook's
+/// own, stamped, of processes no longer running.
+fn remove_stale_previews(root: &Path) {
+    let prefix = preview_prefix(root);
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(&prefix))
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let path = entry.path();
+        // Stamped, or empty: a run stopped before its first build.
+        let empty = std::fs::read_dir(&path).is_ok_and(|mut d| d.next().is_none());
+        let ours = entry.file_type().is_ok_and(|t| t.is_dir())
+            && (crate::write::is_stamped(&path) || empty);
+        if ours && empty && pid != std::process::id() && !crate::write::may_be_running(pid) {
+            let _ = std::fs::remove_dir(&path);
+            continue;
+        }
+        if ours && pid != std::process::id() && !crate::write::may_be_running(pid) {
+            let _ = crate::write::remove_output(&path);
+        }
+    }
+}
+
+/// Makes this run's default preview folder, new and readable only by the
+/// user: drafts are in it, and the temporary directory is shared. A folder
+/// already there under its name is not this run's, and is refused.
+fn make_private_folder(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
 }
 
 /// The text the error overlay shows: the diagnostics as the terminal prints
@@ -106,15 +159,26 @@ pub fn serve(
         IpAddr::V4(ip) => ip.to_string(),
     };
     let url = format!("http://{host}:{}/", local.port());
-    let out = opts
-        .output
-        .clone()
-        .unwrap_or_else(|| default_output(&opts.root));
-    crate::write::check_output_dir(&opts.root, &out).map_err(|d| Error::Diagnostics(vec![d]))?;
-    std::fs::create_dir_all(&out).map_err(|source| Error::Io {
-        path: out.clone(),
-        source,
-    })?;
+    let out = match &opts.output {
+        Some(out) => {
+            crate::write::check_output_dir(&opts.root, out)
+                .map_err(|d| Error::Diagnostics(vec![d]))?;
+            std::fs::create_dir_all(out).map_err(|source| Error::Io {
+                path: out.clone(),
+                source,
+            })?;
+            out.clone()
+        }
+        None => {
+            remove_stale_previews(&opts.root);
+            let out = default_output(&opts.root);
+            make_private_folder(&out).map_err(|source| Error::Io {
+                path: out.clone(),
+                source,
+            })?;
+            out
+        }
+    };
 
     // Watch the sources first, so no save is missed, even one made
     // during the first build. An editor's save is often several writes; the
@@ -158,12 +222,14 @@ pub fn serve(
     // The same failure again is not reported again.
     let mut retry = false;
     let mut last_failure: Option<String> = None;
+    let mut built_once = false;
     let mut rebuild = |session: &mut Session, changes: &Changes, retry: &mut bool| match session
         .rebuild(changes)
     {
         Ok(r) => {
             *retry = false;
             last_failure = None;
+            built_once = true;
             live.built();
             report(Event::Built(r));
         }
@@ -171,7 +237,10 @@ pub fn serve(
             *retry = false;
             last_failure = None;
             live.failed(&overlay_text(&d));
-            report(Event::Failed(d));
+            report(Event::Failed {
+                diagnostics: d,
+                serving_last_good: built_once,
+            });
         }
         Err(e) => {
             *retry = true;
@@ -184,7 +253,10 @@ pub fn serve(
                 "casebook tries again every few seconds; free some space or fix the folder",
             )];
             live.failed(&overlay_text(&d));
-            report(Event::Failed(d));
+            report(Event::Failed {
+                diagnostics: d,
+                serving_last_good: built_once,
+            });
         }
     };
     rebuild(&mut session, &Changes::all(), &mut retry);
