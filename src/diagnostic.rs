@@ -318,19 +318,27 @@ pub fn plural(n: usize, one: &str, many: &str) -> String {
     }
 }
 
-/// Levenshtein distance, for "did you mean" hints on short strings (field
-/// names, vocabulary terms). Quadratic, which is fine at these lengths.
+/// Edit distance with swapped neighbours counted as one edit (the
+/// optimal string alignment distance: `vaule` is one edit from `value`),
+/// for "did you mean" hints on short strings (field names, vocabulary
+/// terms). Quadratic, which is fine at these lengths.
 pub fn edit_distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
+    // Three rows: two back, one back, this one.
+    let mut two: Vec<usize> = vec![0; b.len() + 1];
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.iter().enumerate() {
+    for i in 0..a.len() {
         cur[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != cb);
+        for j in 0..b.len() {
+            let cost = usize::from(a[i] != b[j]);
             cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+            if i > 0 && j > 0 && a[i] == b[j - 1] && a[i - 1] == b[j] {
+                cur[j + 1] = cur[j + 1].min(two[j - 1] + 1);
+            }
         }
+        std::mem::swap(&mut two, &mut prev);
         std::mem::swap(&mut prev, &mut cur);
     }
     prev[b.len()]
@@ -434,6 +442,17 @@ mod tests {
             Some("sector")
         );
         assert_eq!(did_you_mean("zzzzzz", ["sector", "summary"]), None);
+        // Two letters swapped are one slip of the fingers.
+        assert_eq!(
+            did_you_mean("vaule", ["metric", "value", "unit"]),
+            Some("value")
+        );
+        assert_eq!(
+            did_you_mean("unti", ["metric", "value", "unit"]),
+            Some("unit")
+        );
+        assert_eq!(edit_distance("ab", "ba"), 1);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 
     #[test]

@@ -269,7 +269,37 @@ fn report_error(e: &Error, kept_output: bool) -> ExitCode {
     ExitCode::from(1)
 }
 
+/// `casebook new "Title"` without the kind: clap would say only that
+/// "Title" is no subcommand; say what to write.
+fn forgotten_kind() -> Option<String> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let at = args.iter().position(|a| !a.starts_with('-'))?;
+    if args[at] != "new" {
+        return None;
+    }
+    let next = args.get(at + 1)?;
+    let kinds = ["case-study", "report", "help"];
+    if next.starts_with('-') || kinds.contains(&next.as_str()) {
+        return None;
+    }
+    let near = diagnostic::did_you_mean(next, ["case-study", "report"]);
+    Some(match near {
+        Some(kind) => format!(
+            "error: `{}` is not a kind of page casebook makes\n  = help: did you mean `casebook new {kind}`?",
+            shown(next)
+        ),
+        None => format!(
+            "error: `casebook new` needs the kind of page first\n  = help: write `casebook new case-study \"{}\"` (or `casebook new report \"...\"`)",
+            shown(next)
+        ),
+    })
+}
+
 fn main() -> ExitCode {
+    if let Some(message) = forgotten_kind() {
+        eprintln!("{message}");
+        return ExitCode::from(2);
+    }
     let cli = Cli::parse();
     match cli.command {
         Command::Build {
@@ -406,9 +436,13 @@ fn main() -> ExitCode {
                     let loaded = std::mem::ManuallyDrop::new(loaded);
                     if loaded.warnings.is_empty() {
                         println!(
-                            "No problems found in {} case studies and {} reports.",
-                            loaded.site.case_studies.len(),
-                            loaded.site.reports.len()
+                            "No problems found in {} and {}.",
+                            diagnostic::plural(
+                                loaded.site.case_studies.len(),
+                                "case study",
+                                "case studies"
+                            ),
+                            diagnostic::plural(loaded.site.reports.len(), "report", "reports")
                         );
                         return ExitCode::SUCCESS;
                     }

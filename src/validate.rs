@@ -404,7 +404,8 @@ fn check_fields(page: &Page, config: &Config, diags: &mut Vec<Diagnostic>) {
                             tax.singular
                         ),
                     )
-                    .at(head, l, c),
+                    .at(head, l, c)
+                    .with_width(v.chars().count()),
                 );
                 continue;
             }
@@ -434,6 +435,7 @@ fn check_fields(page: &Page, config: &Config, diags: &mut Vec<Diagnostic>) {
                         ),
                     )
                     .at(head, l, c)
+                    .with_width(v.chars().count())
                     .with_hint(hint),
                 );
             }

@@ -95,7 +95,7 @@ fn a_clean_site_checks_clean() {
     let out = site.run(&["check"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(
-        stdout(&out).contains("No problems found in 3 case studies and 1 reports."),
+        stdout(&out).contains("No problems found in 3 case studies and 1 report."),
         "{}",
         stdout(&out)
     );
@@ -407,4 +407,57 @@ fn commands_find_the_site_from_inside_it() {
         "{}",
         stderr(&out)
     );
+}
+
+#[test]
+fn messages_read_well() {
+    // "1 report", not "1 reports".
+    let site = Site::from_fixture("basic");
+    let out = site.run(&["check"]);
+    assert!(
+        stdout(&out).contains("No problems found in 3 case studies and 1 report."),
+        "{}",
+        stdout(&out)
+    );
+    // `new` without the kind says what to write.
+    let out = site.run(&["new", "SHOFCO education data pilot"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("write `casebook new case-study \"SHOFCO education data pilot\"`"),
+        "{}",
+        stderr(&out)
+    );
+    // init's errors do not speak of an output.
+    let full = tempfile::tempdir().unwrap();
+    std::fs::write(full.path().join("notes.txt"), "x").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_casebook"))
+        .arg("init")
+        .arg(full.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        !stderr(&out).contains("nothing was written"),
+        "{}",
+        stderr(&out)
+    );
+    // Carets under a quoted and a multi-word value; a did-you-mean inside
+    // an outcome.
+    site.append(
+        "site.toml",
+        "[[taxonomies]]\nname = \"sector\"\nvalues = [\"Health\", \"Mental Health\", \"Gender\", \"Civil Society\"]\n",
+    );
+    site.write(
+        "content/case-studies/typos.md",
+        "---\ntitle: T\ndate: 2024-01-01\nngo: N\nsector: [\"Heath\", Mental Helth]\nprogram: P\nsummary: S\noutcomes:\n  - metric: People reached\n    vaule: 3\n---\nBody.\n",
+    );
+    let err = stderr(&site.run(&["check"]));
+    for expected in [
+        "5 | sector: [\"Heath\", Mental Helth]\n  |           ^^^^^\n",
+        "5 | sector: [\"Heath\", Mental Helth]\n  |                   ^^^^^^^^^^^^\n",
+        "error: outcome 1 has no `value`\n  --> content/case-studies/typos.md:10:5",
+        "did you mean `value`? This one is written `vaule`",
+    ] {
+        assert!(err.contains(expected), "{expected}\n{err}");
+    }
 }

@@ -644,22 +644,29 @@ fn read_outcomes(
         .collect();
     for (n, item) in items.iter().enumerate() {
         let line = item_lines.get(n).copied().unwrap_or(key_line);
-        let field_line = |field: &str| -> (usize, usize) {
-            // The field is on the item's line or one of the few after it.
+        // Where `field:` is written in this item, and where its value
+        // starts: on the item's line or one of the few after it.
+        let field_at = |field: &str| -> Option<(usize, usize, usize)> {
             for l in line..line + 6 {
                 if let Some(src) = text.lines().nth(l - 1) {
                     if let Some(i) = src.find(&format!("{field}:")) {
                         let after = &src[i + field.len() + 1..];
                         let col = src.len() - after.trim_start().len();
-                        return (l, src[..col].chars().count() + 1);
+                        return Some((
+                            l,
+                            src[..i].chars().count() + 1,
+                            src[..col].chars().count() + 1,
+                        ));
                     }
                     if l > line && src.trim_start().starts_with('-') {
                         break;
                     }
                 }
             }
-            (line, 1)
+            None
         };
+        let field_line = |field: &str| field_at(field).map_or((line, 1), |(l, _, c)| (l, c));
+        let key_line = |field: &str| field_at(field).map_or((line, 1), |(l, c, _)| (l, c));
         let err = |(l, c): (usize, usize), msg: String| Diagnostic::error(file, msg).at(text, l, c);
         let Value::Mapping(m) = item else {
             diags.push(
@@ -734,19 +741,39 @@ fn read_outcomes(
             ));
             continue;
         }
+        const KEYS: [&str; 3] = ["metric", "value", "unit"];
+        let unknown: Vec<&str> = m
+            .keys()
+            .filter_map(|k| k.as_str())
+            .filter(|k| !KEYS.contains(k))
+            .collect();
         let Some(value) = value else {
-            diags.push(err((line, 1), format!("outcome {} has no `value`", n + 1)));
+            // `vaule: 3` is the value, misspelt.
+            let mut d = err((line, 1), format!("outcome {} has no `value`", n + 1));
+            if let Some(k) = unknown
+                .iter()
+                .find(|k| crate::diagnostic::did_you_mean(k, ["value"]).is_some())
+            {
+                let (l, c) = key_line(k);
+                d = err((l, c), format!("outcome {} has no `value`", n + 1))
+                    .with_width(k.chars().count())
+                    .with_hint(format!("did you mean `value`? This one is written `{k}`"));
+            }
+            diags.push(d);
             continue;
         };
-        for k in m.keys() {
-            let k = k.as_str().unwrap_or("");
-            if !matches!(k, "metric" | "value" | "unit") {
-                diags.push(
-                    Diagnostic::warning(file, format!("outcome {}: unknown key `{k}`", n + 1))
-                        .at(text, field_line(k).0, field_line(k).1)
-                        .with_hint("an outcome has `metric`, `value` and optionally `unit`"),
-                );
-            }
+        for k in unknown {
+            let (l, c) = key_line(k);
+            let hint = match crate::diagnostic::did_you_mean(k, KEYS) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => "an outcome has `metric`, `value` and optionally `unit`".to_string(),
+            };
+            diags.push(
+                Diagnostic::warning(file, format!("outcome {}: unknown key `{k}`", n + 1))
+                    .at(text, l, c)
+                    .with_width(k.chars().count())
+                    .with_hint(hint),
+            );
         }
         let (l, c) = field_line("metric");
         fm.outcomes.push(Located {
