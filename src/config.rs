@@ -824,34 +824,34 @@ fn toml_diagnostic(text: &str, e: &toml::de::Error) -> Diagnostic {
     let mut message = e.message().trim().to_string();
     let mut hint = None;
     // serde's "unknown field `x`, expected one of `a`, `b`" gets a did-you-mean.
-    if let Some(rest) = message.strip_prefix("unknown field `") {
-        if let Some((field, expected)) = rest.split_once('`') {
-            let options: Vec<&str> = expected
-                .split('`')
-                .enumerate()
-                .filter(|(i, _)| i % 2 == 1)
-                .map(|(_, s)| s)
-                .collect();
-            hint = did_you_mean(field, options.iter().copied())
-                .map(|s| format!("did you mean `{s}`?"))
-                .or_else(|| Some(format!("known keys here: {}", options.join(", "))));
-            message = format!("unknown key `{field}` in site.toml");
-        }
+    if let Some(rest) = message.strip_prefix("unknown field `")
+        && let Some((field, expected)) = rest.split_once('`')
+    {
+        let options: Vec<&str> = expected
+            .split('`')
+            .enumerate()
+            .filter(|(i, _)| i % 2 == 1)
+            .map(|(_, s)| s)
+            .collect();
+        hint = did_you_mean(field, options.iter().copied())
+            .map(|s| format!("did you mean `{s}`?"))
+            .or_else(|| Some(format!("known keys here: {}", options.join(", "))));
+        message = format!("unknown key `{field}` in site.toml");
     }
     // "unknown variant `text`, expected one of `string`, `list`".
-    if let Some(rest) = message.strip_prefix("unknown variant `") {
-        if let Some((value, expected)) = rest.split_once('`') {
-            let options: Vec<&str> = expected
-                .split('`')
-                .enumerate()
-                .filter(|(i, _)| i % 2 == 1)
-                .map(|(_, s)| s)
-                .collect();
-            hint = did_you_mean(value, options.iter().copied())
-                .map(|s| format!("did you mean `{s}`?"))
-                .or_else(|| Some(format!("choose one of: {}", options.join(", "))));
-            message = format!("`{value}` is not one of the allowed values here");
-        }
+    if let Some(rest) = message.strip_prefix("unknown variant `")
+        && let Some((value, expected)) = rest.split_once('`')
+    {
+        let options: Vec<&str> = expected
+            .split('`')
+            .enumerate()
+            .filter(|(i, _)| i % 2 == 1)
+            .map(|(_, s)| s)
+            .collect();
+        hint = did_you_mean(value, options.iter().copied())
+            .map(|s| format!("did you mean `{s}`?"))
+            .or_else(|| Some(format!("choose one of: {}", options.join(", "))));
+        message = format!("`{value}` is not one of the allowed values here");
     }
     let mut d = Diagnostic::error(FILE, message);
     if let Some(span) = e.span() {

@@ -454,16 +454,24 @@ fn check_fields(page: &Page, config: &Config, diags: &mut Vec<Diagnostic>) {
         }
     }
 
-    if let Some(image) = &fm.image {
-        if !is_safe_image_address(&image.value) {
-            let (l, c) = find_value(head, image.line, &image.value);
-            diags.push(
-                Diagnostic::error(page.file.clone(), format!("image `{}` is not a web address or a path in the site", image.value))
-                    .at(head, l, c)
-                    .with_width(image.value.chars().count())
-                    .with_hint("use a path such as `/images/photo.jpg` (a file in static/) or an https:// address"),
-            );
-        }
+    if let Some(image) = &fm.image
+        && !is_safe_image_address(&image.value)
+    {
+        let (l, c) = find_value(head, image.line, &image.value);
+        diags.push(
+            Diagnostic::error(
+                page.file.clone(),
+                format!(
+                    "image `{}` is not a web address or a path in the site",
+                    image.value
+                ),
+            )
+            .at(head, l, c)
+            .with_width(image.value.chars().count())
+            .with_hint(
+                "use a path such as `/images/photo.jpg` (a file in static/) or an https:// address",
+            ),
+        );
     }
 
     let declared = &config.kind_schema(kind).fields;

@@ -44,7 +44,7 @@ fn available() -> bool {
     if std::env::var_os("CI").is_some() {
         panic!("{msg}");
     }
-    eprintln!("SKIPPED: {msg}");
+    common::skipped(&msg);
     false
 }
 

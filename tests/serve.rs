@@ -211,10 +211,9 @@ impl Events {
         while Instant::now() < deadline {
             if let Some((name, data)) =
                 self.next(deadline.saturating_duration_since(Instant::now()))
+                && name == want
             {
-                if name == want {
-                    return Some(data);
-                }
+                return Some(data);
             }
         }
         None

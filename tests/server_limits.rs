@@ -315,7 +315,7 @@ fn lan_address() -> Option<IpAddr> {
 #[test]
 fn one_machine_on_the_network_cannot_take_every_connection() {
     let Some(lan) = lan_address() else {
-        eprintln!("SKIPPED: this machine has no network address");
+        common::skipped("this machine has no network address");
         return;
     };
     let site = site();

@@ -340,12 +340,12 @@ impl Drop for Slot {
     fn drop(&mut self) {
         let mut o = self.open.lock().unwrap_or_else(|e| e.into_inner());
         o.total -= 1;
-        if let Some(ip) = self.peer {
-            if let Some(n) = o.by_peer.get_mut(&ip) {
-                *n -= 1;
-                if *n == 0 {
-                    o.by_peer.remove(&ip);
-                }
+        if let Some(ip) = self.peer
+            && let Some(n) = o.by_peer.get_mut(&ip)
+        {
+            *n -= 1;
+            if *n == 0 {
+                o.by_peer.remove(&ip);
             }
         }
     }
