@@ -294,11 +294,7 @@ pub fn check(opts: &BuildOptions) -> Result<Loaded, Error> {
         .par_iter()
         .filter_map(|job| {
             let mut out = Vec::new();
-            let rendered = match renderer.render_direct(job, &mut out) {
-                Some(done) => done.map_err(render::RenderError::Template),
-                None => renderer.render(job, &loaded.theme, &mut out),
-            };
-            match rendered {
+            match renderer.render(job, &loaded.theme, &mut out) {
                 Err(render::RenderError::Template(d)) => Some(d),
                 _ => None,
             }

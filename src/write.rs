@@ -578,13 +578,7 @@ fn render_jobs(
                     written: 0,
                     error: None,
                 };
-                // Pages written without a template go straight into the
-                // buffer: whole (none is near `SPILL` but for a huge body),
-                // and not copied again.
-                let rendered = match renderer.render_direct(job, out.buf) {
-                    Some(done) => done.map_err(RenderError::Template),
-                    None => renderer.render(job, theme, &mut out),
-                };
+                let rendered = renderer.render(job, theme, &mut out);
                 let done = match (rendered, out.error.take()) {
                     (_, Some(e)) | (Err(RenderError::Io(e)), None) => Err(io_err(&full)(e)),
                     (Err(RenderError::Template(d)), None) => Err(Error::Diagnostics(vec![d])),

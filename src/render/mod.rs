@@ -7,9 +7,9 @@
 //! whole site's HTML in memory.
 
 pub mod data;
-mod direct;
 pub mod paths;
 pub mod publish;
+pub mod reads;
 pub mod theme;
 pub mod values;
 
@@ -25,7 +25,7 @@ use crate::content::{Kind, Page};
 use crate::diagnostic::Diagnostic;
 use crate::index::Site;
 use crate::index::outcomes::{Combine, Metric};
-use publish::escape_into;
+use reads::{List, Read, pid, record, tid};
 pub use theme::Theme;
 pub use values::format_number;
 use values::*;
@@ -338,43 +338,29 @@ pub struct Renderer<'s> {
     cards: Vec<[OnceLock<Result<Value, Diagnostic>>; 2]>,
     /// With the preview server: cards made by earlier rebuilds, and the key
     /// of each page's card.
-    shared: Option<(&'s CardCache, Vec<u64>)>,
+    shared: Option<(&'s CardCache, Vec<u64>, &'s [PageHashes])>,
+    /// While recording: what each job rendered read.
+    log: Option<Mutex<HashMap<Job, Vec<Read>>>>,
     /// With the preview server: rows of the data files made by earlier
     /// rebuilds, and each page's key for them.
     rows: Option<RowKeys<'s>>,
-    /// Each term's hash of its case studies' outcomes, for fingerprints.
-    term_outcomes: Vec<Vec<OnceLock<u64>>>,
     /// Each term's outcome totals as its pages show them: the same on every
     /// page of a paginated term, so added up once, and kept only until the
     /// term's last page has taken them (they list every case study behind
     /// each figure: kept for every term, 250 MB at 100,000 case studies).
     term_totals: Vec<Vec<Mutex<TotalsMemo>>>,
-    /// See [`publish::FeedParts`].
-    body_plain: Vec<OnceLock<bool>>,
-    /// See [`publish::FeedParts`].
-    body_simple: Vec<OnceLock<bool>>,
-    /// Whether cards are written by [`Renderer::card_html`] instead of
-    /// through the `card` component: while the theme's `components.html`
-    /// is the built-in one.
-    native_cards: bool,
-    /// Whether feeds are written by [`publish::write_feed`] instead of
-    /// through the template: while the theme's `atom.xml` is the built-in
-    /// one, whose output it makes byte for byte.
-    native_feeds: bool,
-    /// Whether case studies are written by [`Renderer::write_case_study`]
-    /// instead of through `case-study.html`: while that template,
-    /// `base.html` and `components.html` are the built-in ones.
-    native_pages: bool,
-    /// The same for term pages and `term.html`.
-    native_terms: bool,
+    /// Each page's feed entry, with its XML as the theme's `atom_entry`
+    /// component renders it, made the first time a feed needs it (a page
+    /// is in a feed for each of its terms), with how many feeds are still
+    /// to take it: dropped after the last, as entries hold the page's
+    /// whole body.
+    entries: Vec<Mutex<(usize, Option<Value>)>>,
     values: Arc<SiteValues>,
 }
 
 /// A term's outcome totals while its pages render: how many of its pages
 /// are still to render, and the totals once made.
-/// The totals are kept with whether they are HTML (see
-/// [`Renderer::term_totals`]).
-type TotalsMemo = (usize, Option<(bool, Value)>);
+type TotalsMemo = (usize, Option<Value>);
 
 /// The preview server's cache of data-file rows, each page's front-matter
 /// and keyword fingerprints, and the rows' keys made from them.
@@ -473,25 +459,19 @@ pub struct SiteValues {
     term_links: Vec<Vec<Value>>,
     /// Each term's Atom category, shared by every feed entry.
     term_categories: Vec<Vec<Value>>,
-    /// Each term's link as escaped HTML, and the parts of `base.html` the
-    /// same on every page: for pages written directly (see `direct`).
-    term_anchors: Vec<Vec<String>>,
     /// For each page, its terms' links hashed, for fingerprints: every
     /// rebuild of the preview fingerprints every output, and hashing the
     /// links' text there took a body edit at 10,000 pages from 3 to 14 ms.
     page_term_hashes: Vec<u64>,
-    chrome: direct::Chrome,
-    global: u64,
-    /// What, of the whole site, every feed written directly shows: the
-    /// configuration (with the templates, which decide whether feeds are
-    /// written directly). Unlike `global`, no counts and no list of every
-    /// term: a new case study changes those, and the preview server rewrote
-    /// every page and feed of 10,000 after `casebook new`. The terms' names
-    /// an output shows are added to its own fingerprint.
-    direct_global: u64,
-    /// The same for a case-study or term page written directly:
-    /// `direct_global` and the parts of `base.html` the same on every page.
-    page_global: u64,
+    /// The configuration, the templates and the theme's asset URLs, hashed:
+    /// what every output reads ([`Read::Theme`]).
+    theme_hash: u64,
+    /// Each field of the `site` value, by name, hashed.
+    site_fields: Vec<(String, u64)>,
+    /// The same for each taxonomy's value.
+    tax_fields: Vec<Vec<(String, u64)>>,
+    /// Which of those fields each template names.
+    template_reads: reads::TemplateReads,
 }
 
 impl SiteValues {
@@ -502,31 +482,40 @@ impl SiteValues {
             .iter()
             .map(Value::from_serializable)
             .collect();
-        // The configuration and templates, hashed once for all three
-        // fingerprints below.
-        let mut shown = DefaultHasher::new();
-        format!("{:?}", site.config).hash(&mut shown);
-        for (name, t) in &theme.templates {
-            (name, &t.source).hash(&mut shown);
-        }
-        let direct_global = shown.finish();
-        let mut h = DefaultHasher::new();
-        (
-            direct_global,
-            serde_json::to_string(&site_v).unwrap_or_default(),
-        )
-            .hash(&mut h);
         let c = &site.config;
-        let chrome = direct::Chrome::new(c, &site_v);
-        let term_anchors = each_term(site, |term, url| {
-            let mut a = b"<a href=\"".to_vec();
-            escape_into(&mut a, url);
-            a.extend_from_slice(b"\">");
-            escape_into(&mut a, &term.name);
-            a.extend_from_slice(b"</a>");
-            String::from_utf8(a).expect("escaping keeps UTF-8")
+        let mut h = DefaultHasher::new();
+        format!("{c:?}").hash(&mut h);
+        for (name, t) in &theme.templates {
+            (name, &t.source).hash(&mut h);
+        }
+        for asset in ["style.css", "favicon.svg", "explore.js"] {
+            theme.asset_url(c, asset).hash(&mut h);
+        }
+        let theme_hash = h.finish();
+        let fields = |v: serde_json::Value| -> Vec<(String, u64)> {
+            match v {
+                serde_json::Value::Object(map) => map
+                    .into_iter()
+                    .map(|(k, v)| {
+                        let mut h = DefaultHasher::new();
+                        v.to_string().hash(&mut h);
+                        (k, h.finish())
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            }
+        };
+        let site_fields = fields(serde_json::to_value(&site_v).unwrap_or_default());
+        let tax_fields = site_v
+            .taxonomies
+            .iter()
+            .map(|t| fields(serde_json::to_value(t).unwrap_or_default()))
+            .collect();
+        let term_hashes = each_term(site, |term, url| {
+            let mut h = DefaultHasher::new();
+            (&term.name, url).hash(&mut h);
+            h.finish()
         });
-        chrome.hash(&mut shown);
         SiteValues {
             site: Value::from_serializable(&site_v),
             taxonomies,
@@ -549,17 +538,81 @@ impl SiteValues {
                     let mut h = DefaultHasher::new();
                     for (t, terms) in terms.iter().enumerate() {
                         for &ti in terms {
-                            term_anchors[t][ti].hash(&mut h);
+                            term_hashes[t][ti].hash(&mut h);
                         }
                     }
                     h.finish()
                 })
                 .collect(),
-            term_anchors,
-            chrome,
-            global: h.finish(),
-            direct_global,
-            page_global: shown.finish(),
+            theme_hash,
+            site_fields,
+            tax_fields,
+            template_reads: reads::TemplateReads::new(
+                theme
+                    .templates
+                    .iter()
+                    .map(|(n, t)| (n.as_str(), t.source.as_str())),
+            ),
+        }
+    }
+
+    fn field_hash(fields: &[(String, u64)], f: u16) -> u64 {
+        if f == u16::MAX {
+            let mut h = DefaultHasher::new();
+            fields.hash(&mut h);
+            return h.finish();
+        }
+        fields.get(usize::from(f)).map_or(0, |(_, h)| *h)
+    }
+
+    /// The hash of field `f` of the `site` value (`u16::MAX`: all of it).
+    pub(crate) fn site_field_hash(&self, f: u16) -> u64 {
+        Self::field_hash(&self.site_fields, f)
+    }
+
+    /// The hash of field `f` of taxonomy `t`'s value.
+    pub(crate) fn tax_field_hash(&self, t: u16, f: u16) -> u64 {
+        self.tax_fields
+            .get(usize::from(t))
+            .map_or(0, |fields| Self::field_hash(fields, f))
+    }
+
+    /// Records that the job rendering reads, through `template`, the
+    /// fields of `site` (and of taxonomy `tax`'s value) its source names.
+    fn record_template(&self, template: &str, tax: Option<usize>) {
+        if !reads::on() {
+            return;
+        }
+        let index = |fields: &[(String, u64)], name: &str| {
+            fields.iter().position(|(n, _)| n == name).map(|i| i as u16)
+        };
+        let (site, taxonomy) = self.template_reads.of(template);
+        match site {
+            Some(names) => names
+                .iter()
+                .filter_map(|n| index(&self.site_fields, n))
+                .for_each(|f| record(|| Read::SiteField(f))),
+            None => record(|| Read::SiteField(u16::MAX)),
+        }
+        if let Some(t) = tax {
+            let fields = &self.tax_fields[t];
+            match taxonomy {
+                Some(names) => names
+                    .iter()
+                    .filter_map(|n| index(fields, n))
+                    .for_each(|f| record(|| Read::TaxField(t as u16, f))),
+                None => record(|| Read::TaxField(t as u16, u16::MAX)),
+            }
+        }
+    }
+
+    /// Records a read of field `name` of taxonomy `t`'s value.
+    fn record_tax_field(&self, t: usize, name: &str) {
+        if !reads::on() {
+            return;
+        }
+        if let Some(f) = self.tax_fields[t].iter().position(|(n, _)| n == name) {
+            record(|| Read::TaxField(t as u16, f as u16));
         }
     }
 }
@@ -692,7 +745,6 @@ impl<'s> Renderer<'s> {
         templates: Arc<Templates>,
         values: Arc<SiteValues>,
     ) -> Renderer<'s> {
-        let has_drafts = site.pages.iter().any(|p| p.draft);
         Renderer {
             site,
             tera: templates,
@@ -703,12 +755,8 @@ impl<'s> Renderer<'s> {
                 .map(|_| [OnceLock::new(), OnceLock::new()])
                 .collect(),
             shared: None,
+            log: None,
             rows: None,
-            term_outcomes: site
-                .taxonomies
-                .iter()
-                .map(|t| t.terms.iter().map(|_| OnceLock::new()).collect())
-                .collect(),
             term_totals: site
                 .taxonomies
                 .iter()
@@ -722,42 +770,56 @@ impl<'s> Renderer<'s> {
                         .collect()
                 })
                 .collect(),
-            body_plain: site.pages.iter().map(|_| OnceLock::new()).collect(),
-            body_simple: site.pages.iter().map(|_| OnceLock::new()).collect(),
-            // Drafts (shown in the preview) carry a mark only the
-            // templates write: a site with any goes through them.
-            native_cards: theme.is_builtin("components.html") && !has_drafts,
-            native_feeds: theme.is_builtin("atom.xml"),
-            native_pages: ["base.html", "case-study.html", "components.html"]
-                .iter()
-                .all(|t| theme.is_builtin(t))
-                && !has_drafts,
-            native_terms: ["base.html", "term.html", "components.html"]
-                .iter()
-                .all(|t| theme.is_builtin(t))
-                && !has_drafts,
+            entries: {
+                let mut feeds = vec![0usize; site.pages.len()];
+                for i in publish::site_feed_items(site) {
+                    feeds[i] += 1;
+                }
+                for t in site.taxonomies.iter().filter(|t| t.config.feed) {
+                    for term in &t.terms {
+                        for i in publish::feed_items(site, &term.pages) {
+                            feeds[i] += 1;
+                        }
+                    }
+                }
+                feeds.into_iter().map(|n| Mutex::new((n, None))).collect()
+            },
             values,
         }
     }
 
-    fn feed_parts(&self) -> publish::FeedParts<'_> {
-        publish::FeedParts {
-            categories: &self.values.term_categories,
-            body_plain: &self.body_plain,
-            body_simple: &self.body_simple,
+    /// Page `i`'s feed entry (see `entries`).
+    fn entry_value(&self, i: usize) -> Result<Value, Diagnostic> {
+        let make = || {
+            let e = publish::entry(self.site, i, &self.values.term_categories);
+            if !self.tera.contains_component("atom_entry") {
+                return Ok(e);
+            }
+            let mut cx = Context::new();
+            cx.insert_value("e", e.clone());
+            let xml = self
+                .tera
+                .render_component("atom_entry", &cx, None, true)
+                .map_err(|err| template_diagnostic(self.theme, "atom.xml", &err))?;
+            let mut map = e.into_map().expect("an entry is a map");
+            map.insert("xml".into(), Value::safe_string(&xml));
+            Ok(Value::from(map))
+        };
+        let mut memo = self.entries[i].lock().unwrap_or_else(|e| e.into_inner());
+        let (left, kept) = &mut *memo;
+        *left = left.saturating_sub(1);
+        if let Some(v) = kept {
+            let v = v.clone();
+            if *left == 0 {
+                *kept = None;
+            }
+            return Ok(v);
         }
-    }
-
-    /// What the site-wide data files show: every case study's front matter
-    /// and the report it belongs to.
-    fn all_data_hash(&self, page_hashes: &[PageHashes]) -> u64 {
-        let site = self.site;
-        let mut h = DefaultHasher::new();
-        for &i in &site.case_studies {
-            page_hashes[i].data.hash(&mut h);
-            site.report_of[i].map(|r| &site.pages[r].slug).hash(&mut h);
+        let v = make()?;
+        if *left > 0 {
+            *kept = Some(v.clone());
         }
-        h.finish()
+        Ok(v)
     }
 
     fn site_value<'a>(site: &'a Site, theme: &Theme) -> SiteV<'a> {
@@ -845,29 +907,51 @@ impl<'s> Renderer<'s> {
         }
     }
 
-    /// The hash of everything every page sees (see [`Renderer::fingerprint`]).
+    /// The hash of what every output reads: the configuration, the
+    /// templates and the theme's asset URLs.
     pub fn global_fingerprint(&self) -> u64 {
-        self.values.global
+        self.values.theme_hash
     }
 
     /// Reuses cards from earlier rebuilds: a card's key covers everything
-    /// it shows (its page's card fingerprint; its report's size; and
-    /// everything global, such as term names and the templates).
-    pub fn with_card_cache(mut self, cache: &'s CardCache, page_hashes: &[PageHashes]) -> Self {
+    /// it shows (its page's card fingerprint, its terms' names, its
+    /// report's size, the templates).
+    pub fn with_card_cache(mut self, cache: &'s CardCache, page_hashes: &'s [PageHashes]) -> Self {
         let keys = (0..self.site.pages.len())
             .map(|i| {
                 let mut h = DefaultHasher::new();
                 (
-                    self.values.global,
+                    self.values.theme_hash,
                     page_hashes[i].card,
+                    self.values.page_term_hashes[i],
                     self.site.members[i].len(),
                 )
                     .hash(&mut h);
                 h.finish()
             })
             .collect();
-        self.shared = Some((cache, keys));
+        self.shared = Some((cache, keys, page_hashes));
         self
+    }
+
+    /// Keeps, for each job rendered from now on, what it read (see
+    /// [`Renderer::take_reads`]).
+    pub fn recording(mut self) -> Self {
+        self.log = Some(Mutex::new(HashMap::new()));
+        self
+    }
+
+    /// What each job rendered since [`Renderer::recording`] read.
+    pub fn take_reads(&self) -> HashMap<Job, Vec<Read>> {
+        self.log
+            .as_ref()
+            .map(|l| std::mem::take(&mut *l.lock().unwrap_or_else(|e| e.into_inner())))
+            .unwrap_or_default()
+    }
+
+    /// What reads see in this state of the site.
+    pub fn read_values<'a>(&'a self, page_hashes: &'a [PageHashes]) -> reads::ReadValues<'a> {
+        reads::ReadValues::new(self.site, page_hashes, &self.values)
     }
 
     /// Reuses rows of the data files (`data::RowCache`) from earlier
@@ -897,8 +981,9 @@ impl<'s> Renderer<'s> {
                 .map(|(i, hashes)| {
                     let mut h = DefaultHasher::new();
                     (
-                        self.values.global,
+                        self.values.theme_hash,
                         hashes,
+                        self.values.page_term_hashes[i],
                         &site.page_terms[i],
                         site.report_of[i].map(|r| &site.pages[r].slug),
                     )
@@ -914,7 +999,11 @@ impl<'s> Renderer<'s> {
     /// (h2 on listing pages, h3 where the list sits under a section heading),
     /// made on first use.
     fn card_value(&self, i: usize, level: Level) -> Result<Value, Diagnostic> {
-        if let Some((cache, keys)) = &self.shared {
+        let p = pid(&self.site.pages[i].rel);
+        record(|| Read::Card(p));
+        record(|| Read::TermNames(p));
+        record(|| Read::Members(p));
+        if let Some((cache, keys, _)) = &self.shared {
             let key = keys[i] ^ level as u64;
             if let Some(v) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
                 return Ok(v.clone());
@@ -942,16 +1031,13 @@ impl<'s> Renderer<'s> {
         // it takes its HTML as one more key.
         let cv = self.card(i);
         let card = Value::from_serializable(&cv);
-        let html = if self.native_cards {
-            self.card_html(i, &cv, level)
-        } else {
-            let mut cx = Context::new();
-            cx.insert_value("c", card.clone());
-            cx.insert("heading", level.tag());
-            self.tera
-                .render_component("card", &cx, None, true)
-                .map_err(|e| template_diagnostic(self.theme, "components.html", &e))?
-        };
+        let mut cx = Context::new();
+        cx.insert_value("c", card.clone());
+        cx.insert("heading", level.tag());
+        let html = self
+            .tera
+            .render_component("card", &cx, None, true)
+            .map_err(|e| template_diagnostic(self.theme, "components.html", &e))?;
         let mut map = card.into_map().expect("a card is a map");
         map.insert("html".into(), Value::safe_string(&html));
         Ok(Value::from(map))
@@ -991,6 +1077,13 @@ impl<'s> Renderer<'s> {
         let site = self.site;
         let p: &'s Page = &site.pages[i];
         let c = &site.config;
+        let id = pid(&p.rel);
+        record(|| Read::Source(id));
+        record(|| Read::TermNames(id));
+        record(|| Read::ReportOf(id));
+        if let Some(r) = site.report_of[i] {
+            record(|| Read::Card(pid(&site.pages[r].rel)));
+        }
         let taxonomies = site
             .taxonomies
             .iter()
@@ -1047,10 +1140,13 @@ impl<'s> Renderer<'s> {
 
     fn paginator(
         &self,
+        list: List,
         items: &[usize],
         n: usize,
         base: &str,
     ) -> Result<(PaginatorV, Vec<Value>), Diagnostic> {
+        let per = self.site.config.paginate_by;
+        record(|| Read::Slice(list, ((n - 1) * per) as u32, per as u32));
         let (p, shown) = self.pager(items, n, base);
         Ok((p, self.cards_of(shown, Level::H2)?))
     }
@@ -1104,7 +1200,8 @@ impl<'s> Renderer<'s> {
         meta
     }
 
-    fn section(&self, name: &str, default_title: &str) -> Value {
+    fn section(&self, name: &'static str, default_title: &str) -> Value {
+        record(|| Read::Section(name));
         #[derive(Serialize)]
         struct SectionV<'a> {
             title: &'a str,
@@ -1157,6 +1254,8 @@ impl<'s> Renderer<'s> {
             Job::Home => {
                 let intro = self.section_home();
                 cx.insert_value("home", intro);
+                record(|| Read::Slice(List::CaseStudies, 0, 6));
+                record(|| Read::Slice(List::Reports, 0, u32::MAX));
                 let latest = self.cards_of(
                     &site.case_studies[..site.case_studies.len().min(6)],
                     Level::H3,
@@ -1184,6 +1283,7 @@ impl<'s> Renderer<'s> {
                 let template = match site.pages[i].kind {
                     Kind::CaseStudy => "case-study.html",
                     Kind::Report => {
+                        record(|| Read::Members(pid(&site.pages[i].rel)));
                         let members = self.cards_of(&site.members[i], Level::H3)?;
                         cx.insert_value("case_studies", Value::from(members));
                         "report.html"
@@ -1193,7 +1293,8 @@ impl<'s> Renderer<'s> {
                 (template, meta)
             }
             Job::CaseStudyList(n) => {
-                let (p, items) = self.paginator(&site.case_studies, n, "case-studies/")?;
+                let (p, items) =
+                    self.paginator(List::CaseStudies, &site.case_studies, n, "case-studies/")?;
                 cx.insert("paginator", &p);
                 cx.insert_value("items", Value::from(items));
                 let (title, summary) = self.section_text("case-studies", "Case studies");
@@ -1214,6 +1315,7 @@ impl<'s> Renderer<'s> {
                 )
             }
             Job::ReportList => {
+                record(|| Read::Slice(List::Reports, 0, u32::MAX));
                 let items = self.cards_of(&site.reports, Level::H2)?;
                 cx.insert_value("items", Value::from(items));
                 let (title, summary) = self.section_text("reports", "Reports");
@@ -1226,6 +1328,7 @@ impl<'s> Renderer<'s> {
             Job::TaxonomyIndex(t) => {
                 cx.insert_value("taxonomy", self.values.taxonomies[t].clone());
                 let tax = &site.taxonomies[t];
+                self.values.record_tax_field(t, "count");
                 let description = format!(
                     "Case studies by {}: {} in all.",
                     tax.config.singular.to_lowercase(),
@@ -1240,7 +1343,9 @@ impl<'s> Renderer<'s> {
                 let t = &site.taxonomies[tax];
                 let tm = &t.terms[term];
                 let base = t.term_path(tm);
-                let (p, items) = self.paginator(&tm.pages, page, &base)?;
+                let id = tid(&t.config.name, &tm.slug);
+                record(|| Read::TermName(id));
+                let (p, items) = self.paginator(List::Term(id), &tm.pages, page, &base)?;
                 cx.insert("paginator", &p);
                 cx.insert_value("items", Value::from(items));
                 cx.insert(
@@ -1254,11 +1359,12 @@ impl<'s> Renderer<'s> {
                     },
                 );
                 cx.insert_value("taxonomy", self.values.taxonomies[tax].clone());
-                let totals = self.term_totals(tax, term, false);
+                let totals = self.term_totals(tax, term);
                 cx.insert_value("outcomes", totals);
                 ("term.html", self.term_meta(tax, term, page))
             }
             Job::Explore => {
+                record(|| Read::Slice(List::CaseStudies, 0, 0));
                 #[derive(Serialize)]
                 struct ExploreV {
                     index_url: String,
@@ -1293,6 +1399,7 @@ impl<'s> Renderer<'s> {
                 )
             }
             Job::Outcomes => {
+                record(|| Read::AllData);
                 cx.insert("outcomes", &self.totals(&site.outcomes, None));
                 let description = format!(
                     "The outcomes reported in {}, added up by metric.",
@@ -1312,10 +1419,21 @@ impl<'s> Renderer<'s> {
             ),
             Job::SiteFeed | Job::TermFeed { .. } => {
                 let spec = self.feed_spec(job).expect("a feed job");
-                cx.insert_value("feed", publish::feed(site, &spec, &self.feed_parts()));
+                for &i in &spec.items {
+                    let id = pid(&site.pages[i].rel);
+                    record(|| Read::Source(id));
+                    record(|| Read::TermNames(id));
+                }
+                let entries = spec
+                    .items
+                    .iter()
+                    .map(|&i| self.entry_value(i))
+                    .collect::<Result<Vec<_>, _>>()?;
+                cx.insert_value("feed", publish::feed(site, &spec, entries));
                 return Ok(("atom.xml", cx));
             }
             Job::Sitemap => {
+                record(|| Read::AllPlaces);
                 cx.insert("urls", &publish::sitemap(site));
                 return Ok(("sitemap.xml", cx));
             }
@@ -1325,6 +1443,7 @@ impl<'s> Renderer<'s> {
             }
             Job::Alias { page, .. } => {
                 let p = &site.pages[page];
+                record(|| Read::Card(pid(&p.rel)));
                 cx.insert(
                     "target",
                     &LinkV {
@@ -1375,26 +1494,27 @@ impl<'s> Renderer<'s> {
             .collect()
     }
 
-    /// A term's outcome totals: as the `outcomes` value `term.html` sees,
-    /// or with `html`, as the built-in `totals` component writes them (see
-    /// `direct`), in a string value. The same on every page of a
-    /// paginated term, so made once and kept until its last page takes
-    /// them.
-    fn term_totals(&self, tax: usize, term: usize, html: bool) -> Value {
+    /// A term's outcome totals, as the `outcomes` value `term.html` sees:
+    /// the same on every page of a paginated term, so made once and kept
+    /// until its last page takes them.
+    fn term_totals(&self, tax: usize, term: usize) -> Value {
         let site = self.site;
         let t = &site.taxonomies[tax];
         let tm = &t.terms[term];
+        record(|| Read::TermOutcomes(tid(&t.config.name, &tm.slug)));
         let make = || {
             // With the preview server, totals kept from an earlier
             // rebuild, by a key covering all they show: adding up a
             // sector's thousand case studies again after each save
             // was a tenth of a summary edit's rebuild.
-            let kept = self.shared.as_ref().and_then(|(cache, _)| {
-                let outcomes = self.term_outcomes[tax][term].get()?;
+            let kept = self.shared.as_ref().map(|(cache, _, hashes)| {
                 let mut h = DefaultHasher::new();
-                ("term totals", html, self.values.global, outcomes).hash(&mut h);
+                ("term totals", self.values.theme_hash).hash(&mut h);
                 (&t.config.name, &tm.slug).hash(&mut h);
-                Some((*cache, h.finish()))
+                for &i in &tm.pages {
+                    (hashes[i].outcomes, self.values.page_term_hashes[i]).hash(&mut h);
+                }
+                (*cache, h.finish())
             });
             if let Some((cache, key)) = kept {
                 let cache = cache.lock().unwrap_or_else(|e| e.into_inner());
@@ -1409,11 +1529,7 @@ impl<'s> Renderer<'s> {
                 &site.outcome_groups,
             );
             let filter = Some((t.config.name.as_str(), tm.slug.as_str()));
-            let v = if html {
-                Value::safe_string(&self.totals_html(&metrics, filter))
-            } else {
-                Value::from_serializable(&self.totals(&metrics, filter))
-            };
+            let v = Value::from_serializable(&self.totals(&metrics, filter));
             if let Some((cache, key)) = kept {
                 cache
                     .lock()
@@ -1427,15 +1543,10 @@ impl<'s> Renderer<'s> {
             .unwrap_or_else(|e| e.into_inner());
         let (left, kept) = &mut *memo;
         *left = left.saturating_sub(1);
-        // Kept in the form asked for (a renderer only ever asks for one;
-        // tests ask for both).
-        if kept.as_ref().is_some_and(|(h, _)| *h != html) {
-            *kept = None;
-        }
         if *left == 0 {
-            kept.take().map_or_else(make, |(_, v)| v)
+            kept.take().unwrap_or_else(make)
         } else {
-            kept.get_or_insert_with(|| (html, make())).1.clone()
+            kept.get_or_insert_with(make).clone()
         }
     }
 
@@ -1530,10 +1641,16 @@ impl<'s> Renderer<'s> {
 
     fn related_of(&self, i: usize) -> Vec<RelatedV<'s>> {
         let site = self.site;
+        record(|| Read::Related(pid(&site.pages[i].rel)));
         site.related[i]
             .iter()
             .map(|r| {
                 let p: &'s Page = &site.pages[r.page];
+                record(|| Read::Card(pid(&p.rel)));
+                for &(t, term) in &r.shared {
+                    let tax = &site.taxonomies[t];
+                    record(|| Read::TermName(tid(&tax.config.name, &tax.terms[term].slug)));
+                }
                 let shared: Vec<&'s str> = r
                     .shared
                     .iter()
@@ -1552,7 +1669,8 @@ impl<'s> Renderer<'s> {
     }
 
     /// The title and summary of a listing, from its `_index.md` if any.
-    fn section_text(&self, name: &str, default_title: &str) -> (String, String) {
+    fn section_text(&self, name: &'static str, default_title: &str) -> (String, String) {
+        record(|| Read::Section(name));
         match self.site.sections.get(name).map(|&i| &self.site.pages[i]) {
             Some(p) if !p.title.is_empty() => (p.title.clone(), p.summary.clone()),
             Some(p) => (default_title.to_string(), p.summary.clone()),
@@ -1566,6 +1684,7 @@ impl<'s> Renderer<'s> {
             title: &'a str,
             content: Value,
         }
+        record(|| Read::Section(""));
         let (title, html) = match self.site.home.map(|i| &self.site.pages[i]) {
             Some(p) => (
                 if p.title.is_empty() {
@@ -1583,168 +1702,29 @@ impl<'s> Renderer<'s> {
         })
     }
 
-    /// A hash of everything job's output depends on, given a hash of each
-    /// page's source (`page_hashes`, in the order of `Site::pages`). Two
-    /// builds that give a job the same fingerprint write the same bytes for
-    /// it, so the preview server re-renders only jobs whose fingerprint
-    /// changed. Over-approximates: anything a template could see through
-    /// the global `site` value is in `global`. Every call on one renderer
-    /// must pass the same `page_hashes`: what a term's pages share is
-    /// worked out on the first call and kept.
-    pub fn fingerprint(&self, job: &Job, page_hashes: &[PageHashes]) -> u64 {
-        let site = self.site;
-        let mut h = DefaultHasher::new();
-        match *job {
-            Job::Page(i) if self.writes_case_study(i) => {
-                self.values.page_global.hash(&mut h);
-            }
-            Job::Term { .. } if self.native_terms => self.values.page_global.hash(&mut h),
-            Job::SiteFeed | Job::TermFeed { .. } if self.native_feeds => {
-                self.values.direct_global.hash(&mut h);
-            }
-            _ => self.values.global.hash(&mut h),
-        }
-        // The links to page `i`'s terms: their names can change with pages
-        // elsewhere (the most used spelling wins).
-        let term_names = |i: usize, h: &mut DefaultHasher| {
-            self.values.page_term_hashes[i].hash(h);
-        };
-        let card = |i: usize, h: &mut DefaultHasher| {
-            page_hashes[i].card.hash(h);
-            site.members[i].len().hash(h);
-        };
-        let section = |name: &str, h: &mut DefaultHasher| {
-            site.sections
-                .get(name)
-                .map(|&i| page_hashes[i].source)
-                .hash(h);
-        };
-        let per = site.config.paginate_by;
-        let page_of = |items: &[usize], n: usize| -> Vec<usize> {
-            items
-                .iter()
-                .copied()
-                .skip((n - 1) * per)
-                .take(per)
-                .collect()
-        };
-        match *job {
-            Job::Home => {
-                site.home.map(|i| page_hashes[i].source).hash(&mut h);
-                for &i in site.case_studies.iter().take(6).chain(&site.reports) {
-                    card(i, &mut h);
-                }
-            }
-            Job::Page(i) => {
-                page_hashes[i].source.hash(&mut h);
-                for r in &site.related[i] {
-                    page_hashes[r.page].card.hash(&mut h);
-                }
-                if self.writes_case_study(i) {
-                    // The terms it shares with related case studies are
-                    // among its own.
-                    term_names(i, &mut h);
-                }
-                if let Some(r) = site.report_of[i] {
-                    page_hashes[r].card.hash(&mut h);
-                }
-                for &m in &site.members[i] {
-                    card(m, &mut h);
-                }
-            }
-            Job::CaseStudyList(n) => {
-                section("case-studies", &mut h);
-                for i in page_of(&site.case_studies, n) {
-                    card(i, &mut h);
-                }
-            }
-            Job::ReportList => {
-                section("reports", &mut h);
-                for &i in &site.reports {
-                    card(i, &mut h);
-                }
-            }
-            Job::TaxonomyIndex(_) | Job::NotFound | Job::Robots => {}
-            // An entry's categories are its terms.
-            Job::SiteFeed => {
-                for i in publish::site_feed_items(site) {
-                    page_hashes[i].source.hash(&mut h);
-                    term_names(i, &mut h);
-                }
-            }
-            Job::TermFeed { tax, term } => {
-                let tm = &site.taxonomies[tax].terms[term];
-                tm.name.hash(&mut h);
-                for i in publish::feed_items(site, &tm.pages) {
-                    page_hashes[i].source.hash(&mut h);
-                    term_names(i, &mut h);
-                }
-            }
-            // Only where pages are and when they changed.
-            Job::Sitemap => {
-                for ph in page_hashes {
-                    ph.place.hash(&mut h);
-                }
-            }
-            Job::Alias { page, .. } => page_hashes[page].card.hash(&mut h),
-            Job::Term { tax, term, page } => {
-                let tm = &site.taxonomies[tax].terms[term];
-                let pages = &tm.pages;
-                // Its name and each card's terms' names (its count and
-                // pager follow from the totals' hash below, which covers
-                // every one of its pages).
-                tm.name.hash(&mut h);
-                for i in page_of(pages, page) {
-                    card(i, &mut h);
-                    term_names(i, &mut h);
-                }
-                // The outcome totals of the whole term, hashed once for all
-                // its pages: a sector's 42 pages would each hash its 833
-                // case studies.
-                self.term_outcomes[tax][term]
-                    .get_or_init(|| {
-                        let mut t = DefaultHasher::new();
-                        for &i in pages {
-                            page_hashes[i].outcomes.hash(&mut t);
-                        }
-                        t.finish()
-                    })
-                    .hash(&mut h);
-            }
-            Job::Explore => self
-                .theme
-                .asset_url(&site.config, "explore.js")
-                .hash(&mut h),
-            Job::Outcomes | Job::DataJson | Job::DataCsv | Job::OutcomesCsv => {
-                self.all_data_hash(page_hashes).hash(&mut h);
-            }
-            Job::SearchIndex => {
-                self.all_data_hash(page_hashes).hash(&mut h);
-                for &i in &site.case_studies {
-                    page_hashes[i].keywords.hash(&mut h);
-                }
-            }
-        }
-        h.finish()
-    }
-
     /// What a feed job shows: its title, subtitle, entries, and where it
     /// and the page it is about are published.
     fn feed_spec(&self, job: &Job) -> Option<publish::FeedSpec> {
         let site = self.site;
         let c = &site.config;
         match *job {
-            Job::SiteFeed => Some(publish::FeedSpec {
-                title: c.title.clone(),
-                subtitle: c.description.clone(),
-                items: publish::site_feed_items(site),
-                self_path: "atom.xml".to_string(),
-                home_path: String::new(),
+            Job::SiteFeed => Some({
+                record(|| Read::SiteFeedItems);
+                publish::FeedSpec {
+                    title: c.title.clone(),
+                    subtitle: c.description.clone(),
+                    items: publish::site_feed_items(site),
+                    self_path: "atom.xml".to_string(),
+                    home_path: String::new(),
+                }
             }),
             Job::TermFeed { tax, term } => {
                 let t = &site.taxonomies[tax];
                 let tm = &t.terms[term];
                 let base = t.term_path(tm);
+                let id = tid(&t.config.name, &tm.slug);
+                record(|| Read::TermName(id));
+                record(|| Read::Slice(List::Term(id), 0, c.feed_limit as u32));
                 Some(publish::FeedSpec {
                     title: format!("{}: {} ({})", c.title, tm.name, t.config.singular),
                     subtitle: format!("Case studies on {} from {}.", tm.name, c.title),
@@ -1752,43 +1732,6 @@ impl<'s> Renderer<'s> {
                     self_path: format!("{base}atom.xml"),
                     home_path: base,
                 })
-            }
-            _ => None,
-        }
-    }
-
-    /// Whether page `i` is a case study written directly (see `direct`).
-    fn writes_case_study(&self, i: usize) -> bool {
-        self.native_pages && self.site.pages[i].kind == Kind::CaseStudy
-    }
-
-    /// Appends job's output to `buf` if it is one written without a
-    /// template (see `direct`); None if it goes through its template. The
-    /// build writes these straight into its file buffer: going through
-    /// [`Renderer::render`] copied every page once more.
-    pub fn render_direct(&self, job: &Job, buf: &mut Vec<u8>) -> Option<Result<(), Diagnostic>> {
-        match *job {
-            Job::Page(i) if self.writes_case_study(i) => {
-                buf.reserve(self.site.pages[i].body.html.len() + 16 * 1024);
-                self.write_case_study(i, buf);
-                Some(Ok(()))
-            }
-            Job::Term { tax, term, page } if self.native_terms => {
-                Some(self.write_term(tax, term, page, buf))
-            }
-            _ if self.native_feeds => {
-                let spec = self.feed_spec(job)?;
-                // Room for every entry at once: an entry's markup besides
-                // its HTML (title, links, a category per term) can pass
-                // 1 kB, and growing the buffer copied the whole feed again.
-                let size: usize = spec
-                    .items
-                    .iter()
-                    .map(|&i| self.site.pages[i].body.html.len() + 4096)
-                    .sum();
-                buf.reserve(size + 1024);
-                publish::write_feed(self.site, &spec, &self.feed_parts(), buf);
-                Some(Ok(()))
             }
             _ => None,
         }
@@ -1803,6 +1746,26 @@ impl<'s> Renderer<'s> {
         theme: &Theme,
         out: &mut dyn std::io::Write,
     ) -> Result<(), RenderError> {
+        let Some(log) = &self.log else {
+            return self.render_job(job, theme, out);
+        };
+        let (done, reads) = reads::recording(|| self.render_job(job, theme, out));
+        log.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(*job, reads);
+        done
+    }
+
+    fn render_job(
+        &self,
+        job: &Job,
+        theme: &Theme,
+        out: &mut dyn std::io::Write,
+    ) -> Result<(), RenderError> {
+        record(|| Read::Theme);
+        if matches!(job, Job::SearchIndex) {
+            record(|| Read::AllKeywords);
+        }
         let data = match job {
             Job::SearchIndex => Some(data::search_index(self.site, self.rows(), out)),
             Job::DataJson => Some(data::case_studies_json(self.site, self.rows(), out)),
@@ -1811,14 +1774,15 @@ impl<'s> Renderer<'s> {
             _ => None,
         };
         if let Some(result) = data {
+            record(|| Read::AllData);
             return result.map_err(RenderError::Io);
         }
-        let mut buf = Vec::new();
-        if let Some(done) = self.render_direct(job, &mut buf) {
-            done.map_err(RenderError::Template)?;
-            return out.write_all(&buf).map_err(RenderError::Io);
-        }
         let (template, cx) = self.prepare(job).map_err(RenderError::Template)?;
+        let tax = match *job {
+            Job::TaxonomyIndex(t) | Job::Term { tax: t, .. } => Some(t),
+            _ => None,
+        };
+        self.values.record_template(template, tax);
         self.tera
             .render_to(template, &cx, out)
             .map_err(|e| RenderError::Template(template_diagnostic(theme, template, &e)))
@@ -1837,336 +1801,6 @@ pub enum RenderError {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Renders `job` with a fast path on and off (`switch` sets it) and
-    /// checks that the two make the same bytes.
-    fn same_both_ways(r: &mut Renderer, theme: &Theme, job: &Job, switch: fn(&mut Renderer, bool)) {
-        let mut made = [Vec::new(), Vec::new()];
-        for (on, out) in [true, false].into_iter().zip(&mut made) {
-            switch(r, on);
-            r.render(job, theme, out).unwrap();
-        }
-        let [direct, templated] = made.map(|m| String::from_utf8(m).unwrap());
-        assert_eq!(direct, templated, "{}", job.output_path(r.site));
-    }
-
-    #[test]
-    fn numbers_for_people() {
-        assert_eq!(format_number(14.0), "14");
-        assert_eq!(format_number(1200.0), "1,200");
-        assert_eq!(format_number(1_300_000.0), "1,300,000");
-        assert_eq!(format_number(3.5), "3.5");
-        assert_eq!(format_number(0.25), "0.25");
-        assert_eq!(format_number(-1234.5), "-1,234.5");
-        assert_eq!(format_number(60.0), "60");
-    }
-
-    /// The built-in atom.xml, written directly, against the same template
-    /// rendered by Tera: every feed of sites whose values need escaping,
-    /// cleaning or splitting somewhere.
-    #[test]
-    fn feeds_written_directly_are_the_templates_byte_for_byte() {
-        let files = [
-            (
-                "case-studies/a.md",
-                "---\ntitle: \"R&D <b>bold</b> \\\"quoted\\\" 'single' escape\"\n\
-                 date: 2024-05-01\nupdated: 2024-06-02\nngo: \"Ana & Bo <NGO>\"\n\
-                 sector: [Health & Care, Éducation]\nprogram: \"Fractional 'CxO'\"\n\
-                 country: Kenya\ntags: [data, \"x]]>y\"]\n\
-                 summary: \"A summary with <tags> & a bell.\"\n---\n\
-                 Text with ]]> inside, a ]] pair and <em>HTML</em>.\n",
-            ),
-            (
-                "case-studies/b.md",
-                "---\ntitle: Plain\ndate: 2023-01-15\nngo: Plain NGO\nsector: Health & Care\n\
-                 summary: \"\"\n---\nPlain text, nothing to clean.\n",
-            ),
-            (
-                "case-studies/c.md",
-                "---\ntitle: Undated\nngo: Plain NGO\nsector: Éducation\n---\n\
-                 A [link](https://example.org/?a=1&b=2) and `code ]]> here`.\n",
-            ),
-            (
-                "reports/r.md",
-                "---\ntitle: Year & review\ndate: 2024-12-10\n\
-                 authors: [\"A & B\", \"C <c>\", \"D 'd'\"]\nsummary: Report.\n---\nBody.\n",
-            ),
-        ];
-        for config in [
-            "title = \"Notes & <Lessons>\"\nbase_url = \"https://example.org/learning/\"\n\
-             author = \"Ana 'A' & Co\"\nlanguage = \"en-GB\"\n",
-            "title = \"T\"\ndescription = \"What \\\"we\\\" learn\"\n",
-        ] {
-            let site = crate::index::test_site(config, &files);
-            let theme = Theme::builtin();
-            let mut r = Renderer::new(&site, &theme).unwrap();
-            assert!(r.native_feeds);
-            let mut jobs = vec![Job::SiteFeed];
-            for (tax, t) in site.taxonomies.iter().enumerate() {
-                jobs.extend((0..t.terms.len()).map(|term| Job::TermFeed { tax, term }));
-            }
-            assert!(jobs.len() > 8, "{}", jobs.len());
-            for job in &jobs {
-                same_both_ways(&mut r, &theme, job, |r, on| r.native_feeds = on);
-            }
-        }
-        // A theme's own atom.xml is used as it is.
-        let site = crate::index::test_site("title = \"T\"\n", &files);
-        let mut theme = Theme::builtin();
-        let atom = theme.templates.get_mut("atom.xml").unwrap();
-        atom.source = atom
-            .source
-            .replace("<generator>", "<!-- mine --><generator>");
-        let r = Renderer::new(&site, &theme).unwrap();
-        assert!(!r.native_feeds);
-        let mut out = Vec::new();
-        r.render(&Job::SiteFeed, &theme, &mut out).unwrap();
-        assert!(String::from_utf8(out).unwrap().contains("<!-- mine -->"));
-    }
-
-    /// The built-in `card` component, written directly, against the same
-    /// component rendered by Tera: every card, under both headings, of
-    /// sites whose values need escaping, with and without the taxonomies
-    /// the card names, reports of one and several case studies.
-    #[test]
-    fn cards_written_directly_are_the_components_byte_for_byte() {
-        let files = [
-            (
-                "case-studies/a.md",
-                "---\ntitle: \"R&D <b>bold</b> \\\"quoted\\\" 'single'\"\ndate: 2024-05-01\n\
-                 ngo: [\"Ana & Bo <NGO>\", Second NGO]\nsector: [Health & Care, Éducation]\n\
-                 country: [Kenya, \"Côte d'Ivoire\"]\nreport: r1\n\
-                 summary: \"A summary with <tags> & 'quotes'.\"\n\
-                 outcomes:\n  - metric: People <reached>\n    value: 1200\n  - metric: NPS\n    value: 60\n\
-                 ---\nBody.\n",
-            ),
-            (
-                "case-studies/b.md",
-                "---\ntitle: Bare\nreport: r2\n---\nNo date, terms, summary or outcomes.\n",
-            ),
-            (
-                "case-studies/c.md",
-                "---\ntitle: Percent\ndate: 2023-01-15\nreport: r2\nsector: Water\n\
-                 outcomes:\n  - metric: Uptake\n    value: 45.5\n    unit: \"%\"\n---\nText.\n",
-            ),
-            (
-                "reports/r1.md",
-                "---\ntitle: One & only\ndate: 2024-12-10\nsummary: A report.\n---\nBody.\n",
-            ),
-            ("reports/r2.md", "---\ntitle: Two\n---\nBody.\n"),
-            (
-                "reports/r3.md",
-                "---\ntitle: None yet\ndate: 2025-01-01\n---\nBody.\n",
-            ),
-        ];
-        for config in [
-            "title = \"T\"\n",
-            "title = \"T\"\n[[taxonomies]]\nname = \"sector\"\ntitle = \"Sectors\"\nsingular = \"Sector\"\n",
-        ] {
-            let site = crate::index::test_site(config, &files);
-            let theme = Theme::builtin();
-            let mut r = Renderer::new(&site, &theme).unwrap();
-            assert!(r.native_cards);
-            let mut seen = 0;
-            for i in site.case_studies.iter().chain(&site.reports).copied() {
-                for level in [Level::H2, Level::H3] {
-                    r.native_cards = true;
-                    let direct = r.make_card(i, level).unwrap();
-                    r.native_cards = false;
-                    let templated = r.make_card(i, level).unwrap();
-                    let html = |v: &Value| {
-                        v.get_from_path("html")
-                            .unwrap()
-                            .as_str()
-                            .unwrap()
-                            .to_string()
-                    };
-                    assert_eq!(html(&direct), html(&templated), "{}", site.pages[i].rel);
-                    seen += 1;
-                }
-            }
-            assert_eq!(seen, 12);
-        }
-        // A theme's own components are used as they are.
-        let site = crate::index::test_site("title = \"T\"\n", &files);
-        let mut theme = Theme::builtin();
-        let c = theme.templates.get_mut("components.html").unwrap();
-        c.source = c
-            .source
-            .replace("<article class=\"card", "<article data-mine class=\"card");
-        let r = Renderer::new(&site, &theme).unwrap();
-        assert!(!r.native_cards);
-        let card = r.make_card(site.case_studies[0], Level::H2).unwrap();
-        assert!(
-            card.get_from_path("html")
-                .unwrap()
-                .as_str()
-                .unwrap()
-                .contains("data-mine")
-        );
-    }
-
-    /// Case studies written directly, against `case-study.html` in
-    /// `base.html` rendered by Tera: every case study of sites whose values
-    /// need escaping everywhere the page shows them, with and without an
-    /// image, a report, outcomes, related case studies, plain pages for the
-    /// footer, a description, a subpath, and the `ngo` taxonomy.
-    #[test]
-    fn case_studies_written_directly_are_the_templates_byte_for_byte() {
-        let files = [
-            (
-                "case-studies/a.md",
-                "---\ntitle: \"R&D <b>bold</b> \\\"quoted\\\" 'single'\"\ndate: 2024-05-01\n\
-                 updated: 2024-06-02\nngo: [\"Ana & Bo <NGO>\", Second NGO]\n\
-                 sector: [Health & Care, Éducation]\ncountry: \"Côte d'Ivoire\"\n\
-                 program: \"Fractional 'CxO'\"\ntags: [data, \"a<b\"]\nreport: r1\n\
-                 image: /img/a&b.png\nimage_alt: \"A \\\"photo\\\" <of> it\"\n\
-                 summary: \"A summary with <tags> & 'quotes'.\"\n\
-                 outcomes:\n  - metric: People <reached>\n    value: 1200\n\
-                 \x20 - metric: Uptake\n    value: 45.5\n    unit: \"%\"\n\
-                 \x20 - metric: Distance\n    value: 3\n    unit: km & more\n\
-                 ---\nBody with <em>HTML</em> & a [link](/about/).\n\n## A heading\n",
-            ),
-            (
-                "case-studies/b.md",
-                "---\ntitle: Bare\n---\nNo date, terms, summary, outcomes or report.\n",
-            ),
-            (
-                "case-studies/c.md",
-                "---\ntitle: Sibling\ndate: 2023-01-15\nngo: \"Ana & Bo <NGO>\"\n\
-                 sector: Health & Care\nreport: r1\nimage: https://cdn.example/x.png\n\
-                 summary: Short.\n---\nText.\n",
-            ),
-            (
-                "case-studies/d.md",
-                "---\ntitle: Cousin\ndate: 2022-03-04\nsector: [Éducation, Health & Care]\n\
-                 tags: [data]\n---\nText.\n",
-            ),
-            (
-                "reports/r1.md",
-                "---\ntitle: One & <only>\ndate: 2024-12-10\nsummary: A report.\n---\nBody.\n",
-            ),
-            ("about.md", "---\ntitle: About & <us>\n---\nAbout.\n"),
-            ("method.md", "---\ntitle: Method\n---\nHow.\n"),
-        ];
-        for config in [
-            "title = \"Notes & <Lessons>\"\nbase_url = \"https://example.org/o'neil/learning/\"\n\
-             description = \"What \\\"we\\\" learn & <share>\"\nauthor = \"Ana 'A' & Co\"\n\
-             language = \"en-GB\"\n",
-            "title = \"T\"\n",
-            "title = \"T\"\n[[taxonomies]]\nname = \"sector\"\ntitle = \"Sectors & <areas>\"\n\
-             singular = \"Sector 'area'\"\n[[taxonomies]]\nname = \"tags\"\n",
-        ] {
-            let site = crate::index::test_site(config, &files).with_discovery();
-            let theme = Theme::builtin();
-            let mut r = Renderer::new(&site, &theme).unwrap();
-            assert!(r.native_pages);
-            assert_eq!(site.case_studies.len(), 4);
-            assert!(site.related.iter().any(|rel| !rel.is_empty()));
-            for &i in &site.case_studies {
-                same_both_ways(&mut r, &theme, &Job::Page(i), |r, on| r.native_pages = on);
-            }
-        }
-        // A theme's own templates are used as they are, whichever of the
-        // three it overrides.
-        let site = crate::index::test_site("title = \"T\"\n", &files).with_discovery();
-        for (name, from, to) in [
-            ("base.html", "<main id", "<!-- mine --><main id"),
-            ("case-study.html", "<article", "<!-- mine --><article"),
-            ("components.html", "<a href", "<!-- mine --><a href"),
-        ] {
-            let mut theme = Theme::builtin();
-            let t = theme.templates.get_mut(name).unwrap();
-            t.source = t.source.replace(from, to);
-            let r = Renderer::new(&site, &theme).unwrap();
-            assert!(!r.native_pages, "{name}");
-            let mut out = Vec::new();
-            let page = site.case_studies[0];
-            r.render(&Job::Page(page), &theme, &mut out).unwrap();
-            assert!(
-                String::from_utf8(out).unwrap().contains("<!-- mine -->"),
-                "{name}"
-            );
-        }
-    }
-
-    /// Term pages written directly, against `term.html` in `base.html`
-    /// rendered by Tera: every page of every term of sites whose names need
-    /// escaping, with one page and several, with outcome totals (summed and
-    /// averaged, reported by one case study and several) and without, with
-    /// term feeds and without.
-    #[test]
-    fn term_pages_written_directly_are_the_templates_byte_for_byte() {
-        let mut files: Vec<(String, String)> = (0..7)
-            .map(|n| {
-                let outcomes = match n % 3 {
-                    0 => {
-                        "outcomes:\n  - metric: People <reached>\n    value: 1200\n\
-                          \x20 - metric: Uptake\n    value: 45.5\n    unit: \"%\"\n"
-                    }
-                    1 => "outcomes:\n  - metric: People <reached>\n    value: 3\n",
-                    _ => "",
-                };
-                (
-                    format!("case-studies/cs{n}.md"),
-                    format!(
-                        "---\ntitle: \"Case {n} & <more>\"\ndate: 2024-0{}-01\n\
-                         ngo: \"{}\"\nsector: [Health & Care, \"Côte 'd' <x>\"]\n\
-                         tags: [t{}]\nsummary: Summary {n}.\n{outcomes}---\nBody.\n",
-                        n + 1,
-                        if n < 5 { "Ana & Bo <NGO>" } else { "Solo" },
-                        n % 2,
-                    ),
-                )
-            })
-            .collect();
-        files.push((
-            "case-studies/bare.md".into(),
-            "---\ntitle: Bare\n---\nx\n".into(),
-        ));
-        let files: Vec<(&str, &str)> = files
-            .iter()
-            .map(|(a, b)| (a.as_str(), b.as_str()))
-            .collect();
-        for config in [
-            "title = \"Notes & <Lessons>\"\nbase_url = \"https://example.org/o'neil/learning/\"\n\
-             description = \"What 'we' learn\"\npaginate_by = 2\n",
-            "title = \"T\"\n",
-            "title = \"T\"\npaginate_by = 3\n[[taxonomies]]\nname = \"sector\"\n\
-             title = \"Sectors & <areas>\"\nsingular = \"Sector\"\nfeed = false\n\
-             [[taxonomies]]\nname = \"ngo\"\n",
-        ] {
-            let site = crate::index::test_site(config, &files).with_discovery();
-            let theme = Theme::builtin();
-            let mut r = Renderer::new(&site, &theme).unwrap();
-            assert!(r.native_terms);
-            let jobs: Vec<Job> = plan(&site)
-                .into_iter()
-                .filter(|j| matches!(j, Job::Term { .. }))
-                .collect();
-            assert!(jobs.len() >= 5, "{}", jobs.len());
-            for job in &jobs {
-                same_both_ways(&mut r, &theme, job, |r, on| r.native_terms = on);
-            }
-        }
-        // A theme's own term.html is used as it is (base.html and
-        // components.html are covered by the case-study test).
-        let site = crate::index::test_site("title = \"T\"\n", &files).with_discovery();
-        let mut theme = Theme::builtin();
-        let t = theme.templates.get_mut("term.html").unwrap();
-        t.source = t.source.replace("<h1>", "<!-- mine --><h1>");
-        let r = Renderer::new(&site, &theme).unwrap();
-        assert!(!r.native_terms);
-        assert!(r.native_pages);
-        let mut out = Vec::new();
-        let job = Job::Term {
-            tax: 0,
-            term: 0,
-            page: 1,
-        };
-        r.render(&job, &theme, &mut out).unwrap();
-        assert!(String::from_utf8(out).unwrap().contains("<!-- mine -->"));
-    }
 
     #[test]
     fn paging() {

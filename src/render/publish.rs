@@ -244,21 +244,9 @@ pub(crate) fn category_values(site: &Site) -> Vec<Vec<Value>> {
         .collect()
 }
 
-/// What every feed of a build shares.
-pub(crate) struct FeedParts<'a> {
-    /// Each term's Atom category, from [`category_values`].
-    pub(crate) categories: &'a [Vec<Value>],
-    /// For each page, once a feed has asked: whether its HTML holds no
-    /// character XML forbids. A page sits in several feeds (its NGO's, its
-    /// sectors', its tags'), and the scan of its body was done for each.
-    pub(crate) body_plain: &'a [std::sync::OnceLock<bool>],
-    /// For each page, once [`write_feed`] has asked: whether its HTML can
-    /// go into a CDATA section as it is ([`cdata_plain`]).
-    pub(crate) body_simple: &'a [std::sync::OnceLock<bool>],
-}
-
-/// Page `i` as a feed entry.
-fn entry(site: &Site, i: usize, parts: &FeedParts) -> Value {
+/// Page `i` as a feed entry, its terms' categories from
+/// [`category_values`]. The same in every feed the page is in.
+pub(crate) fn entry(site: &Site, i: usize, categories: &[Vec<Value>]) -> Value {
     let p = &site.pages[i];
     let c = &site.config;
     let permalink = c.permalink(&p.path);
@@ -271,17 +259,13 @@ fn entry(site: &Site, i: usize, parts: &FeedParts) -> Value {
         published,
         authors: authors_of(site, p),
         summary: xml_safe(&p.summary),
-        content: if !feed_carries_content(p) {
-            Cow::Borrowed("")
-        } else if *parts.body_plain[i]
-            .get_or_init(|| matches!(xml_safe(&p.body.html), Cow::Borrowed(_)))
-        {
-            Cow::Borrowed(&p.body.html)
-        } else {
+        content: if feed_carries_content(p) {
             xml_safe(&p.body.html)
+        } else {
+            Cow::Borrowed("")
         },
         categories: feed_categories(site, i)
-            .map(|(t, ti)| parts.categories[t][ti].clone())
+            .map(|(t, ti)| categories[t][ti].clone())
             .collect(),
     };
     Value::from_serializable(&v)
@@ -353,10 +337,10 @@ fn feed_updated(site: &Site, items: &[usize]) -> String {
         .map_or_else(|| EPOCH.to_string(), |d| d.rfc3339())
 }
 
-/// The feed `spec` describes, as the value templates see.
-pub(crate) fn feed(site: &Site, spec: &FeedSpec, parts: &FeedParts) -> Value {
+/// The feed `spec` describes, with its `entries` (see [`entry`]), as the
+/// value templates see.
+pub(crate) fn feed(site: &Site, spec: &FeedSpec, entries: Vec<Value>) -> Value {
     let c = &site.config;
-    let entries: Vec<Value> = spec.items.iter().map(|&i| entry(site, i, parts)).collect();
     let v = FeedV {
         title: xml_safe(&spec.title),
         subtitle: xml_safe(&spec.subtitle),
@@ -373,138 +357,9 @@ pub(crate) fn feed(site: &Site, spec: &FeedSpec, parts: &FeedParts) -> Value {
 /// What templates print as `generator`.
 pub(crate) const GENERATOR: &str = concat!("casebook ", env!("CARGO_PKG_VERSION"));
 
-/// Appends `s`: the direct writers' counterpart of a template's text.
+/// Appends `s`.
 pub(crate) fn put(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(s.as_bytes());
-}
-
-/// `s` escaped as Tera escapes a value it prints (`&`, `<`, `>`, `"`, `'`).
-pub(crate) fn escape_into(out: &mut Vec<u8>, s: &str) {
-    let bytes = s.as_bytes();
-    let mut from = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let rep: &[u8] = match b {
-            b'&' => b"&amp;",
-            b'<' => b"&lt;",
-            b'>' => b"&gt;",
-            b'"' => b"&quot;",
-            b'\'' => b"&#39;",
-            _ => continue,
-        };
-        out.extend_from_slice(&bytes[from..i]);
-        out.extend_from_slice(rep);
-        from = i + 1;
-    }
-    out.extend_from_slice(&bytes[from..]);
-}
-
-/// Writes the feed `spec` describes exactly as the built-in `atom.xml`
-/// renders it (a test holds the two to the same bytes), without making
-/// template values: a page's entry is the same in each of its terms'
-/// feeds, and going through the template cost a sixth of a build's
-/// instructions, most of it copying and re-scanning each entry's HTML.
-/// Used only while the theme's `atom.xml` is the built-in one.
-pub(crate) fn write_feed(site: &Site, spec: &FeedSpec, parts: &FeedParts, out: &mut Vec<u8>) {
-    let c = &site.config;
-    let self_url = c.permalink(&spec.self_path);
-    let updated = feed_updated(site, &spec.items);
-    put(
-        out,
-        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"",
-    );
-    escape_into(out, &c.language);
-    put(out, "\">\n  <title>");
-    escape_into(out, &xml_safe(&spec.title));
-    put(out, "</title>");
-    let subtitle = xml_safe(&spec.subtitle);
-    if !subtitle.is_empty() {
-        put(out, "\n  <subtitle>");
-        escape_into(out, &subtitle);
-        put(out, "</subtitle>");
-    }
-    put(
-        out,
-        "\n  <link rel=\"self\" type=\"application/atom+xml\" href=\"",
-    );
-    escape_into(out, &self_url);
-    put(
-        out,
-        "\"/>\n  <link rel=\"alternate\" type=\"text/html\" href=\"",
-    );
-    escape_into(out, &c.permalink(&spec.home_path));
-    put(out, "\"/>\n  <id>");
-    escape_into(out, &self_url);
-    put(out, "</id>\n  <updated>");
-    escape_into(out, &updated);
-    put(out, "</updated>\n  <author><name>");
-    escape_into(out, &xml_safe(c.author.as_deref().unwrap_or(&c.title)));
-    put(out, "</name></author>\n  <generator>");
-    escape_into(out, GENERATOR);
-    put(out, "</generator>");
-    let schemes: Vec<String> = site
-        .taxonomies
-        .iter()
-        .map(|tax| c.permalink(&tax.path()))
-        .collect();
-    for &i in &spec.items {
-        let p = &site.pages[i];
-        let permalink = c.permalink(&p.path);
-        let published = p.date.map_or_else(|| EPOCH.to_string(), |d| d.rfc3339());
-        put(out, "\n  <entry>\n    <title>");
-        escape_into(out, &xml_safe(&p.title));
-        put(
-            out,
-            "</title>\n    <link rel=\"alternate\" type=\"text/html\" href=\"",
-        );
-        escape_into(out, &permalink);
-        put(out, "\"/>\n    <id>");
-        escape_into(out, &permalink);
-        put(out, "</id>\n    <published>");
-        escape_into(out, &published);
-        put(out, "</published>\n    <updated>");
-        match changed(p) {
-            Some(d) => escape_into(out, &d.rfc3339()),
-            None => escape_into(out, &published),
-        }
-        put(out, "</updated>");
-        for a in authors_of(site, p) {
-            put(out, "\n    <author><name>");
-            escape_into(out, &a);
-            put(out, "</name></author>");
-        }
-        for (t, ti) in feed_categories(site, i) {
-            let term = &site.taxonomies[t].terms[ti];
-            put(out, "\n    <category term=\"");
-            escape_into(out, &term.slug);
-            put(out, "\" label=\"");
-            escape_into(out, &xml_safe(&term.name));
-            put(out, "\" scheme=\"");
-            escape_into(out, &schemes[t]);
-            put(out, "\"/>");
-        }
-        let summary = xml_safe(&p.summary);
-        if !summary.is_empty() {
-            put(out, "\n    <summary>");
-            escape_into(out, &summary);
-            put(out, "</summary>");
-        }
-        if feed_carries_content(p) {
-            put(out, "\n    <content type=\"html\">");
-            // The page sits in several feeds: whether its HTML can go into
-            // the section as it is was worked out once.
-            let html = &p.body.html;
-            if *parts.body_simple[i].get_or_init(|| cdata_plain(html)) {
-                put(out, "<![CDATA[");
-                put(out, html);
-                put(out, "]]>");
-            } else {
-                put(out, &cdata(html));
-            }
-            put(out, "</content>");
-        }
-        put(out, "\n  </entry>");
-    }
-    put(out, "\n</feed>\n");
 }
 
 #[derive(Serialize)]

@@ -22,7 +22,7 @@ use crate::config::Config;
 use crate::content::{self, HeadResult, Page, Source};
 use crate::diagnostic::{self, Diagnostic};
 use crate::index::Site;
-use crate::render::{self, Renderer, Theme};
+use crate::render::{self, Renderer, Theme, reads::Read};
 use crate::{Error, index, validate, write};
 
 /// What changed on disk since the last rebuild.
@@ -140,13 +140,23 @@ struct LastBuild {
     site: Site,
     /// Page fingerprints in the order of `site.pages`.
     hashes: Vec<render::PageHashes>,
-    /// Each job's output path and the fingerprint of what was written.
-    plan: Vec<(render::Job, String, u64)>,
+    /// Each output and what it read when it was written.
+    plan: Vec<Output>,
     checker: validate::LinkChecker,
     /// Link diagnostics (warnings) of each page, and the site-wide ones.
     link_diags: Vec<Vec<Diagnostic>>,
     site_diags: Vec<Diagnostic>,
     values: Arc<render::SiteValues>,
+}
+
+/// One output file of the last good build: what it read when it was
+/// written, and the hash of what those reads saw.
+#[derive(Clone)]
+struct Output {
+    job: render::Job,
+    path: String,
+    reads: Arc<[Read]>,
+    seen: u64,
 }
 
 /// What decides where a page sits in the site: if none of it changes, the
@@ -170,9 +180,6 @@ pub struct Session {
     files: BTreeMap<String, FileState>,
     /// Where `@/` links to each file resolve (published files only).
     targets: HashMap<String, String>,
-    /// Output path -> fingerprint of what is on disk now (the last good
-    /// build), when `last` does not hold it.
-    written: HashMap<String, u64>,
     last: Option<LastBuild>,
     /// The output paths the last rebuild rewrote.
     last_written: Vec<String>,
@@ -213,7 +220,6 @@ impl Session {
             templates: None,
             files: BTreeMap::new(),
             targets: HashMap::new(),
-            written: HashMap::new(),
             last: None,
             last_written: Vec::new(),
             cards: render::CardCache::default(),
@@ -257,11 +263,11 @@ impl Session {
         Some(content::read_source(rel.to_string(), &path))
     }
 
-    /// Output path -> fingerprint of everything on disk from the last good build.
-    fn on_disk(&self) -> HashMap<&str, u64> {
+    /// Output path -> what each file on disk from the last good build read.
+    fn on_disk(&self) -> HashMap<&str, &Output> {
         match &self.last {
-            Some(last) => last.plan.iter().map(|(_, p, f)| (p.as_str(), *f)).collect(),
-            None => self.written.iter().map(|(p, f)| (p.as_str(), *f)).collect(),
+            Some(last) => last.plan.iter().map(|o| (o.path.as_str(), o)).collect(),
+            None => HashMap::new(),
         }
     }
 
@@ -272,7 +278,7 @@ impl Session {
     pub fn rebuild(&mut self, changes: &Changes) -> Result<Rebuilt, Error> {
         let start = Instant::now();
         let mut timings = crate::Timings::default();
-        let first = self.last.is_none() && self.written.is_empty();
+        let first = self.last.is_none();
 
         // 1. Configuration and theme.
         let mut full_content = self.config.is_none();
@@ -584,61 +590,59 @@ impl Session {
         }
         let renderer = renderer
             .with_card_cache(&self.cards, &hashes)
-            .with_row_cache(&self.rows, &hashes);
+            .with_row_cache(&self.rows, &hashes)
+            .recording();
         timings.mark("prepare templates");
-        let plan: Vec<(render::Job, String, u64)> = match old_plan {
-            // Same shape: same jobs and paths; only fingerprints can change.
+        let plan: Vec<Output> = match old_plan {
+            // Same shape: same jobs and paths; only what they read can change.
             Some(old) => old,
-            None => render::plan(&site)
-                .into_iter()
-                .map(|job| (job, job.output_path(&site), 0))
-                .collect(),
+            None => {
+                let disk = self.on_disk();
+                render::plan(&site)
+                    .into_iter()
+                    .map(|job| {
+                        let path = job.output_path(&site);
+                        match disk.get(path.as_str()) {
+                            Some(o) => Output {
+                                job,
+                                path,
+                                ..(*o).clone()
+                            },
+                            // Not on disk: never the same as what it reads.
+                            None => Output {
+                                job,
+                                path,
+                                reads: Arc::from(Vec::new()),
+                                seen: 0,
+                            },
+                        }
+                    })
+                    .collect()
+            }
         };
-        let disk: HashMap<&str, u64> = if fast { HashMap::new() } else { self.on_disk() };
-        let mut dirty = Vec::new();
-        // Fingerprints in parallel: the site-wide files (data, search index,
-        // outcomes) each hash every case study.
-        let fps: Vec<u64> = plan
+        let now_seen = renderer.read_values(&hashes);
+        // In parallel: the site-wide files each read every case study.
+        let dirty: Vec<render::Job> = plan
             .par_iter()
-            .map(|(job, _, _)| renderer.fingerprint(job, &hashes))
+            .filter(|o| o.reads.is_empty() || now_seen.fingerprint(&o.reads) != o.seen)
+            .map(|o| o.job)
             .collect();
-        let plan: Vec<(render::Job, String, u64)> = plan
-            .into_iter()
-            .zip(fps)
-            .map(|((job, path, old_fp), fp)| {
-                let before = if fast {
-                    Some(old_fp)
-                } else {
-                    disk.get(path.as_str()).copied()
-                };
-                if before != Some(fp) {
-                    dirty.push(job);
-                }
-                (job, path, fp)
-            })
-            .collect();
-        let now: HashSet<&str> = if fast {
-            HashSet::new()
-        } else {
-            plan.iter().map(|(_, p, _)| p.as_str()).collect()
-        };
         let gone: Vec<String> = if fast {
             Vec::new()
         } else {
-            disk.keys()
+            let now: HashSet<&str> = plan.iter().map(|o| o.path.as_str()).collect();
+            self.on_disk()
+                .keys()
                 .filter(|k| !now.contains(*k))
                 .map(|k| k.to_string())
                 .collect()
         };
-        drop(now);
-        drop(disk);
         timings.mark("plan and compare");
         if first {
             // Nothing on disk is known to this session: the folder is
             // emptied, which also gives room back after a full disk.
             if let Err(e) = write::clear(&self.out) {
                 self.last = None;
-                self.written.clear();
                 return Err(e);
             }
         }
@@ -647,7 +651,6 @@ impl Session {
             Err(e) => {
                 // Unknown what reached the disk: rewrite everything next time.
                 self.last = None;
-                self.written.clear();
                 return Err(e);
             }
         };
@@ -665,12 +668,30 @@ impl Session {
             // Old statics, pages of a previous session, emptied folders.
             let keep: HashSet<String> = plan
                 .iter()
-                .map(|(_, p, _)| p.clone())
+                .map(|o| o.path.clone())
                 .chain(theme.statics.keys().cloned())
                 .collect();
             files_removed += write::remove_stale(&self.out, &keep)?;
         }
         timings.mark("render and write");
+        // What the rewritten outputs read this time.
+        let read = renderer.take_reads();
+        let plan: Vec<Output> = plan
+            .into_par_iter()
+            .map(|o| match read.get(&o.job) {
+                Some(reads) => {
+                    let reads: Arc<[Read]> = Arc::from(reads.as_slice());
+                    Output {
+                        seen: now_seen.fingerprint(&reads),
+                        reads,
+                        ..o
+                    }
+                }
+                None => o,
+            })
+            .collect();
+        drop(read);
+        drop(now_seen);
         let mut rewritten: Vec<String> = dirty.iter().map(|j| j.output_path(&site)).collect();
         rewritten.sort();
         self.last_written = rewritten;
@@ -695,7 +716,6 @@ impl Session {
             }
             .summary()
         });
-        self.written.clear();
         self.last = Some(LastBuild {
             site,
             hashes,
