@@ -79,6 +79,9 @@ enum Command {
         /// Print how long each stage of every rebuild took
         #[arg(long)]
         timings: bool,
+        /// After every rebuild, also build the site from scratch and say if any file of the preview differs (slower; for reporting a preview bug)
+        #[arg(long)]
+        verify: bool,
     },
     /// Create a new case study or report with its front matter ready to fill in
     New {
@@ -226,6 +229,31 @@ fn print_serve_event(event: Event, open: bool, timings: bool) {
             }
         }
         Event::WatchError(e) => eprintln!("warning: file watcher: {}", shown(e)),
+        Event::Verified(Ok(differ)) if differ.is_empty() => {
+            println!("Verified: the preview equals a clean build")
+        }
+        Event::Verified(Ok(differ)) => {
+            eprintln!(
+                "error: the preview differs from a clean build in {} {}:",
+                differ.len(),
+                if differ.len() == 1 { "file" } else { "files" }
+            );
+            for f in differ.iter().take(20) {
+                eprintln!("  {}", shown(f));
+            }
+            if differ.len() > 20 {
+                eprintln!("  and {} more", differ.len() - 20);
+            }
+            eprintln!(
+                "  = help: this is a casebook bug; please report it with the edit you just made"
+            );
+        }
+        Event::Verified(Err(e)) => {
+            eprintln!(
+                "warning: --verify could not make a clean build: {}",
+                shown(e)
+            )
+        }
     }
 }
 
@@ -342,6 +370,7 @@ fn main() -> ExitCode {
             drafts: _,
             open,
             timings,
+            verify,
         } => {
             if !bind.is_loopback() {
                 eprintln!(
@@ -365,6 +394,7 @@ fn main() -> ExitCode {
                 bind,
                 port,
                 drafts: !no_drafts,
+                verify,
             };
             let result = serve::serve(opts, move |event| {
                 if let (Event::Listening { output, .. }, true) = (&event, remove_on_exit) {

@@ -942,3 +942,46 @@ fn a_failed_first_build_does_not_claim_a_last_good_version() {
     assert!(p.said.contains("nothing has built yet"), "{}", p.said);
     assert!(!p.said.contains("last good version"), "{}", p.said);
 }
+
+/// `serve --verify` compares the preview with a clean build after every
+/// rebuild and says so.
+#[test]
+fn verify_compares_each_rebuild_with_a_clean_build() {
+    let site = Site::from_fixture("basic");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_casebook"))
+        .args(["serve", "--port", "0", "--verify", "--root"])
+        .arg(site.root())
+        .arg("--output")
+        .arg(site.root().join("preview"))
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let wait_verified = |rx: &mpsc::Receiver<String>| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while let Ok(line) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            if line.starts_with("Verified") {
+                return Some(line);
+            }
+        }
+        None
+    };
+    let first = wait_verified(&rx);
+    let path = site.root().join("content/case-studies/chatbot.md");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("minutes", "seconds")).unwrap();
+    let second = wait_verified(&rx);
+    let _ = child.kill();
+    let _ = child.wait();
+    let said = "Verified: the preview equals a clean build";
+    assert_eq!(first.as_deref(), Some(said), "after the first build");
+    assert_eq!(second.as_deref(), Some(said), "after the edit");
+}

@@ -38,7 +38,8 @@ use values::*;
 /// every listing the page's card sits in alone.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct PageHashes {
-    /// Everything: the page's source file (its path and text).
+    /// Everything: the page's source file (its path and text) and its
+    /// rendered body.
     pub source: u64,
     /// What its card and its related-case-study entry show.
     pub card: u64,
@@ -71,7 +72,9 @@ impl PageHashes {
             }
         });
         PageHashes {
-            source,
+            // The body as rendered, not only its text: an `@/` link in it
+            // resolves to where another page is now.
+            source: finish(&|h| (source, &page.body.html).hash(h)),
             card: finish(&|h| {
                 (page.kind, &page.title, &page.path, page.date, &page.summary).hash(h);
                 page.terms.hash(h);

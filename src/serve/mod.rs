@@ -37,6 +37,9 @@ pub struct ServeOptions {
     /// 0 picks a free port.
     pub port: u16,
     pub drafts: bool,
+    /// After every rebuild, build the site from scratch as well and report
+    /// any file where the preview differs ([`Event::Verified`]).
+    pub verify: bool,
 }
 
 /// What happens while serving, for the CLI to print.
@@ -54,6 +57,10 @@ pub enum Event {
     },
     /// The file watcher reported a problem.
     WatchError(String),
+    /// `verify` is on and a rebuild was compared with a clean build:
+    /// the output files that differ (empty when the preview is right), or
+    /// why the clean build could not be made.
+    Verified(Result<Vec<String>, String>),
 }
 
 /// Paths that were created, written, renamed or removed. Reads are events
@@ -232,6 +239,9 @@ pub fn serve(
             built_once = true;
             live.built();
             report(Event::Built(r));
+            if opts.verify {
+                report(Event::Verified(session.verify().map_err(|e| e.to_string())));
+            }
         }
         Err(Error::Diagnostics(d)) => {
             *retry = false;

@@ -46,6 +46,14 @@ impl Changes {
         }
     }
 
+    /// Adds `other`'s changes to these.
+    pub fn merge(&mut self, other: &Changes) {
+        self.config |= other.config;
+        self.theme |= other.theme;
+        self.statics |= other.statics;
+        self.content.extend(other.content.iter().cloned());
+    }
+
     pub fn is_empty(&self) -> bool {
         !self.config && !self.theme && !self.statics && self.content.is_empty()
     }
@@ -168,6 +176,40 @@ fn shape(p: &Page) -> impl PartialEq + '_ {
     )
 }
 
+/// Numbers `Session::verify`'s scratch folders, so sessions in one process
+/// (tests) never share one.
+static VERIFY_RUN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Every file under `dir`, relative and with `/`, sorted; casebook's stamp
+/// left out (which folder holds a build is not part of the site).
+fn files_under(dir: &Path) -> BTreeSet<String> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .filter_map(|e| {
+            let rel = e.path().strip_prefix(dir).ok()?;
+            let rel = rel.to_string_lossy().replace('\\', "/");
+            (rel != write::STAMP).then_some(rel)
+        })
+        .collect()
+}
+
+/// The relative paths where folders `a` and `b` differ, sorted.
+fn differences(a: &Path, b: &Path) -> Vec<String> {
+    let (fa, fb) = (files_under(a), files_under(b));
+    fa.symmetric_difference(&fb)
+        .cloned()
+        .chain(
+            fa.intersection(&fb)
+                .filter(|f| std::fs::read(a.join(f)).ok() != std::fs::read(b.join(f)).ok())
+                .cloned(),
+        )
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
 /// The preview server's memory of the site between rebuilds.
 pub struct Session {
     root: PathBuf,
@@ -189,6 +231,11 @@ pub struct Session {
     /// Rows of the data files made by earlier rebuilds (see
     /// `render::data::RowCache`), under the same global state as the cards.
     rows: render::data::RowCache,
+    /// Changes since the last good rebuild, carried into the next one: an
+    /// error may stop a rebuild before it has read them all, and the next
+    /// one must compare every page changed since with the last good build,
+    /// those re-read for their links included.
+    pending: Changes,
 }
 
 /// What a page's output can depend on from its own file: where it is
@@ -225,6 +272,7 @@ impl Session {
             cards: render::CardCache::default(),
             cards_global: None,
             rows: render::data::RowCache::default(),
+            pending: Changes::default(),
         }
     }
 
@@ -235,6 +283,27 @@ impl Session {
     /// The output files the last successful rebuild rewrote, sorted.
     pub fn last_written(&self) -> &[String] {
         &self.last_written
+    }
+
+    /// Builds the site from scratch into a scratch folder and lists the
+    /// output files where the preview differs from that clean build: one
+    /// missing from either side, or with other bytes. `serve --verify` runs
+    /// it after every rebuild; an empty list is the promise kept. The
+    /// scratch folder is casebook's own and is removed afterwards.
+    pub fn verify(&self) -> Result<Vec<String>, Error> {
+        let scratch = std::env::temp_dir().join(format!(
+            "casebook-verify-{}-{}",
+            std::process::id(),
+            VERIFY_RUN.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
+        let mut opts = crate::BuildOptions::new(&self.root);
+        opts.output = scratch.clone();
+        opts.base_url = Some(self.base_url.clone());
+        opts.drafts = self.drafts;
+        let built = crate::build(&opts);
+        let result = built.map(|_| differences(&self.out, &scratch));
+        let _ = write::remove_output(&scratch);
+        result
     }
 
     /// Reads one file under `content/` (relative path) as the loader would.
@@ -276,6 +345,18 @@ impl Session {
     /// diagnostics say why; the session still remembers the new state of the
     /// files, so the next rebuild starts from the disk as it is.
     pub fn rebuild(&mut self, changes: &Changes) -> Result<Rebuilt, Error> {
+        let mut all = std::mem::take(&mut self.pending);
+        all.merge(changes);
+        let result = self.rebuild_from(&all);
+        if result.is_err() {
+            self.pending.merge(&all);
+        } else {
+            self.pending = Changes::default();
+        }
+        result
+    }
+
+    fn rebuild_from(&mut self, changes: &Changes) -> Result<Rebuilt, Error> {
         let start = Instant::now();
         let mut timings = crate::Timings::default();
         let first = self.last.is_none();
@@ -401,6 +482,7 @@ impl Session {
                 })
                 .map(|(rel, _)| rel.clone())
                 .collect();
+            self.pending.content.extend(relink.iter().cloned());
             let again: Vec<Source> = relink
                 .iter()
                 .filter_map(|rel| self.read(rel))
