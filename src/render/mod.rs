@@ -1002,10 +1002,12 @@ impl<'s> Renderer<'s> {
     /// (h2 on listing pages, h3 where the list sits under a section heading),
     /// made on first use.
     fn card_value(&self, i: usize, level: Level) -> Result<Value, Diagnostic> {
-        let p = pid(&self.site.pages[i].rel);
-        record(|| Read::Card(p));
-        record(|| Read::TermNames(p));
-        record(|| Read::Members(p));
+        if reads::on() {
+            let p = pid(&self.site.pages[i].rel);
+            record(|| Read::Card(p));
+            record(|| Read::TermNames(p));
+            record(|| Read::Members(p));
+        }
         if let Some((cache, keys, _)) = &self.shared {
             let key = keys[i] ^ level as u64;
             if let Some(v) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
@@ -1041,6 +1043,8 @@ impl<'s> Renderer<'s> {
             .tera
             .render_component("card", &cx, None, true)
             .map_err(|e| template_diagnostic(self.theme, "components.html", &e))?;
+        // The context's copy goes first, so the map is not copied again.
+        drop(cx);
         let mut map = card.into_map().expect("a card is a map");
         map.insert("html".into(), Value::safe_string(&html));
         Ok(Value::from(map))
@@ -1080,10 +1084,12 @@ impl<'s> Renderer<'s> {
         let site = self.site;
         let p: &'s Page = &site.pages[i];
         let c = &site.config;
-        let id = pid(&p.rel);
-        record(|| Read::Source(id));
-        record(|| Read::TermNames(id));
-        record(|| Read::ReportOf(id));
+        if reads::on() {
+            let id = pid(&p.rel);
+            record(|| Read::Source(id));
+            record(|| Read::TermNames(id));
+            record(|| Read::ReportOf(id));
+        }
         if let Some(r) = site.report_of[i] {
             record(|| Read::Card(pid(&site.pages[r].rel)));
         }
@@ -1422,7 +1428,7 @@ impl<'s> Renderer<'s> {
             ),
             Job::SiteFeed | Job::TermFeed { .. } => {
                 let spec = self.feed_spec(job).expect("a feed job");
-                for &i in &spec.items {
+                for &i in spec.items.iter().filter(|_| reads::on()) {
                     let id = pid(&site.pages[i].rel);
                     record(|| Read::Source(id));
                     record(|| Read::TermNames(id));
