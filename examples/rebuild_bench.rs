@@ -93,6 +93,9 @@ fn main() {
             "edit {n}: {} files rewritten in {ms:.1} ms",
             r.pages_written
         );
+        if n == 0 {
+            println!("  rewritten: {}", session.last_written().join(" "));
+        }
     }
     std::fs::write(&file, &original).unwrap();
     let _ = std::fs::remove_dir_all(&out);

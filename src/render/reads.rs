@@ -42,7 +42,7 @@ pub fn tid(tax: &str, slug: &str) -> Tid {
 }
 
 /// A list of pages a listing shows part of.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum List {
     CaseStudies,
     Reports,
@@ -51,7 +51,7 @@ pub enum List {
 }
 
 /// One thing an output read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Read {
     /// The configuration, the templates and the theme's asset URLs.
     Theme,
@@ -128,11 +128,7 @@ pub fn recording<T>(f: impl FnOnce() -> T) -> (T, Vec<Read>) {
     let mut reads = READS
         .with(|r| std::mem::replace(&mut *r.borrow_mut(), outer))
         .unwrap_or_default();
-    reads.sort_unstable_by_key(|r| {
-        let mut h = DefaultHasher::new();
-        r.hash(&mut h);
-        h.finish()
-    });
+    reads.sort_unstable();
     reads.dedup();
     (out, reads)
 }
@@ -294,11 +290,58 @@ pub struct ReadValues<'a> {
     values: &'a SiteValues,
     pages: HashMap<Pid, usize, IdHash>,
     terms: HashMap<Tid, (usize, usize), IdHash>,
+    /// Each page's id and each term's, made once: a slice of a long list
+    /// or a card's members hash many of them.
+    pids: Vec<Pid>,
+    tids: Vec<Vec<Tid>>,
     all_data: OnceLock<u64>,
     all_keywords: OnceLock<u64>,
     all_places: OnceLock<u64>,
     site_feed: OnceLock<u64>,
     term_outcomes: Vec<Vec<OnceLock<u64>>>,
+    /// Each term's name and address, hashed once: many pages read them.
+    term_names: Vec<Vec<OnceLock<u64>>>,
+}
+
+/// A fast hasher (FxHash's mix) for [`ReadValues::fingerprint`].
+struct Mix(u64);
+
+impl Hasher for Mix {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut b = [0u8; 8];
+            b[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(b));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(n.into());
+    }
+
+    fn write_u16(&mut self, n: u16) {
+        self.write_u64(n.into());
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.write_u64(n.into());
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    fn write_isize(&mut self, n: isize) {
+        self.write_u64(n as u64);
+    }
 }
 
 /// The value of a read of something that is not there.
@@ -312,27 +355,29 @@ fn hash_of(v: impl Hash) -> u64 {
 
 impl<'a> ReadValues<'a> {
     pub fn new(site: &'a Site, hashes: &'a [PageHashes], values: &'a SiteValues) -> Self {
+        let pids: Vec<Pid> = site.pages.iter().map(|p| pid(&p.rel)).collect();
+        let tids: Vec<Vec<Tid>> = site
+            .taxonomies
+            .iter()
+            .map(|tax| {
+                tax.terms
+                    .iter()
+                    .map(|term| tid(&tax.config.name, &term.slug))
+                    .collect()
+            })
+            .collect();
         ReadValues {
             site,
             hashes,
             values,
-            pages: site
-                .pages
+            pages: pids.iter().enumerate().map(|(i, &p)| (p, i)).collect(),
+            terms: tids
                 .iter()
                 .enumerate()
-                .map(|(i, p)| (pid(&p.rel), i))
+                .flat_map(|(t, ids)| ids.iter().enumerate().map(move |(ti, &id)| (id, (t, ti))))
                 .collect(),
-            terms: site
-                .taxonomies
-                .iter()
-                .enumerate()
-                .flat_map(|(t, tax)| {
-                    tax.terms
-                        .iter()
-                        .enumerate()
-                        .map(move |(ti, term)| (tid(&tax.config.name, &term.slug), (t, ti)))
-                })
-                .collect(),
+            pids,
+            tids,
             all_data: OnceLock::new(),
             all_keywords: OnceLock::new(),
             all_places: OnceLock::new(),
@@ -342,11 +387,16 @@ impl<'a> ReadValues<'a> {
                 .iter()
                 .map(|t| t.terms.iter().map(|_| OnceLock::new()).collect())
                 .collect(),
+            term_names: site
+                .taxonomies
+                .iter()
+                .map(|t| t.terms.iter().map(|_| OnceLock::new()).collect())
+                .collect(),
         }
     }
 
     fn pid_of(&self, i: usize) -> Pid {
-        pid(&self.site.pages[i].rel)
+        self.pids[i]
     }
 
     fn pids(&self, items: &[usize]) -> u64 {
@@ -357,9 +407,12 @@ impl<'a> ReadValues<'a> {
         h.finish()
     }
 
-    /// The hash of everything `reads` saw.
+    /// The hash of everything `reads` saw. Only ever compared with an
+    /// earlier fingerprint of the same output, so a multiply-and-rotate mix
+    /// is enough: SipHash here was most of a preview rebuild's time, over
+    /// the hundreds of thousands of reads of a 10,000-page site.
     pub fn fingerprint(&self, reads: &[Read]) -> u64 {
-        let mut h = DefaultHasher::new();
+        let mut h = Mix(0);
         for r in reads {
             (r, self.value(r)).hash(&mut h);
         }
@@ -385,8 +438,7 @@ impl<'a> ReadValues<'a> {
                 for r in &site.related[i] {
                     self.pid_of(r.page).hash(&mut h);
                     for &(t, ti) in &r.shared {
-                        let tax = &site.taxonomies[t];
-                        tid(&tax.config.name, &tax.terms[ti].slug).hash(&mut h);
+                        self.tids[t][ti].hash(&mut h);
                     }
                 }
                 h.finish()
@@ -407,11 +459,13 @@ impl<'a> ReadValues<'a> {
                 })
             }
             Read::TermName(t) => term(t).map_or(GONE, |(t, ti)| {
-                let tax = &site.taxonomies[t];
-                hash_of((
-                    &tax.terms[ti].name,
-                    site.config.url(&tax.term_path(&tax.terms[ti])),
-                ))
+                *self.term_names[t][ti].get_or_init(|| {
+                    let tax = &site.taxonomies[t];
+                    hash_of((
+                        &tax.terms[ti].name,
+                        site.config.url(&tax.term_path(&tax.terms[ti])),
+                    ))
+                })
             }),
             Read::TermOutcomes(t) => term(t).map_or(GONE, |(t, ti)| {
                 *self.term_outcomes[t][ti].get_or_init(|| {
