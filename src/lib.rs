@@ -47,6 +47,17 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The preview server could not listen on its address (the port is
+    /// taken, or the address is not this machine's).
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: std::net::SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The preview server could not watch the site's files for changes.
+    #[error("cannot watch {} for changes: {message}", .path.display())]
+    Watch { path: PathBuf, message: String },
 }
 
 /// What `casebook build` is asked to do.

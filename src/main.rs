@@ -290,7 +290,7 @@ fn report_error(e: &Error, kept_output: bool) -> ExitCode {
                 eprintln!("nothing was written; the previous output is unchanged");
             }
         }
-        Error::Io { .. } => {
+        Error::Io { .. } | Error::Bind { .. } | Error::Watch { .. } => {
             eprintln!("error: {}", shown(e));
         }
     }
@@ -404,11 +404,17 @@ fn main() -> ExitCode {
             });
             match result {
                 Ok(()) => ExitCode::SUCCESS,
-                Err(e @ Error::Io { .. }) if port != 0 => {
-                    eprintln!("error: cannot listen on {bind}:{port}: {}", shown(e));
-                    eprintln!(
-                        "  = help: is another `casebook serve` running? Try --port 0 to pick a free port"
-                    );
+                Err(ref e @ Error::Bind { ref source, .. }) => {
+                    eprintln!("error: {}", shown(e));
+                    if source.kind() == std::io::ErrorKind::AddrInUse {
+                        eprintln!(
+                            "  = help: is another `casebook serve` running? Try --port 0 to pick a free port"
+                        );
+                    } else {
+                        eprintln!(
+                            "  = help: --bind takes an address of this machine, such as 127.0.0.1"
+                        );
+                    }
                     ExitCode::from(1)
                 }
                 Err(e) => report_error(&e, false),

@@ -985,3 +985,41 @@ fn verify_compares_each_rebuild_with_a_clean_build() {
     assert_eq!(first.as_deref(), Some(said), "after the first build");
     assert_eq!(second.as_deref(), Some(said), "after the edit");
 }
+
+/// A failure is told by its cause: a preview folder that cannot be made is
+/// not a port that is taken.
+#[test]
+fn serve_says_which_failed_the_folder_or_the_port() {
+    let site = Site::from_fixture("basic");
+    let bad_folder = Command::new(env!("CARGO_BIN_EXE_casebook"))
+        .args([
+            "serve",
+            "--output",
+            "/proc/casebook-cannot-be-here",
+            "--root",
+        ])
+        .arg(site.root())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&bad_folder.stderr);
+    assert!(!bad_folder.status.success());
+    assert!(said.contains("/proc/casebook-cannot-be-here"), "{said}");
+    assert!(!said.contains("listen"), "{said}");
+
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let busy = Command::new(env!("CARGO_BIN_EXE_casebook"))
+        .args(["serve", "--port", &port, "--root"])
+        .arg(site.root())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&busy.stderr);
+    assert!(!busy.status.success());
+    assert!(
+        said.contains(&format!("cannot listen on 127.0.0.1:{port}")),
+        "{said}"
+    );
+    assert!(said.contains("--port 0"), "{said}");
+}

@@ -115,15 +115,6 @@ impl Theme {
         }
     }
 
-    /// Whether `template` is the built-in theme's, as it is.
-    pub fn is_builtin(&self, template: &str) -> bool {
-        let builtin = BUILTIN_TEMPLATES.iter().find(|(n, _)| *n == template);
-        match (self.templates.get(template), builtin) {
-            (Some(t), Some((_, source))) => t.source == *source,
-            _ => false,
-        }
-    }
-
     /// The built-in theme, overlaid with `themes/<theme>/` if site.toml names
     /// one, and with the site's `static/`; with its warnings (a special
     /// file passed over), or every problem if any is an error.

@@ -153,14 +153,11 @@ pub fn serve(
     let addr = SocketAddr::new(opts.bind, opts.port);
     // Every connection is checked and answered on a thread of its own (see
     // guard.rs), once the first build is done.
-    let listener = std::net::TcpListener::bind(addr).map_err(|source| Error::Io {
-        path: PathBuf::from(addr.to_string()),
-        source,
-    })?;
-    let local = listener.local_addr().map_err(|source| Error::Io {
-        path: PathBuf::from(addr.to_string()),
-        source,
-    })?;
+    let listener =
+        std::net::TcpListener::bind(addr).map_err(|source| Error::Bind { addr, source })?;
+    let local = listener
+        .local_addr()
+        .map_err(|source| Error::Bind { addr, source })?;
     let host = match local.ip() {
         IpAddr::V6(ip) => format!("[{ip}]"),
         IpAddr::V4(ip) => ip.to_string(),
@@ -196,9 +193,9 @@ pub fn serve(
         Some(Duration::from_millis(5)),
         tx,
     )
-    .map_err(|e| Error::Io {
+    .map_err(|e| Error::Watch {
         path: opts.root.clone(),
-        source: std::io::Error::other(e.to_string()),
+        message: e.to_string(),
     })?;
     let watch = |debouncer: &mut notify_debouncer_full::Debouncer<_, _>, path: &Path, mode| {
         if path.exists() {
