@@ -9,8 +9,8 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::content::slug;
 use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::text::{self, slug};
 
 /// URL segments the built-in pages use; a taxonomy cannot take one of them.
 pub const RESERVED_SEGMENTS: &[&str] = &[
@@ -782,12 +782,12 @@ fn escaped_control(text: &str) -> Result<(), Diagnostic> {
         match v {
             toml::Value::String(s) => s
                 .chars()
-                .find(|&c| crate::content::is_forbidden_control(c))
+                .find(|&c| text::is_forbidden_control(c))
                 .map(|c| (key.to_string(), c)),
             toml::Value::Array(items) => items.iter().find_map(|i| find(key, i)),
             toml::Value::Table(t) => t.iter().find_map(|(k, v)| {
                 k.chars()
-                    .find(|&c| crate::content::is_forbidden_control(c))
+                    .find(|&c| text::is_forbidden_control(c))
                     .map(|c| (k.clone(), c))
                     .or_else(|| find(k, v))
             }),
@@ -813,7 +813,7 @@ fn escaped_control(text: &str) -> Result<(), Diagnostic> {
         FILE,
         format!(
             "`{key}` holds a control character, {}, written as an escape",
-            crate::content::describe_control(c)
+            text::describe_control(c)
         ),
     )
     .at(text, line, 1)
@@ -855,27 +855,13 @@ fn toml_diagnostic(text: &str, e: &toml::de::Error) -> Diagnostic {
     }
     let mut d = Diagnostic::error(FILE, message);
     if let Some(span) = e.span() {
-        let (line, col) = line_col(text, span.start);
+        let (line, col) = text::line_col(text, span.start);
         d = d.at(text, line, col);
     }
     if let Some(h) = hint {
         d = d.with_hint(h);
     }
     d
-}
-
-/// 1-based line and column (in characters) of a byte offset.
-pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let mut o = offset;
-    while !text.is_char_boundary(o) {
-        o -= 1;
-    }
-    let before = &text[..o];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let col = before[line_start..].chars().count() + 1;
-    (line, col)
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ pub mod index;
 pub mod render;
 pub mod scaffold;
 pub mod serve;
+pub mod text;
 pub mod validate;
 pub mod write;
 

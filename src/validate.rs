@@ -16,6 +16,7 @@ use crate::content::{Kind, Page};
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::index::Site;
 use crate::render;
+use crate::text::find_value;
 
 /// Checks every page; returns all problems found, unsorted.
 pub fn validate(pages: &[Arc<Page>], config: &Config, draft_reports: &[String]) -> Vec<Diagnostic> {
@@ -289,25 +290,6 @@ fn schema_kind(kind: Kind) -> Option<&'static str> {
         Kind::Page => Some("page"),
         Kind::Home | Kind::Section => None,
     }
-}
-
-/// Where `value` is written in the front matter, searching from the line of
-/// its key to the next top-level key: (line, column), 1-based.
-pub(crate) fn find_value(head: &str, key_line: usize, value: &str) -> (usize, usize) {
-    for (i, line) in head.lines().enumerate().skip(key_line.saturating_sub(1)) {
-        if i + 1 > key_line && !line.starts_with([' ', '\t', '-']) {
-            break;
-        }
-        let from = if i + 1 == key_line {
-            line.find(':').map_or(0, |c| c + 1)
-        } else {
-            0
-        };
-        if let Some(pos) = line[from..].find(value) {
-            return (i + 1, line[..from + pos].chars().count() + 1);
-        }
-    }
-    (key_line, 1)
 }
 
 /// Checks a declared extra field's value against its type.

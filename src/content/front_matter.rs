@@ -12,8 +12,8 @@ use serde::Serialize;
 use serde_yaml::Value;
 
 use super::date::Date;
-use crate::config::line_col;
 use crate::diagnostic::Diagnostic;
+use crate::text::line_col;
 
 /// The three parts of a source file.
 #[derive(Debug)]

@@ -11,7 +11,8 @@ pub mod files;
 pub mod front_matter;
 pub mod markdown;
 pub mod simple_yaml;
-pub mod slug;
+pub use crate::text::slug;
+pub use crate::text::{describe_control, is_forbidden_control};
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -209,7 +210,7 @@ pub fn source_from_bytes(rel: String, bytes: Vec<u8>) -> Result<Source, Diagnost
             let good = e.utf8_error().valid_up_to();
             let bytes = e.into_bytes();
             let prefix = String::from_utf8_lossy(&bytes[..good]);
-            let (line, col) = crate::config::line_col(&prefix, prefix.len());
+            let (line, col) = crate::text::line_col(&prefix, prefix.len());
             let shown = format!("content/{rel}");
             let line_text = String::from_utf8_lossy(&bytes)
                 .lines()
@@ -404,29 +405,6 @@ pub struct Parse {
     pub draft_reports: Vec<String>,
 }
 
-/// Whether `c` may not stand in a source file: a control character other
-/// than tab and the line ends. It would be invisible to the writer and
-/// reach pages, feeds and CSV cells as it is (a NUL ends a string in many
-/// programs, an ESC drives a terminal, a form feed breaks XML).
-pub fn is_forbidden_control(c: char) -> bool {
-    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
-}
-
-/// A control character's name, for messages: `U+001B (ESC)`.
-pub fn describe_control(c: char) -> String {
-    const C0: [&str; 32] = [
-        "NUL", "SOH", "STX", "ETX", "EOT", "ENQ", "ACK", "BEL", "BS", "TAB", "LF", "VT", "FF",
-        "CR", "SO", "SI", "DLE", "DC1", "DC2", "DC3", "DC4", "NAK", "SYN", "ETB", "CAN", "EM",
-        "SUB", "ESC", "FS", "GS", "RS", "US",
-    ];
-    let code = u32::from(c);
-    match C0.get(code as usize) {
-        Some(name) => format!("U+{code:04X} ({name})"),
-        None if c == '\u{7f}' => "U+007F (DEL)".to_string(),
-        None => format!("U+{code:04X}"),
-    }
-}
-
 /// How many control characters of one file are reported one by one; the
 /// rest are counted.
 const CONTROLS_SHOWN: usize = 5;
@@ -457,7 +435,7 @@ fn control_characters(text: &str, file: &str) -> Vec<Diagnostic> {
         .iter()
         .take(CONTROLS_SHOWN)
         .map(|&(at, c)| {
-            let (line, col) = crate::config::line_col(text, at);
+            let (line, col) = crate::text::line_col(text, at);
             Diagnostic::error(
                 file,
                 format!(

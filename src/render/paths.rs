@@ -110,7 +110,7 @@ fn at(site: &Site, origin: &Origin, message: String, hint: &str) -> Diagnostic {
     {
         d = match value {
             Some(v) => {
-                let (l, c) = crate::validate::find_value(&page.head, line, v);
+                let (l, c) = crate::text::find_value(&page.head, line, v);
                 d.at(&page.head, l, c).with_width(v.chars().count())
             }
             None => d.at(&page.head, line, 1),
