@@ -18,6 +18,11 @@ struct Server {
     addr: String,
     output: std::path::PathBuf,
     stderr: mpsc::Receiver<String>,
+    /// What it printed before its address (the first build's lines).
+    printed_first: Vec<String>,
+    /// What it printed after its address (an unbounded channel: the
+    /// server never blocks on it).
+    stdout: Option<mpsc::Receiver<String>>,
 }
 
 impl Drop for Server {
@@ -62,6 +67,8 @@ impl Server {
             addr: String::new(),
             output,
             stderr: erx,
+            printed_first: Vec::new(),
+            stdout: None,
         };
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
@@ -73,10 +80,10 @@ impl Server {
                     .trim_start_matches("http://")
                     .trim_end_matches('/')
                     .to_string();
-                // Keep draining stdout so the server never blocks on a full pipe.
-                std::thread::spawn(move || while rx.recv().is_ok() {});
+                server.stdout = Some(rx);
                 return server;
             }
+            server.printed_first.push(line);
         }
     }
 
@@ -948,39 +955,27 @@ fn a_failed_first_build_does_not_claim_a_last_good_version() {
 #[test]
 fn verify_compares_each_rebuild_with_a_clean_build() {
     let site = Site::from_fixture("basic");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_casebook"))
-        .args(["serve", "--port", "0", "--verify", "--root"])
-        .arg(site.root())
-        .arg("--output")
-        .arg(site.root().join("preview"))
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let (tx, rx) = mpsc::channel();
-    let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let wait_verified = |rx: &mpsc::Receiver<String>| {
+    let server = Server::start(&site, &["--verify"]);
+    let stdout = server.stdout.as_ref().unwrap();
+    let wait_verified = || {
         let deadline = Instant::now() + Duration::from_secs(30);
-        while let Ok(line) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        while let Ok(line) = stdout.recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        {
             if line.starts_with("Verified") {
                 return Some(line);
             }
         }
         None
     };
-    let first = wait_verified(&rx);
+    let first = server
+        .printed_first
+        .iter()
+        .find(|l| l.starts_with("Verified"))
+        .cloned();
     let path = site.root().join("content/case-studies/chatbot.md");
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, text.replace("minutes", "seconds")).unwrap();
-    let second = wait_verified(&rx);
-    let _ = child.kill();
-    let _ = child.wait();
+    let second = wait_verified();
     let said = "Verified: the preview equals a clean build";
     assert_eq!(first.as_deref(), Some(said), "after the first build");
     assert_eq!(second.as_deref(), Some(said), "after the edit");
