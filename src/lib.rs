@@ -114,20 +114,10 @@ impl BuildReport {
     /// One line a person can read: pages by kind, terms per taxonomy, time.
     pub fn summary(&self) -> String {
         let w = &self.written;
-        let order = [
-            "case studies",
-            "reports",
-            "pages",
-            "listings",
-            "taxonomy pages",
-            "feeds",
-            "data files",
-            "redirects",
-        ];
-        let parts: Vec<String> = order
+        let parts: Vec<String> = w
+            .by_kind
             .iter()
-            .filter_map(|k| w.by_label.get(k).map(|n| (k, *n)))
-            .map(|(k, n)| format!("{n} {}", if n == 1 { singular(k) } else { k }))
+            .filter_map(|(kind, &n)| kind.counted(n))
             .collect();
         let terms: Vec<String> = self.terms.iter().map(|(t, n)| format!("{t} {n}")).collect();
         format!(
@@ -142,20 +132,6 @@ impl BuildReport {
             w.static_files,
             self.elapsed.as_millis()
         )
-    }
-}
-
-fn singular(label: &str) -> &str {
-    match label {
-        "case studies" => "case study",
-        "reports" => "report",
-        "pages" => "page",
-        "listings" => "listing",
-        "taxonomy pages" => "taxonomy page",
-        "feeds" => "feed",
-        "redirects" => "redirect",
-        "data files" => "data file",
-        other => other,
     }
 }
 

@@ -425,7 +425,7 @@ fn check_fields(page: &Page, config: &Config, diags: &mut Vec<Diagnostic>) {
     }
 
     for alias in &fm.aliases {
-        if crate::render::publish::alias_output(&alias.value).is_none() {
+        if crate::render::alias_output(&alias.value).is_none() {
             let (l, c) = find_value(head, alias.line, &alias.value);
             diags.push(
                 Diagnostic::error(page.file.clone(), format!("alias `{}` is not a path inside the site", alias.value))

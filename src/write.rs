@@ -14,20 +14,20 @@ use crate::Error;
 use crate::diagnostic::Diagnostic;
 use crate::index::Site;
 use crate::render::theme::StaticSource;
-use crate::render::{Job, RenderError, Renderer, Theme};
+use crate::render::{Job, OutputKind, RenderError, Renderer, Theme};
 
 /// What a write produced, for the build summary.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Written {
-    /// Files written per kind of page ("case studies", "listings", ...).
-    pub by_label: BTreeMap<&'static str, usize>,
+    /// Files written per kind of output.
+    pub by_kind: BTreeMap<OutputKind, usize>,
     pub static_files: usize,
     pub bytes: u64,
 }
 
 impl Written {
     pub fn pages(&self) -> usize {
-        self.by_label.values().sum()
+        self.by_kind.values().sum()
     }
 }
 
@@ -621,7 +621,7 @@ fn render_jobs(
             Ok((n, replaced)) => {
                 written.bytes += n;
                 retired.extend(replaced);
-                *written.by_label.entry(job.label(site)).or_default() += 1;
+                *written.by_kind.entry(job.kind(site)).or_default() += 1;
             }
             Err(Error::Diagnostics(d)) => {
                 // One broken template fails every page that uses it; say it once.

@@ -1,5 +1,5 @@
-//! Machine-readable outputs: the explorer's search index and the open data
-//! downloads (`case-studies.json`, `case-studies.csv`, `outcomes.csv`).
+//! The open data downloads: `/case-studies.json`, `/case-studies.csv` and
+//! `/outcomes.csv`.
 //!
 //! They are written by code, not templates: their formats are contracts with
 //! the explorer script and with readers' spreadsheets, which a theme should
@@ -15,368 +15,12 @@
 //! careless import, would read as a cell of its own. Every cell holding a
 //! separator, quote, line break or outer white space is quoted.
 
-use rayon::prelude::*;
-use std::collections::HashMap;
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::Write;
-use std::sync::{Mutex, OnceLock};
 
 use serde::Serialize;
 
+use super::rows::{File, Rows};
 use crate::index::Site;
-
-/// The data files as the preview server last wrote them, with where each
-/// case study's row sits in them and the key it was made under: after a
-/// front-matter edit, each file is one new row and 9,999 copied ones.
-///
-/// Rows are looked for first at the same place as last time, so an edit
-/// that moves no case study reads the old file front to back instead of
-/// looking each row up (at 10,000 case studies the lookups, each a miss in
-/// the processor's cache, cost more than copying the bytes).
-#[derive(Default)]
-pub struct RowCache(Mutex<[Slot; 4]>);
-
-/// One file's rows, and the buffer of the rows before them: the next
-/// rebuild writes into it, already grown to size, instead of growing a new
-/// one (which cost more than the copying).
-#[derive(Default)]
-struct Slot {
-    kept: Option<Kept>,
-    spare: Vec<u8>,
-}
-
-impl RowCache {
-    /// Forgets every row: after a change to what every row shows.
-    pub fn clear(&self) {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Default::default();
-    }
-
-    /// The file's rows from the last rebuild, and an empty buffer to write
-    /// the new ones into.
-    fn take(&self, file: File) -> (Option<Kept>, Vec<u8>) {
-        let mut files = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let slot = &mut files[file as usize];
-        let mut spare = std::mem::take(&mut slot.spare);
-        spare.clear();
-        (slot.kept.take(), spare)
-    }
-
-    fn put(&self, file: File, kept: Kept, spare: Vec<u8>) {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())[file as usize] = Slot {
-            kept: Some(kept),
-            spare,
-        };
-    }
-
-    /// How many rows are kept, over all four files.
-    #[cfg(test)]
-    fn rows(&self) -> usize {
-        let files = self.0.lock().unwrap();
-        files
-            .iter()
-            .filter_map(|s| s.kept.as_ref())
-            .map(|k| k.keys.len())
-            .sum()
-    }
-}
-
-/// The largest buffer kept spare for a data file's next rebuild.
-const SPARE_LIMIT: usize = 32 * 1024 * 1024;
-
-/// One data file as last written: its bytes, and each row's key and span.
-#[derive(Default)]
-struct Kept {
-    bytes: Vec<u8>,
-    keys: Vec<u64>,
-    spans: Vec<(usize, usize)>,
-}
-
-/// Where the rows of the data files come from: made afresh (a build), or,
-/// in the preview server, from the [`RowCache`] when their key is there.
-#[derive(Clone, Copy, Default)]
-pub(crate) struct Rows<'a> {
-    /// The cache, and each page's key: everything its rows show.
-    cache: Option<(&'a RowCache, &'a [u64])>,
-}
-
-/// Which file a row belongs to.
-#[derive(Clone, Copy)]
-enum File {
-    Index,
-    Json,
-    Csv,
-    OutcomesCsv,
-}
-
-impl<'a> Rows<'a> {
-    pub(crate) fn cached(cache: &'a RowCache, keys: &'a [u64]) -> Rows<'a> {
-        Rows {
-            cache: Some((cache, keys)),
-        }
-    }
-
-    /// A writer of `file` into `out`.
-    fn writer<'w>(&self, file: File, out: &'w mut dyn Write) -> RowWriter<'w>
-    where
-        'a: 'w,
-    {
-        RowWriter {
-            out,
-            keep: self.cache.map(|(cache, keys)| {
-                let (old, mut bytes) = cache.take(file);
-                let size = old.as_ref().map_or(0, |o| o.bytes.len());
-                bytes.reserve(size + size / 8);
-                Keeping {
-                    cache,
-                    file,
-                    keys,
-                    old,
-                    by_key: OnceLock::new(),
-                    new: Kept {
-                        bytes,
-                        ..Kept::default()
-                    },
-                }
-            }),
-        }
-    }
-}
-
-/// Writes one data file: straight to its output in a build (no copy kept:
-/// at 100,000 case studies the files run to tens of MB), and in the
-/// preview server into a copy kept for the next rebuild, written out whole
-/// at the end.
-struct RowWriter<'w> {
-    out: &'w mut dyn Write,
-    keep: Option<Keeping<'w>>,
-}
-
-struct Keeping<'w> {
-    cache: &'w RowCache,
-    file: File,
-    keys: &'w [u64],
-    old: Option<Kept>,
-    /// The old rows by key, made the first time a row is not where it was.
-    by_key: OnceLock<HashMap<u64, usize, super::IdHash>>,
-    new: Kept,
-}
-
-impl Keeping<'_> {
-    /// Where in the old file the row kept for the `n`th row, under `key`,
-    /// is.
-    fn find(&self, n: usize, key: u64) -> Option<(usize, usize)> {
-        let old = self.old.as_ref()?;
-        let m = if old.keys.get(n) == Some(&key) {
-            n
-        } else {
-            *self
-                .by_key
-                .get_or_init(|| old.keys.iter().enumerate().map(|(m, &k)| (k, m)).collect())
-                .get(&key)?
-        };
-        Some(old.spans[m])
-    }
-}
-
-impl RowWriter<'_> {
-    /// Bytes between rows.
-    fn raw(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        match &mut self.keep {
-            Some(k) => {
-                k.new.bytes.extend_from_slice(bytes);
-                Ok(())
-            }
-            None => self.out.write_all(bytes),
-        }
-    }
-
-    /// The key of case study `i`'s row; `extra` is what the row shows
-    /// beyond the page's key.
-    fn key(&self, i: usize, extra: &[usize]) -> u64 {
-        let Some(k) = &self.keep else { return 0 };
-        if extra.is_empty() {
-            return k.keys[i];
-        }
-        let mut h = DefaultHasher::new();
-        (k.keys[i], extra).hash(&mut h);
-        h.finish()
-    }
-
-    /// Whether the `n`th row can be copied from the last rebuild (the
-    /// search index makes the others in parallel before writing any).
-    fn has(&self, n: usize, key: u64) -> bool {
-        self.keep.as_ref().is_some_and(|k| k.find(n, key).is_some())
-    }
-
-    /// The next row, under `key`: copied from the last rebuild if it is
-    /// there, else made by `make`.
-    fn row(
-        &mut self,
-        key: u64,
-        make: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
-    ) -> std::io::Result<()> {
-        let Some(k) = &mut self.keep else {
-            return make(self.out);
-        };
-        let n = k.new.keys.len();
-        let start = k.new.bytes.len();
-        match k.find(n, key) {
-            Some((s, e)) => {
-                let old = k.old.as_ref().expect("found in the old rows");
-                k.new.bytes.extend_from_slice(&old.bytes[s..e]);
-            }
-            None => make(&mut k.new.bytes)?,
-        }
-        k.new.keys.push(key);
-        k.new.spans.push((start, k.new.bytes.len()));
-        Ok(())
-    }
-
-    /// Writes what is kept and keeps it for the next rebuild.
-    fn finish(self) -> std::io::Result<()> {
-        if let Some(k) = self.keep {
-            self.out.write_all(&k.new.bytes)?;
-            // A second copy of a file this size is worth keeping; of the
-            // 90 MB `case-studies.json` of 100,000 case studies, it is not.
-            let spare = k
-                .old
-                .map(|o| o.bytes)
-                .filter(|b| b.capacity() <= SPARE_LIMIT)
-                .unwrap_or_default();
-            k.cache.put(k.file, k.new, spare);
-        }
-        Ok(())
-    }
-}
-
-/// How many of a body's most frequent words go into the search index: enough
-/// to find a case study by what its text is about, few enough that 10,000
-/// case studies stay well under 2 MB gzipped.
-pub(crate) const INDEX_KEYWORDS: usize = 24;
-
-/// The explorer's index: `/search-index.json`.
-///
-/// ```json
-/// { "version": 1,
-///   "facets": [ { "name": "sector", "title": "Sectors", "singular": "Sector",
-///                 "terms": [ ["Health", "health"], ... ] }, ... ],
-///   "docs": [ [ "case-studies/x/", "Title", "2024-12-10", "Summary",
-///               [[0], [3, 4], ...],  // per facet: indices into its terms
-///               "keywords of the body" ] ] }
-/// ```
-///
-/// URLs are relative to the site's base path, so the file is the same
-/// wherever the site is served. The last facet, `outcome`, holds the outcome
-/// metrics each case study reports.
-pub(crate) fn search_index(site: &Site, rows: Rows, out: &mut dyn Write) -> std::io::Result<()> {
-    // Serialized straight from borrowed data: at 10,000 case studies a
-    // `serde_json::Value` tree of the index would cost ten times its size.
-    #[derive(Serialize)]
-    struct Facet<'a> {
-        name: &'a str,
-        title: &'a str,
-        singular: &'a str,
-        terms: Vec<(&'a str, &'a str)>,
-    }
-    type Doc<'a> = (&'a str, &'a str, String, &'a str, Vec<&'a [usize]>, String);
-
-    let metric_labels: Vec<(String, String)> = site
-        .outcomes
-        .iter()
-        .map(|m| {
-            let (_, label) = super::values::total_display(&m.name, m.unit.as_deref(), 0.0);
-            (label, metric_slug(m))
-        })
-        .collect();
-    let mut facets: Vec<Facet> = site
-        .taxonomies
-        .iter()
-        .map(|t| Facet {
-            name: &t.config.name,
-            title: &t.config.title,
-            singular: &t.config.singular,
-            terms: t
-                .terms
-                .iter()
-                .map(|term| (term.name.as_str(), term.slug.as_str()))
-                .collect(),
-        })
-        .collect();
-    facets.push(Facet {
-        name: "outcome",
-        title: "Outcomes reported",
-        singular: "Outcome",
-        terms: metric_labels
-            .iter()
-            .map(|(l, s)| (l.as_str(), s.as_str()))
-            .collect(),
-    });
-    let metric_of = MetricIndex::new(site);
-    let mut w = rows.writer(File::Index, out);
-    // `{"version":1,"facets":[...],"docs":[...]}`, as serde_json writes a
-    // struct of those three fields.
-    let mut head = br#"{"version":1,"facets":"#.to_vec();
-    serde_json::to_writer(&mut head, &facets).map_err(std::io::Error::other)?;
-    head.extend_from_slice(br#","docs":["#);
-    w.raw(&head)?;
-    let keys: Vec<u64> = site
-        .case_studies
-        .iter()
-        .map(|&i| w.key(i, metric_of.of(i)))
-        .collect();
-    let wanted: Vec<bool> = keys
-        .iter()
-        .enumerate()
-        .map(|(n, &k)| !w.has(n, k))
-        .collect();
-    // In parallel: counting the words of 10,000 pages is most of this job,
-    // which would otherwise run on one core.
-    let made: Vec<Option<Vec<u8>>> = site
-        .case_studies
-        .par_iter()
-        .zip(&wanted)
-        .map(|(&i, &wanted)| {
-            if !wanted {
-                return Ok(None);
-            }
-            let p = &site.pages[i];
-            let metrics = metric_of.of(i);
-            let mut terms: Vec<&[usize]> = site.page_terms[i].iter().map(Vec::as_slice).collect();
-            terms.push(metrics);
-            let mut keywords = String::new();
-            p.body.with_keywords(|k| {
-                for (w, _) in k.iter().take(INDEX_KEYWORDS) {
-                    if !keywords.is_empty() {
-                        keywords.push(' ');
-                    }
-                    keywords.push_str(w);
-                }
-            });
-            let doc: Doc = (
-                p.path.as_str(),
-                p.title.as_str(),
-                p.date.map(|d| d.iso_date()).unwrap_or_default(),
-                p.summary.as_str(),
-                terms,
-                keywords,
-            );
-            let mut row = Vec::new();
-            serde_json::to_writer(&mut row, &doc).map_err(std::io::Error::other)?;
-            Ok(Some(row))
-        })
-        .collect::<std::io::Result<_>>()?;
-    for (n, (key, made)) in keys.into_iter().zip(made).enumerate() {
-        if n > 0 {
-            w.raw(b",")?;
-        }
-        w.row(key, |out| match made {
-            Some(row) => out.write_all(&row),
-            None => unreachable!("a row not kept from the last rebuild was made above"),
-        })?;
-    }
-    w.raw(b"]}")?;
-    w.finish()
-}
 
 /// A metric's name and unit as one URL-safe word: the explorer's `outcome`
 /// filter and the id of its section on /outcomes/.
@@ -391,14 +35,14 @@ pub fn metric_slug(m: &crate::index::outcomes::Metric) -> String {
 /// reports, ascending: one table for the whole site, read by page index
 /// (a map of 10,000 small lists cost more to build and drop than the
 /// search index's cached rows cost to copy).
-struct MetricIndex {
+pub(super) struct MetricIndex {
     /// Page `p`'s metrics are `metrics[start[p]..start[p + 1]]`.
     start: Vec<usize>,
     metrics: Vec<usize>,
 }
 
 impl MetricIndex {
-    fn new(site: &Site) -> MetricIndex {
+    pub(super) fn new(site: &Site) -> MetricIndex {
         let mut start = vec![0; site.pages.len() + 1];
         for metric in &site.outcomes {
             for &p in &metric.figure.pages {
@@ -421,7 +65,7 @@ impl MetricIndex {
         MetricIndex { start, metrics }
     }
 
-    fn of(&self, p: usize) -> &[usize] {
+    pub(super) fn of(&self, p: usize) -> &[usize] {
         &self.metrics[self.start[p]..self.start[p + 1]]
     }
 }
@@ -695,6 +339,8 @@ pub(crate) fn outcomes_csv(site: &Site, rows: Rows, w: &mut dyn Write) -> std::i
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::explorer::search_index;
+    use crate::render::rows::RowCache;
 
     fn site(files: &[(&str, &str)]) -> Site {
         crate::index::test_site("title = \"Field \\\"notes\\\"\"\n", files).with_discovery()

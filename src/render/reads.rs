@@ -519,7 +519,7 @@ impl<'a> ReadValues<'a> {
             }),
             Read::SiteFeedItems => *self
                 .site_feed
-                .get_or_init(|| self.pids(&super::publish::site_feed_items(site))),
+                .get_or_init(|| self.pids(&super::feeds::site_feed_items(site))),
         }
     }
 }

@@ -229,8 +229,8 @@ pub struct Session {
     cards: render::CardCache,
     cards_global: Option<u64>,
     /// Rows of the data files made by earlier rebuilds (see
-    /// `render::data::RowCache`), under the same global state as the cards.
-    rows: render::data::RowCache,
+    /// `render::rows::RowCache`), under the same global state as the cards.
+    rows: render::rows::RowCache,
     /// Changes since the last good rebuild, carried into the next one: an
     /// error may stop a rebuild before it has read them all, and the next
     /// one must compare every page changed since with the last good build,
@@ -271,7 +271,7 @@ impl Session {
             last_written: Vec::new(),
             cards: render::CardCache::default(),
             cards_global: None,
-            rows: render::data::RowCache::default(),
+            rows: render::rows::RowCache::default(),
             pending: Changes::default(),
         }
     }
