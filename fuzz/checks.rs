@@ -8,9 +8,9 @@
 
 use std::collections::HashMap;
 
-use casebook::content::markdown::{MarkdownContext, render};
-use casebook::content::slug::{check_segment, slugify};
-use casebook::content::{front_matter, simple_yaml, source_from_bytes};
+use casebook::fuzzing::{MarkdownContext, render};
+use casebook::fuzzing::{check_segment, slugify};
+use casebook::fuzzing::{front_matter, simple_yaml, source_from_bytes};
 
 const FILE: &str = "case-studies/fuzz.md";
 

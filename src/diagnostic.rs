@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 /// How bad a problem is. Errors stop a build; warnings do not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
+    /// Stops the build.
     Error,
+    /// Reported; the build goes on.
     Warning,
 }
 
@@ -31,12 +33,17 @@ impl Severity {
 /// it in an editor; 0 means "the whole file" (or "the whole line").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
+    /// Error or warning.
     pub severity: Severity,
     /// Path relative to the site root, e.g. `content/case-studies/x.md`.
     pub file: PathBuf,
+    /// The line, 1-based; 0 for the whole file.
     pub line: usize,
+    /// The column, 1-based, in characters; 0 for the whole line.
     pub column: usize,
+    /// What is wrong, in one sentence.
     pub message: String,
+    /// What to do about it, when casebook can tell.
     pub hint: Option<String>,
     /// How many characters the caret underlines; 0 means "the word at the
     /// column".
@@ -56,6 +63,7 @@ const QUOTE_MAX: usize = 240;
 const QUOTE_BEFORE: usize = 80;
 
 impl Diagnostic {
+    /// An error in `file`, with no position yet (see [`Diagnostic::at`]).
     pub fn error(file: impl Into<PathBuf>, message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Error,
@@ -70,6 +78,7 @@ impl Diagnostic {
         }
     }
 
+    /// A warning in `file`, with no position yet.
     pub fn warning(file: impl Into<PathBuf>, message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Warning,
@@ -129,11 +138,13 @@ impl Diagnostic {
         self
     }
 
+    /// Adds what to do about the problem.
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
     }
 
+    /// Whether this stops a build.
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
@@ -310,6 +321,7 @@ pub fn summary(diags: &[Diagnostic]) -> String {
     )
 }
 
+/// `1 case study`, `2 case studies`: `n` with the word for it.
 pub fn plural(n: usize, one: &str, many: &str) -> String {
     if n == 1 {
         format!("{n} {one}")

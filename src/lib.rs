@@ -1,38 +1,72 @@
 //! casebook: a static site generator for sector learning reports and NGO
 //! case studies.
 //!
-//! The library is one pipeline, each stage taking owned values and returning
-//! new ones:
+//! The library is what the `casebook` command runs, and can be driven the
+//! same way by other programs:
+//!
+//! - [`build`] a site into its output folder, with [`BuildOptions`], and get
+//!   a [`BuildReport`];
+//! - [`check`] it without writing anything, and get a [`CheckReport`];
+//! - [`serve::serve`] a live preview, or drive its rebuilds yourself with a
+//!   [`serve::Session`];
+//! - [`scaffold::init`] a new site, or [`scaffold::new_file`] a new case study
+//!   or report.
+//!
+//! ```no_run
+//! let report = casebook::build(&casebook::BuildOptions::new("my-site"))?;
+//! println!("{}", report.summary());
+//! # Ok::<(), casebook::Error>(())
+//! ```
+//!
+//! Inside, the library is one pipeline, each stage taking owned values and
+//! returning new ones:
 //!
 //! ```text
 //! config::load -> content::load -> content::parse -> validate -> index -> render -> write
 //! ```
 //!
-//! It never prints: problems come back as [`Diagnostic`]s and the CLI in
-//! `main.rs` decides how to show them and which exit code to use.
+//! It never prints: problems come back as [`Diagnostic`]s inside an
+//! [`Error`] typed by its cause, and the CLI in `main.rs` decides how to
+//! show them and which exit code to use.
 
 // A Diagnostic (file, position, message, hint, the quoted line) is returned
 // by value from the functions that find problems; they are rare and built
 // once, so the size of the error variant does not matter.
 #![allow(clippy::result_large_err)]
+#![warn(missing_docs)]
 
-pub mod config;
-pub mod content;
+pub(crate) mod config;
+pub(crate) mod content;
 pub mod diagnostic;
-pub mod index;
-pub mod render;
+pub(crate) mod index;
+pub(crate) mod render;
 pub mod scaffold;
 pub mod serve;
-pub mod text;
-pub mod validate;
-pub mod write;
+pub(crate) mod text;
+pub(crate) mod validate;
+pub(crate) mod write;
+
+/// The parsers the fuzz targets in `fuzz/` drive directly. Not an API:
+/// it changes whenever the parsers do.
+#[doc(hidden)]
+pub mod fuzzing {
+    #[doc(hidden)]
+    pub use crate::content::markdown::{MarkdownContext, render};
+    #[doc(hidden)]
+    pub use crate::content::slug::{check_segment, slugify};
+    #[doc(hidden)]
+    pub use crate::content::{front_matter, simple_yaml, source_from_bytes};
+}
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-pub use config::Config;
 pub use diagnostic::{Diagnostic, Severity};
-pub use index::Site;
+pub use render::OutputKind;
+pub use write::{Written, remove_output};
+
+pub(crate) use config::Config;
+pub(crate) use index::Site;
 
 /// Everything that can stop a build.
 #[derive(Debug, thiserror::Error)]
@@ -44,21 +78,30 @@ pub enum Error {
     /// A file could not be read or written.
     #[error("{}: {source}", .path.display())]
     Io {
+        /// The file.
         path: PathBuf,
         #[source]
+        /// Why.
         source: std::io::Error,
     },
     /// The preview server could not listen on its address (the port is
     /// taken, or the address is not this machine's).
     #[error("cannot listen on {addr}: {source}")]
     Bind {
+        /// The address it tried.
         addr: std::net::SocketAddr,
         #[source]
+        /// Why it could not.
         source: std::io::Error,
     },
     /// The preview server could not watch the site's files for changes.
     #[error("cannot watch {} for changes: {message}", .path.display())]
-    Watch { path: PathBuf, message: String },
+    Watch {
+        /// The folder it tried to watch.
+        path: PathBuf,
+        /// What the watcher said.
+        message: String,
+    },
 }
 
 /// What `casebook build` is asked to do.
@@ -77,6 +120,7 @@ pub struct BuildOptions {
 }
 
 impl BuildOptions {
+    /// Options to build the site at `root` into `root/public`.
     pub fn new(root: impl Into<PathBuf>) -> Self {
         BuildOptions {
             root: root.into(),
@@ -100,13 +144,17 @@ impl BuildOptions {
 /// What a successful build did.
 #[derive(Debug)]
 pub struct BuildReport {
+    /// How long each stage took.
     pub timings: Timings,
+    /// How many files of each kind were written.
     pub written: write::Written,
     /// (taxonomy name, number of terms), in site order.
     pub terms: Vec<(String, usize)>,
     /// Warnings found on the way (a build with errors does not finish).
     pub warnings: Vec<Diagnostic>,
+    /// The output folder written.
     pub output: PathBuf,
+    /// How long the whole build took.
     pub elapsed: Duration,
 }
 
@@ -136,17 +184,39 @@ impl BuildReport {
 }
 
 /// The result of loading and checking a site, before anything is rendered.
-pub struct Loaded {
-    pub site: Site,
-    pub theme: render::Theme,
+pub(crate) struct Loaded {
+    pub(crate) site: Site,
+    pub(crate) theme: render::Theme,
+    pub(crate) warnings: Vec<Diagnostic>,
+    pub(crate) timings: Timings,
+}
+
+/// What `casebook check` found in a site with no errors.
+pub struct CheckReport {
+    /// Warnings, sorted by file and line.
     pub warnings: Vec<Diagnostic>,
+    /// How long each stage took.
     pub timings: Timings,
+    site: Site,
+}
+
+impl CheckReport {
+    /// How many case studies the site publishes.
+    pub fn case_studies(&self) -> usize {
+        self.site.case_studies.len()
+    }
+
+    /// How many reports the site publishes.
+    pub fn reports(&self) -> usize {
+        self.site.reports.len()
+    }
 }
 
 /// How long each stage took, for `casebook build --timings`.
 #[derive(Debug, Clone)]
 pub struct Timings {
     last: Instant,
+    /// Each stage and how long it took, in order.
     pub stages: Vec<(&'static str, Duration)>,
 }
 
@@ -170,7 +240,7 @@ impl Timings {
 
 /// Runs `load -> parse -> validate -> index`: everything up to rendering.
 /// Fails with every problem found if any of them is an error.
-pub fn load(opts: &BuildOptions) -> Result<Loaded, Error> {
+pub(crate) fn load(opts: &BuildOptions) -> Result<Loaded, Error> {
     let mut config = Config::load(&opts.root).map_err(|d| Error::Diagnostics(vec![d]))?;
     if let Some(url) = &opts.base_url {
         config = config
@@ -264,11 +334,11 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, Error> {
 }
 
 /// Runs every check a build runs, writing nothing: loads and checks the
-/// site as [`load`] does, then compiles the theme's templates and renders
+/// site as a build does, then compiles the theme's templates and renders
 /// every output into nothing, so that a template that does not compile or
 /// fails on some page is found here and not by `build`. The site is loaded
 /// as for a build (`opts.check_only` is not looked at).
-pub fn check(opts: &BuildOptions) -> Result<Loaded, Error> {
+pub fn check(opts: &BuildOptions) -> Result<CheckReport, Error> {
     use rayon::prelude::*;
     let opts = BuildOptions {
         check_only: false,
@@ -293,7 +363,11 @@ pub fn check(opts: &BuildOptions) -> Result<Loaded, Error> {
     diagnostic::sort(&mut problems);
     problems.dedup();
     if problems.is_empty() {
-        return Ok(loaded);
+        return Ok(CheckReport {
+            warnings: loaded.warnings,
+            timings: loaded.timings,
+            site: loaded.site,
+        });
     }
     let mut all = loaded.warnings;
     all.extend(problems);

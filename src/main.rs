@@ -8,7 +8,6 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use casebook::content::date::Date;
 use casebook::scaffold::{self, NewFields, NewKind};
 use casebook::serve::{self, Event, ServeOptions};
 use casebook::{BuildOptions, Diagnostic, Error, diagnostic};
@@ -382,7 +381,7 @@ fn main() -> ExitCode {
             if output.is_none() {
                 let _ = ctrlc::set_handler(|| {
                     if let Some(dir) = PREVIEW.get() {
-                        let _ = casebook::write::remove_output(dir);
+                        let _ = casebook::remove_output(dir);
                     }
                     std::process::exit(130);
                 });
@@ -432,7 +431,7 @@ fn main() -> ExitCode {
                 program: args.program,
                 country: args.country,
             };
-            match scaffold::new_file(&root, kind, &title, &fields, Date::today()) {
+            match scaffold::new_file(&root, kind, &title, &fields) {
                 Ok(rel) => {
                     println!("Created {}", shown(root.join(&rel).display()));
                     println!("Fill in its fields; it stays a draft until you set `draft: false`.");
@@ -473,12 +472,8 @@ fn main() -> ExitCode {
                     if loaded.warnings.is_empty() {
                         println!(
                             "No problems found in {} and {}.",
-                            diagnostic::plural(
-                                loaded.site.case_studies.len(),
-                                "case study",
-                                "case studies"
-                            ),
-                            diagnostic::plural(loaded.site.reports.len(), "report", "reports")
+                            diagnostic::plural(loaded.case_studies(), "case study", "case studies"),
+                            diagnostic::plural(loaded.reports(), "report", "reports")
                         );
                         return ExitCode::SUCCESS;
                     }

@@ -21,11 +21,14 @@ use crate::render::{Job, OutputKind, RenderError, Renderer, Theme};
 pub struct Written {
     /// Files written per kind of output.
     pub by_kind: BTreeMap<OutputKind, usize>,
+    /// How many files were copied from `static/` and the theme.
     pub static_files: usize,
+    /// How many bytes were written in all.
     pub bytes: u64,
 }
 
 impl Written {
+    /// How many files were rendered, of every kind.
     pub fn pages(&self) -> usize {
         self.by_kind.values().sum()
     }

@@ -600,7 +600,12 @@ fn new_case_study_is_ready_to_fill_in_and_builds() {
     ] {
         assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
     }
-    let today = casebook::content::date::Date::today().iso_date();
+    // Today in UTC, as `casebook new` writes it.
+    let today = Command::new("date")
+        .args(["-u", "+%Y-%m-%d"])
+        .output()
+        .unwrap();
+    let today = String::from_utf8(today.stdout).unwrap().trim().to_string();
     assert!(text.contains(&format!("date: {today}")), "{text}");
     // Every line is commented for the writer.
     assert!(

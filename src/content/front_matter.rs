@@ -81,9 +81,12 @@ pub fn split<'a>(text: &'a str, file: &str) -> Result<Split<'a>, Diagnostic> {
 /// An outcome: a number a case study reports, which the site adds up.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Outcome {
+    /// What is counted, e.g. "People reached".
     pub metric: String,
+    /// The number.
     pub value: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// What it is counted in, e.g. "%" or "US$", when the metric name does not say.
     pub unit: Option<String>,
 }
 
@@ -102,25 +105,40 @@ pub const MAX_TERMS: usize = 50;
 /// A front-matter value and the line it was written on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Located<T> {
+    /// The value as written.
     pub value: T,
+    /// Its line in the file, 1-based.
     pub line: usize,
+    /// Its column, 1-based.
     pub column: usize,
 }
 
 /// Every field casebook knows, typed; anything else is kept in `extra`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FrontMatter {
+    /// `title:`.
     pub title: Option<Located<String>>,
+    /// `date:`, when the page was published.
     pub date: Option<Located<Date>>,
+    /// `updated:`, when it last changed.
     pub updated: Option<Located<Date>>,
+    /// `draft: true` keeps the page out of builds.
     pub draft: bool,
+    /// `summary:`, a sentence for cards, feeds and search results.
     pub summary: Option<Located<String>>,
+    /// `slug:`, the last part of the URL, instead of one made from the file name.
     pub slug: Option<Located<String>>,
+    /// `report:`, the slug of the report the case study belongs to.
     pub report: Option<Located<String>>,
+    /// `authors:`.
     pub authors: Vec<String>,
+    /// `outcomes:`, the numbers the case study reports.
     pub outcomes: Vec<Located<Outcome>>,
+    /// `aliases:`, old URLs that redirect here.
     pub aliases: Vec<Located<String>>,
+    /// `image:`, for link previews.
     pub image: Option<Located<String>>,
+    /// `image_alt:`, the image described for people who cannot see it.
     pub image_alt: Option<String>,
     /// Values of the taxonomy fields, by front-matter key.
     pub taxonomies: BTreeMap<String, Located<Vec<String>>>,

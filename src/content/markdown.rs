@@ -572,6 +572,7 @@ fn count_words(t: &str) -> usize {
 
 /// What the renderer needs to know about the site.
 pub struct MarkdownContext<'a> {
+    /// Whether site.toml allows raw HTML in Markdown (`unsafe_html = true`).
     pub unsafe_html: bool,
     /// The base path, `/` or `/learning/`.
     pub base_path: &'a str,

@@ -331,6 +331,7 @@ pub fn markdown_context<'a>(
 /// Parses every source: front matter first (all files), then Markdown bodies,
 /// which need the map of every file to its URL for `@/` links. Drafts are
 /// dropped here unless `include_drafts`.
+#[cfg(test)]
 pub fn parse(sources: Vec<Source>, config: &Config, include_drafts: bool) -> Parse {
     parse_with(sources, config, include_drafts, true)
 }

@@ -309,6 +309,7 @@ impl Site {
 
     /// Adds what only the rendered site shows — related case studies and
     /// outcome totals — which `casebook check` has no need to compute.
+    #[cfg(test)]
     pub fn with_discovery(self) -> Site {
         let found = self.discover();
         self.with(found)

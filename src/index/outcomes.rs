@@ -223,6 +223,7 @@ impl Groups {
 /// `breakdown` lists (taxonomy index, for each page its terms in that
 /// taxonomy). Metrics are ordered by how many case studies report them,
 /// then by name.
+#[cfg(test)]
 pub fn summarise(
     all: &[std::sync::Arc<Page>],
     pages: &[usize],

@@ -59,7 +59,7 @@ use crate::index::Site;
 use reads::{Read, record};
 
 use cache::RowKeys;
-pub use cache::{CardCache, IdHash, KeyHasher, PageHashes};
+pub use cache::{CardCache, IdHash, PageHashes};
 use output::page_count;
 pub use output::{Job, OutputKind, plan};
 pub use redirects::alias_output;
@@ -67,7 +67,6 @@ pub use site_values::SiteValues;
 pub use templates::Templates;
 use templates::template_diagnostic;
 pub use theme::Theme;
-pub use values::format_number;
 
 /// Renders jobs. Holds the compiled templates and, for each page, its card:
 /// the data and the HTML of the theme's `card` component, made the first

@@ -13,7 +13,9 @@ use crate::diagnostic::Diagnostic;
 /// What `casebook new` creates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NewKind {
+    /// A case study, in `content/case-studies/`.
     CaseStudy,
+    /// A report, in `content/reports/`.
     Report,
 }
 
@@ -29,9 +31,13 @@ impl NewKind {
 /// Values given on the command line for a new file.
 #[derive(Debug, Clone, Default)]
 pub struct NewFields {
+    /// The NGO (`--ngo`).
     pub ngo: Option<String>,
+    /// The sector (`--sector`).
     pub sector: Option<String>,
+    /// The programme (`--program`).
     pub program: Option<String>,
+    /// The country (`--country`).
     pub country: Option<String>,
 }
 
@@ -302,8 +308,8 @@ pub fn new_file(
     kind: NewKind,
     title: &str,
     fields: &NewFields,
-    today: Date,
 ) -> Result<PathBuf, Error> {
+    let today = Date::today();
     let config = Config::load(root).map_err(|d| Error::Diagnostics(vec![d]))?;
     let fields = &checked_fields(kind, fields, &config)?;
     let title = title.trim();

@@ -133,6 +133,7 @@ fn sse(event: &str, data: &str) -> String {
 }
 
 impl LiveReload {
+    /// A live-reload channel with no page connected yet.
     pub fn new() -> LiveReload {
         // Unique per server process, so a page that outlives a restart
         // reloads when it reconnects.

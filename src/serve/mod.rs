@@ -7,7 +7,7 @@
 
 mod guard;
 mod http;
-pub mod rebuild;
+mod rebuild;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -29,13 +29,16 @@ const RETRY_AFTER: Duration = Duration::from_secs(2);
 /// What `casebook serve` is asked to do.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
+    /// The site's folder (where site.toml is).
     pub root: PathBuf,
     /// Where the preview is written; `None` for a folder in the system's
     /// temporary directory, named after the site.
     pub output: Option<PathBuf>,
+    /// The address to listen on; loopback unless asked otherwise.
     pub bind: IpAddr,
     /// 0 picks a free port.
     pub port: u16,
+    /// Publish drafts in the preview (the default).
     pub drafts: bool,
     /// After every rebuild, build the site from scratch as well and report
     /// any file where the preview differs ([`Event::Verified`]).
@@ -46,13 +49,21 @@ pub struct ServeOptions {
 #[derive(Debug)]
 pub enum Event {
     /// The server is listening at `url`, writing the preview to `output`.
-    Listening { url: String, output: PathBuf },
+    Listening {
+        /// The preview's address, e.g. `http://127.0.0.1:1111/`.
+        url: String,
+        /// The folder it is written to.
+        output: PathBuf,
+    },
     /// A build or rebuild succeeded.
     Built(Rebuilt),
     /// A build or rebuild failed. `serving_last_good`: an earlier build
     /// succeeded and is still served (false when none has yet).
     Failed {
+        /// Every problem found.
+        /// Every problem found.
         diagnostics: Vec<Diagnostic>,
+        /// Whether an earlier build is still served.
         serving_last_good: bool,
     },
     /// The file watcher reported a problem.

@@ -28,8 +28,11 @@ use crate::{Error, index, validate, write};
 /// What changed on disk since the last rebuild.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Changes {
+    /// site.toml changed.
     pub config: bool,
+    /// A file of the theme changed.
     pub theme: bool,
+    /// A file under `static/` changed.
     pub statics: bool,
     /// Paths relative to `content/`, with `/`.
     pub content: BTreeSet<String>,
@@ -54,6 +57,7 @@ impl Changes {
         self.content.extend(other.content.iter().cloned());
     }
 
+    /// Whether nothing changed.
     pub fn is_empty(&self) -> bool {
         !self.config && !self.theme && !self.statics && self.content.is_empty()
     }
@@ -130,14 +134,21 @@ struct FileState {
 /// What one rebuild did, for the line the terminal prints.
 #[derive(Debug, Clone)]
 pub struct Rebuilt {
+    /// What changed, as [`Changes::describe`] says it.
     pub changes: String,
+    /// How many output files were rewritten.
     pub pages_written: usize,
+    /// How many output files were removed.
     pub files_removed: usize,
+    /// How many static files were copied.
     pub static_copied: usize,
+    /// Warnings in the site as it is now.
     pub warnings: Vec<Diagnostic>,
+    /// How long the rebuild took.
     pub elapsed: Duration,
     /// The full build summary, on the first build.
     pub summary: Option<String>,
+    /// How long each stage took.
     pub timings: crate::Timings,
 }
 
@@ -256,6 +267,7 @@ fn source_links(page: &Page) -> Vec<String> {
 }
 
 impl Session {
+    /// A session for the site at `root`, previewed in `out` at `base_url`; nothing is built until the first [`Session::rebuild`].
     pub fn new(root: &Path, out: &Path, base_url: &str, drafts: bool) -> Session {
         Session {
             root: root.to_path_buf(),
@@ -276,6 +288,7 @@ impl Session {
         }
     }
 
+    /// The folder the preview is written to.
     pub fn output(&self) -> &Path {
         &self.out
     }
