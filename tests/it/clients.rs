@@ -3,7 +3,7 @@
 //! sitemaps.org schema, and Python's feedparser. `.ci/run` installs them;
 //! elsewhere a missing tool makes these tests say SKIPPED (in CI it fails).
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -1,7 +1,7 @@
 //! Broken input gets a message naming the file and line, exit code 1, and
 //! the previous output stays exactly as it was.
 
-mod common;
+use crate::common;
 
 use common::{Site, list_files, stderr};
 

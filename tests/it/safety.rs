@@ -1,7 +1,7 @@
 //! Front-matter values are text, never markup; raw HTML in Markdown is off
 //! by default; links that run script are never rendered as links.
 
-mod common;
+use crate::common;
 
 use common::{Site, attr_values};
 

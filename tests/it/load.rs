@@ -3,7 +3,7 @@
 //! whole version of the page; and requests too big to be honest are refused
 //! without the server holding them or stopping.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::TcpStream;

@@ -2,7 +2,7 @@
 //! fail (`fuzz/regressions/<target>-<name>`) through the same checks the
 //! fuzzers run, so a fixed crash stays fixed without a nightly toolchain.
 
-#[path = "../fuzz/checks.rs"]
+#[path = "../../fuzz/checks.rs"]
 mod checks;
 
 use std::path::Path;

@@ -3,7 +3,7 @@
 //! panic's 101 or a signal), in bounded time. The time limit here is a hang
 //! guard, not a speed test.
 
-mod common;
+use crate::common;
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -213,7 +213,7 @@ fn a_fifty_megabyte_file_is_refused_with_a_reason() {
 
 #[test]
 fn nul_bytes_and_control_characters() {
-    // Refused with a reason (tests/bad_input.rs checks where), never a
+    // Refused with a reason (tests/it/bad_input.rs checks where), never a
     // crash.
     let r = build_with(
         "nul.md",

@@ -2,7 +2,7 @@
 //! port, pages fetched over HTTP, the live-reload event stream read from a
 //! socket, files edited on disk.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;

@@ -2,7 +2,7 @@
 //! clean `casebook build` writes, after any sequence of edits — and must
 //! rewrite only what an edit touches.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::Path;

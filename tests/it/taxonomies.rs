@@ -1,7 +1,7 @@
 //! Terms grouped by slug however writers spell them, and pagination at its
 //! boundaries.
 
-mod common;
+use crate::common;
 
 use common::{Site, card_titles};
 

@@ -2,7 +2,7 @@
 //! group the way writers spell them, pagination, drafts, escaping, subpaths,
 //! theme overrides, and bad input leaving the previous output alone.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

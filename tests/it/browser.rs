@@ -3,7 +3,7 @@
 //! developer's machine without them these tests say so and pass, and in CI
 //! (`CI` set) a missing tool is a failure, never a silent skip.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

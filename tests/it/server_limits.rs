@@ -4,7 +4,7 @@
 //! streams — each on its own, then all at once — and a page must still be
 //! answered in full, promptly.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{IpAddr, TcpStream, UdpSocket};

@@ -2,7 +2,7 @@
 //! outcomes page and term totals, the explorer's index and the open data
 //! files (parsed back and compared with what the case studies say).
 
-mod common;
+use crate::common;
 
 use common::Site;
 use serde_json::Value;

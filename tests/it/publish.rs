@@ -2,7 +2,7 @@
 //! get: feeds, sitemap, robots.txt, page metadata, redirects for renamed
 //! pages, versioned assets — correct at a domain root and under a subpath.
 
-mod common;
+use crate::common;
 
 use common::{Site, attr_values, stderr};
 

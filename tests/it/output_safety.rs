@@ -3,7 +3,7 @@
 //! content can point a file outside it; cleaning it follows no symbolic
 //! link out; and a symbolic-link loop in content/ ends with a diagnostic.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 
@@ -139,7 +139,7 @@ fn hostile_terms_and_file_names_stay_inside_the_output() {
         "program/etc-passwd/index.html",
         "country/nul-byte/index.html",
         // A NUL in a term is refused before it gets this far
-        // (tests/bad_input.rs).
+        // (tests/it/bad_input.rs).
     ] {
         assert!(files.iter().any(|f| f == want), "no {want} in {files:?}");
     }

@@ -3,7 +3,7 @@
 //! template is edited in a copy of the example site (a marker put where it
 //! prints), the site is built, and the marker is looked for in every file.
 
-mod common;
+use crate::common;
 
 use common::*;
 

@@ -3,9 +3,9 @@
 //! broken fixture so a change in wording is a visible diff.
 //!
 //! After an intended change to the messages:
-//! `CASEBOOK_BLESS=1 cargo test --test check`.
+//! `CASEBOOK_BLESS=1 cargo test --test it check::`.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 
@@ -24,7 +24,7 @@ fn expect_text(expected_file: &Path, got: &str) {
             .position(|(a, b)| a != b)
             .unwrap_or(0);
         panic!(
-            "{} differs at line {}:\n  got:      {:?}\n  expected: {:?}\n--- full output ---\n{got}\n(CASEBOOK_BLESS=1 cargo test --test check to accept)",
+            "{} differs at line {}:\n  got:      {:?}\n  expected: {:?}\n--- full output ---\n{got}\n(CASEBOOK_BLESS=1 cargo test --test it check:: to accept)",
             expected_file.display(),
             line + 1,
             got.lines().nth(line).unwrap_or("<end>"),

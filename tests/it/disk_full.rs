@@ -5,7 +5,7 @@
 //! disk fills, and recovers on its own once space is free, with the same
 //! files a clean build writes.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;

@@ -5,10 +5,10 @@
 //! After an intended change, regenerate with:
 //!
 //! ```text
-//! CASEBOOK_BLESS=1 cargo test --test expected_tree
+//! CASEBOOK_BLESS=1 cargo test --test it expected_tree
 //! ```
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 
@@ -44,7 +44,7 @@ fn basic_fixture_matches_expected_tree() {
                 .position(|(x, y)| x != y)
                 .unwrap_or_else(|| a.lines().count().min(b.lines().count()));
             panic!(
-                "{f} differs from tests/expected/basic/{f} at line {}:\n  got:      {}\n  expected: {}\n(CASEBOOK_BLESS=1 cargo test --test expected_tree to accept)",
+                "{f} differs from tests/expected/basic/{f} at line {}:\n  got:      {}\n  expected: {}\n(CASEBOOK_BLESS=1 cargo test --test it expected_tree to accept)",
                 line + 1,
                 a.lines().nth(line).unwrap_or("<end of file>"),
                 b.lines().nth(line).unwrap_or("<end of file>"),
