@@ -1,46 +1,23 @@
 //! `casebook check` and the diagnostics a writer reads: every problem in
-//! every file in one run, rustc-style, with the exact text kept beside the
-//! broken fixture so a change in wording is a visible diff.
+//! every file in one run, rustc-style, with the exact text for the broken
+//! fixture kept in `tests/expected/broken/check.stderr`, so a change in
+//! wording is a visible diff.
 //!
 //! After an intended change to the messages:
-//! `CASEBOOK_BLESS=1 cargo test --test it check::`.
-
-use crate::common;
+//! `SNAPSHOTS=overwrite cargo test --test it check::` (see
+//! [`crate::common::snapshot`]).
 
 use std::path::Path;
 
-use common::{Site, stderr, stdout};
+use crate::common;
 
-fn expect_text(expected_file: &Path, got: &str) {
-    if std::env::var_os("CASEBOOK_BLESS").is_some() {
-        std::fs::write(expected_file, got).unwrap();
-        return;
-    }
-    let want = std::fs::read_to_string(expected_file).unwrap_or_default();
-    if got != want {
-        let line = got
-            .lines()
-            .zip(want.lines())
-            .position(|(a, b)| a != b)
-            .unwrap_or(0);
-        panic!(
-            "{} differs at line {}:\n  got:      {:?}\n  expected: {:?}\n--- full output ---\n{got}\n(CASEBOOK_BLESS=1 cargo test --test it check:: to accept)",
-            expected_file.display(),
-            line + 1,
-            got.lines().nth(line).unwrap_or("<end>"),
-            want.lines().nth(line).unwrap_or("<end>"),
-        );
-    }
-}
+use common::{Site, snapshot, stderr, stdout};
 
 #[test]
 fn broken_site_reports_everything_at_once() {
-    let site = Site::from_fixture("broken");
-    let out = site.run(&["check"]);
+    let (site, out) = snapshot::check("broken");
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(stdout(&out), "", "check writes its findings to stderr");
-    let expected = common::fixture("broken").join("expected-check.txt");
-    expect_text(&expected, &stderr(&out));
     // check wrote nothing.
     assert!(!site.out().exists());
 }
@@ -79,7 +56,7 @@ fn build_refuses_the_broken_site_with_the_same_diagnostics() {
     let out = site.run(&["build"]);
     assert_eq!(out.status.code(), Some(1));
     let expected =
-        std::fs::read_to_string(common::fixture("broken").join("expected-check.txt")).unwrap();
+        std::fs::read_to_string(snapshot::expected_dir("broken").join("check.stderr")).unwrap();
     let err = stderr(&out);
     assert!(
         err.starts_with(&expected),

@@ -1,54 +1,23 @@
-//! The whole output of a small fixture, compared byte for byte with an
-//! expected tree kept in the repository, so any change to what casebook
-//! writes shows up as a diff in review.
-//!
-//! After an intended change, regenerate with:
-//!
-//! ```text
-//! CASEBOOK_BLESS=1 cargo test --test it expected_tree
-//! ```
+//! The whole output of small fixtures, compared file by file with the
+//! expected trees kept in the repository (`tests/expected/<fixture>/`), so
+//! any change to what casebook writes shows up as a diff in review. How to
+//! accept an intended change: see [`crate::common::snapshot`].
 
-use crate::common;
-
-use std::path::Path;
-
-use common::{Site, copy_dir, list_files};
+use crate::common::snapshot;
 
 #[test]
 fn basic_fixture_matches_expected_tree() {
-    let site = Site::from_fixture("basic");
-    site.build(&[]);
-    let expected = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/expected/basic");
+    snapshot::build("basic");
+}
 
-    if std::env::var_os("CASEBOOK_BLESS").is_some() {
-        let _ = std::fs::remove_dir_all(&expected);
-        copy_dir(&site.out(), &expected);
-        return;
-    }
-
-    let got = site.files();
-    let want = list_files(&expected);
-    assert_eq!(
-        got, want,
-        "the set of output files changed (CASEBOOK_BLESS=1 to accept)"
-    );
-    for f in &got {
-        let a = std::fs::read(site.out().join(f)).unwrap();
-        let b = std::fs::read(expected.join(f)).unwrap();
-        if a != b {
-            let a = String::from_utf8_lossy(&a);
-            let b = String::from_utf8_lossy(&b);
-            let line = a
-                .lines()
-                .zip(b.lines())
-                .position(|(x, y)| x != y)
-                .unwrap_or_else(|| a.lines().count().min(b.lines().count()));
-            panic!(
-                "{f} differs from tests/expected/basic/{f} at line {}:\n  got:      {}\n  expected: {}\n(CASEBOOK_BLESS=1 cargo test --test it expected_tree to accept)",
-                line + 1,
-                a.lines().nth(line).unwrap_or("<end of file>"),
-                b.lines().nth(line).unwrap_or("<end of file>"),
-            );
-        }
+#[test]
+fn every_expected_folder_belongs_to_a_fixture() {
+    let expected = snapshot::expected_dir("");
+    for entry in std::fs::read_dir(&expected).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        assert!(
+            crate::common::fixture(&name).is_dir(),
+            "tests/expected/{name}/ has no site in tests/fixtures/{name}/"
+        );
     }
 }

@@ -3,8 +3,10 @@
 //! into a temporary folder (see [`common`]).
 //!
 //! - `tests/fixtures/<name>/`: a site, one per behaviour.
-//! - `tests/expected/basic/`: the whole output of the `basic` fixture (see
-//!   [`expected_tree`]).
+//! - `tests/expected/<name>/`: what casebook makes of that site, where a
+//!   test compares all of it: its output (`public/`, `files.txt`) or its
+//!   diagnostics (`check.stderr`). See [`common::snapshot`], which also says
+//!   how to accept an intended change (`SNAPSHOTS=overwrite`).
 //! - `tests/browser/`, `tests/clients/`, `tests/load/`: the scripts and npm
 //!   packages that the `browser`, `clients` and `load` modules run.
 //!

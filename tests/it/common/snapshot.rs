@@ -1,0 +1,139 @@
+//! Snapshots: a fixture's whole output, or its diagnostics, compared with
+//! what is kept for it under `tests/expected/<fixture>/`, printing a line
+//! diff of each file that differs ([snapbox]).
+//!
+//! - `public/` and `files.txt`: what `casebook build` writes
+//!   ([`build`]). `files.txt` lists every output path, one a line, so a
+//!   file that appears or goes missing fails the test.
+//! - `check.stderr`: what `casebook check` prints ([`check`]).
+//!
+//! Adding a behaviour: a site in `tests/fixtures/<name>/` and a test that
+//! calls [`build`] or [`check`] with its name; run it once with
+//! `SNAPSHOTS=overwrite` to write `tests/expected/<name>/`, and review it.
+//!
+//! After an intended change to the output, accept it with
+//!
+//! ```text
+//! SNAPSHOTS=overwrite cargo test --test it
+//! ```
+//!
+//! and review `git diff tests/expected`. Overwriting replaces `public/`
+//! and `files.txt` whole, so files the build no longer writes go too.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use snapbox::Data;
+use snapbox::assert::Action;
+use snapbox::dir::PathDiff;
+use snapbox::report::Palette;
+
+use super::{Site, copy_dir, list_files, stderr};
+
+/// The variable that says to overwrite the snapshots, snapbox's own.
+const ACTION_ENV: &str = snapbox::assert::DEFAULT_ACTION_ENV;
+
+/// `tests/expected/<name>/`.
+pub fn expected_dir(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/expected")
+        .join(name)
+}
+
+fn overwriting() -> bool {
+    Action::with_env_var(ACTION_ENV) == Some(Action::Overwrite)
+}
+
+/// Builds the fixture `name` and compares its output with
+/// `tests/expected/<name>/public/`, and the list of its output files with
+/// `tests/expected/<name>/files.txt`. Returns the built site for any
+/// further checks.
+#[track_caller]
+pub fn build(name: &str) -> Site {
+    let site = Site::from_fixture(name);
+    site.build(&[]);
+    let expected = expected_dir(name);
+
+    let files = list_files(&site.out());
+    let listing = files.iter().map(|f| format!("{f}\n")).collect::<String>();
+
+    if overwriting() {
+        let _ = std::fs::remove_dir_all(expected.join("public"));
+        copy_dir(&site.out(), &expected.join("public"));
+        write_whole(&expected.join("files.txt"), &listing);
+    }
+
+    let mut failures = Vec::new();
+    if let Err(diff) = text_diff(
+        &expected.join("files.txt"),
+        "casebook build: its output files",
+        &listing,
+    ) {
+        failures.push(diff);
+    }
+    let public = expected.join("public");
+    if !public.is_dir() {
+        failures.push(format!("{} does not exist", public.display()));
+    } else {
+        for check in PathDiff::subset_eq_iter(&public, site.out()) {
+            if let Err(diff) = check {
+                let mut text = String::new();
+                diff.write(&mut text, Palette::plain()).unwrap();
+                failures.push(text.trim_end().to_string());
+            }
+        }
+    }
+    if !failures.is_empty() {
+        panic!(
+            "the output of the `{name}` fixture is not tests/expected/{name}/:\n\n{}\n\n\
+             If the change is intended: SNAPSHOTS=overwrite cargo test --test it, \
+             then review `git diff tests/expected/{name}`",
+            failures.join("\n\n")
+        );
+    }
+    site
+}
+
+/// Runs `casebook check` on the fixture `name` and compares what it prints
+/// on stderr with `tests/expected/<name>/check.stderr`. Returns the site and
+/// the run for any further checks.
+#[track_caller]
+pub fn check(name: &str) -> (Site, Output) {
+    let site = Site::from_fixture(name);
+    let out = site.run(&["check"]);
+    let path = expected_dir(name).join("check.stderr");
+    if overwriting() {
+        write_whole(&path, &stderr(&out));
+    }
+    if let Err(diff) = text_diff(&path, "casebook check: stderr", &stderr(&out)) {
+        panic!(
+            "`casebook check` on the `{name}` fixture does not print tests/expected/{name}/check.stderr:\n\n{diff}\n\n\
+             If the change is intended: SNAPSHOTS=overwrite cargo test --test it, \
+             then review `git diff tests/expected/{name}`"
+        );
+    }
+    (site, out)
+}
+
+/// A line diff of `actual` (called `what`) against the file `expected`, if
+/// they differ. Compared exactly (no wildcards), line endings aside.
+fn text_diff(expected: &Path, what: &str, actual: &str) -> Result<(), String> {
+    snapbox::Assert::new()
+        .action(Action::Verify)
+        .palette(Palette::plain())
+        .try_eq(
+            Some(&what),
+            Data::text(actual),
+            Data::read_from(expected, None).raw(),
+        )
+        .map_err(|e| e.to_string().trim_end().to_string())
+}
+
+/// Writes `path` by renaming a finished file over it, so a test reading it
+/// at the same time (another test's, while overwriting) never sees half.
+fn write_whole(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let part = path.with_extension("part");
+    std::fs::write(&part, text).unwrap();
+    std::fs::rename(&part, path).unwrap();
+}
