@@ -10,6 +10,13 @@ fn basic_fixture_matches_expected_tree() {
     snapshot::build("basic");
 }
 
+/// Terms spelt with different case, spacing and accents across five case
+/// studies: one term page each, under one slug.
+#[test]
+fn grouping_fixture_matches_expected_tree() {
+    snapshot::build("grouping");
+}
+
 #[test]
 fn every_expected_folder_belongs_to_a_fixture() {
     let expected = snapshot::expected_dir("");
