@@ -17,7 +17,8 @@
 //! SNAPSHOTS=overwrite cargo test --test it
 //! ```
 //!
-//! and review `git diff tests/expected`. Overwriting replaces `public/`
+//! (a failing test prints the same command narrowed to itself) and review
+//! `git diff tests/expected`. Overwriting replaces `public/`
 //! and `files.txt` whole, so files the build no longer writes go too.
 
 use std::path::{Path, PathBuf};
@@ -132,10 +133,9 @@ pub fn build(name: &str) -> Site {
     }
     if !failures.is_empty() {
         panic!(
-            "the output of the `{name}` fixture is not tests/expected/{name}/:\n\n{}\n\n\
-             If the change is intended: SNAPSHOTS=overwrite cargo test --test it, \
-             then review `git diff tests/expected/{name}`",
-            failures.join("\n\n")
+            "the output of the `{name}` fixture is not tests/expected/{name}/:\n\n{}\n\n{}",
+            failures.join("\n\n"),
+            how_to_accept(name)
         );
     }
     site
@@ -192,12 +192,25 @@ pub fn check(name: &str) -> (Site, Output) {
     }
     if let Err(diff) = text_diff(&path, "casebook check: stderr", &stderr(&out)) {
         panic!(
-            "`casebook check` on the `{name}` fixture does not print tests/expected/{name}/check.stderr:\n\n{diff}\n\n\
-             If the change is intended: SNAPSHOTS=overwrite cargo test --test it, \
-             then review `git diff tests/expected/{name}`"
+            "`casebook check` on the `{name}` fixture does not print \
+             tests/expected/{name}/check.stderr:\n\n{diff}\n\n{}",
+            how_to_accept(name)
         );
     }
     (site, out)
+}
+
+/// The command that overwrites this test's snapshot (the harness names a
+/// test's thread after the test).
+fn how_to_accept(name: &str) -> String {
+    let test = std::thread::current()
+        .name()
+        .filter(|n| *n != "main")
+        .map_or(String::new(), |n| format!(" -- --exact {n}"));
+    format!(
+        "If the change is intended: SNAPSHOTS=overwrite cargo test --test it{test}, \
+         then review `git diff tests/expected/{name}`"
+    )
 }
 
 /// A line diff of `actual` (called `what`) against the file `expected`, if
