@@ -1,5 +1,5 @@
 //! The properties the fuzz targets hold casebook to, shared by the
-//! libFuzzer targets in `fuzz_targets/` and by `tests/fuzz_regressions.rs`,
+//! libFuzzer targets in `fuzz_targets/` and by `tests/it/fuzz_regressions.rs`,
 //! which replays the committed seeds and every input that once failed.
 //! Each function panics when the property does not hold.
 

@@ -1,4 +1,4 @@
--- wrk script for tests/load.rs: checks every response body while the page
+-- wrk script for tests/it/load.rs: checks every response body while the page
 -- is being rebuilt under it. Arguments (after `--` on wrk's command line):
 -- the two marker strings, of which a whole page has exactly one.
 --

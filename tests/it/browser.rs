@@ -1,0 +1,138 @@
+//! Tests in a real headless Chromium (Debian's `/usr/bin/chromium`, driven
+//! by playwright-core from `tests/browser/`). `.ci/run` installs both; on a
+//! developer's machine without them these tests say so and pass, and in CI
+//! (`CI` set) a missing tool is a failure, never a silent skip.
+
+use crate::common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::Site;
+
+fn browser_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
+}
+
+/// Whether the browser tests can run here; panics in CI if they cannot.
+fn available() -> bool {
+    let missing: Vec<&str> = [
+        (
+            "node",
+            Command::new("node")
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success()),
+        ),
+        ("/usr/bin/chromium", Path::new("/usr/bin/chromium").exists()),
+        (
+            "tests/browser/node_modules (npm ci)",
+            browser_dir().join("node_modules/playwright-core").exists(),
+        ),
+    ]
+    .into_iter()
+    .filter(|(_, ok)| !ok)
+    .map(|(name, _)| name)
+    .collect();
+    if missing.is_empty() {
+        return true;
+    }
+    let msg = format!(
+        "browser tests need {}: apt-get install chromium; (cd tests/browser && npm ci)",
+        missing.join(", ")
+    );
+    if std::env::var_os("CI").is_some() {
+        panic!("{msg}");
+    }
+    common::skipped(&msg);
+    false
+}
+
+/// Runs a script from tests/browser/ with node; panics with its output if it fails.
+fn node(script: &str, args: &[&Path]) -> String {
+    let out = Command::new("node")
+        .arg(browser_dir().join(script))
+        .args(args)
+        .current_dir(browser_dir())
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{script} failed:\n{text}");
+    text
+}
+
+#[test]
+fn live_reload_in_headless_chromium() {
+    if !available() {
+        return;
+    }
+    let site = Site::from_fixture("basic");
+    let bin = PathBuf::from(env!("CARGO_BIN_EXE_casebook"));
+    let out = node("livereload.js", &[&bin, site.root()]);
+    println!("{out}");
+    assert!(out.contains("both tabs show the new text"));
+    assert!(out.contains("overlay gone"));
+    assert!(out.contains("page reconnected and reloaded"));
+    assert!(out.contains("stylesheet change -> full reload"));
+}
+
+#[test]
+fn explorer_filters_searches_and_keeps_its_state_in_the_url() {
+    if !available() {
+        return;
+    }
+    let site = Site::from_fixture("explore");
+    let out = site.build(&["--base-url", "http://127.0.0.1/learning/"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    let text = node("explore.js", &[&site.out(), &shots]);
+    println!("{text}");
+    assert!(text.contains("all explorer checks passed"), "{text}");
+    assert!(shots.join("report.pdf").exists());
+}
+
+#[test]
+fn default_theme_is_accessible_responsive_and_stable_on_every_template() {
+    if !available() {
+        return;
+    }
+    let site = common::example_site();
+    let out = site.build(&["--base-url", "http://127.0.0.1/learning/"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    let text = node("theme.js", &[&site.out(), &shots]);
+    println!("{text}");
+    assert!(text.contains("all theme checks passed"), "{text}");
+    for name in [
+        "home",
+        "case-study",
+        "report",
+        "term-index",
+        "term",
+        "explore",
+        "outcomes",
+        "404",
+    ] {
+        for width in [360, 768, 1280] {
+            let png = shots.join(format!("{name}-{width}.png"));
+            assert!(png.exists(), "no screenshot {}", png.display());
+        }
+    }
+}
+
+#[test]
+fn hostile_values_never_run_in_a_browser() {
+    if !available() {
+        return;
+    }
+    let site = Site::from_fixture("hostile");
+    let out = site.build(&["--base-url", "http://127.0.0.1/learning/"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let text = node("hostile.js", &[&site.out()]);
+    println!("{text}");
+    assert!(text.contains("no value became markup or script"), "{text}");
+}
