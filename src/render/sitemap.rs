@@ -6,8 +6,8 @@ use tera::Context;
 
 use super::Renderer;
 use super::feeds::changed;
+use super::output::{Job, plan};
 use super::reads::{Read, record};
-use crate::content::Kind;
 use crate::index::Site;
 
 impl Renderer<'_> {
@@ -34,6 +34,7 @@ pub(crate) struct UrlV {
 /// Every page a search engine should know, with its last change.
 fn urls(site: &Site) -> Vec<UrlV> {
     let c = &site.config;
+    let per = c.paginate_by;
     let newest = |items: &[usize]| -> Option<String> {
         items
             .iter()
@@ -41,46 +42,55 @@ fn urls(site: &Site) -> Vec<UrlV> {
             .max_by_key(|d| d.timestamp())
             .map(|d| d.to_string())
     };
-    let mut urls = Vec::new();
+    // The first page of a paginated list of `items`: the items it shows.
+    let shown = |items: &[usize], _first: usize| -> Vec<usize> {
+        items.iter().copied().take(per).collect()
+    };
     let everything: Vec<usize> = (0..site.pages.len()).collect();
-    urls.push(UrlV {
-        loc: c.permalink(""),
-        lastmod: newest(&everything),
-    });
-    for (i, p) in site.pages.iter().enumerate() {
-        if matches!(p.kind, Kind::CaseStudy | Kind::Report | Kind::Page) {
-            urls.push(UrlV {
-                loc: c.permalink(&p.path),
-                lastmod: newest(&[i]),
-            });
-        }
-    }
-    urls.push(UrlV {
-        loc: c.permalink("case-studies/"),
-        lastmod: newest(&site.case_studies),
-    });
-    if !site.reports.is_empty() {
-        urls.push(UrlV {
-            loc: c.permalink("reports/"),
-            lastmod: newest(&site.reports),
-        });
-    }
-    for tax in &site.taxonomies {
-        let all: Vec<usize> = tax
-            .terms
-            .iter()
-            .flat_map(|t| t.pages.iter().copied())
-            .collect();
-        urls.push(UrlV {
-            loc: c.permalink(&tax.path()),
-            lastmod: newest(&all),
-        });
-        for term in &tax.terms {
-            urls.push(UrlV {
-                loc: c.permalink(&tax.term_path(term)),
-                lastmod: newest(&term.pages),
-            });
-        }
-    }
-    urls
+    // Every page a reader can land on, from the list of outputs itself, so
+    // a new kind of page cannot be left out: all but the 404 page, the
+    // redirects, later pages of lists and the files that are not HTML.
+    plan(site)
+        .iter()
+        .filter_map(|job| {
+            let lastmod = match *job {
+                Job::Home => newest(&everything),
+                Job::Page(i) => newest(&[i]),
+                // Later pages of a list, as Hugo and Zola do: the first
+                // leads a crawler to them, and their contents shift.
+                Job::CaseStudyList(n) if n > 1 => return None,
+                Job::Term { page, .. } if page > 1 => return None,
+                Job::CaseStudyList(_) => newest(&shown(&site.case_studies, 1)),
+                Job::ReportList => newest(&site.reports),
+                Job::TaxonomyIndex(t) => {
+                    let all: Vec<usize> = site.taxonomies[t]
+                        .terms
+                        .iter()
+                        .flat_map(|term| term.pages.iter().copied())
+                        .collect();
+                    newest(&all)
+                }
+                Job::Term { tax, term, .. } => {
+                    newest(&shown(&site.taxonomies[tax].terms[term].pages, 1))
+                }
+                Job::Explore | Job::Outcomes => newest(&site.case_studies),
+                Job::NotFound
+                | Job::Alias { .. }
+                | Job::SiteFeed
+                | Job::TermFeed { .. }
+                | Job::Sitemap
+                | Job::Robots
+                | Job::SearchIndex
+                | Job::DataJson
+                | Job::DataCsv
+                | Job::OutcomesCsv => return None,
+            };
+            let path = job.output_path(site);
+            let dir = path.strip_suffix("index.html")?;
+            Some(UrlV {
+                loc: c.permalink(dir),
+                lastmod,
+            })
+        })
+        .collect()
 }

@@ -120,6 +120,22 @@ fn sitemap_robots_and_404() {
         "every URL has a date"
     );
     assert!(sitemap.contains("<loc>https://fixture.example/case-studies/network/</loc>\n    <lastmod>2021-07-30</lastmod>"));
+    // Every page a reader can land on is listed: every HTML page of the
+    // build but the 404 page, redirects and later pages of lists.
+    let listed: std::collections::BTreeSet<String> = locs
+        .iter()
+        .map(|l| l.trim_start_matches("https://fixture.example/").to_string())
+        .collect();
+    for f in site.files() {
+        let Some(dir) = f.strip_suffix("index.html") else {
+            continue;
+        };
+        if dir.contains("page/") || site.read(&f).contains("http-equiv=\"refresh\"") {
+            continue;
+        }
+        assert!(listed.contains(dir), "the sitemap lacks /{dir}");
+    }
+    assert!(listed.contains("outcomes/") && listed.contains("explore/"));
     // Every page in the sitemap exists.
     for loc in &locs {
         let path = loc.trim_start_matches("https://fixture.example/");
