@@ -42,10 +42,8 @@ fn urls(site: &Site) -> Vec<UrlV> {
             .max_by_key(|d| d.timestamp())
             .map(|d| d.to_string())
     };
-    // The first page of a paginated list of `items`: the items it shows.
-    let shown = |items: &[usize], _first: usize| -> Vec<usize> {
-        items.iter().copied().take(per).collect()
-    };
+    // What the first page of a paginated list of `items` shows.
+    let first_page = |items: &[usize]| -> Vec<usize> { items.iter().copied().take(per).collect() };
     let everything: Vec<usize> = (0..site.pages.len()).collect();
     // Every page a reader can land on, from the list of outputs itself, so
     // a new kind of page cannot be left out: all but the 404 page, the
@@ -60,7 +58,7 @@ fn urls(site: &Site) -> Vec<UrlV> {
                 // leads a crawler to them, and their contents shift.
                 Job::CaseStudyList(n) if n > 1 => return None,
                 Job::Term { page, .. } if page > 1 => return None,
-                Job::CaseStudyList(_) => newest(&shown(&site.case_studies, 1)),
+                Job::CaseStudyList(_) => newest(&first_page(&site.case_studies)),
                 Job::ReportList => newest(&site.reports),
                 Job::TaxonomyIndex(t) => {
                     let all: Vec<usize> = site.taxonomies[t]
@@ -71,7 +69,7 @@ fn urls(site: &Site) -> Vec<UrlV> {
                     newest(&all)
                 }
                 Job::Term { tax, term, .. } => {
-                    newest(&shown(&site.taxonomies[tax].terms[term].pages, 1))
+                    newest(&first_page(&site.taxonomies[tax].terms[term].pages))
                 }
                 Job::Explore | Job::Outcomes => newest(&site.case_studies),
                 Job::NotFound
