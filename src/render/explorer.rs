@@ -2,6 +2,7 @@
 //! its script reads.
 
 use rayon::prelude::*;
+use std::borrow::Cow;
 use std::io::Write;
 
 use serde::Serialize;
@@ -43,7 +44,7 @@ impl Renderer<'_> {
             case_count(site.case_studies.len()),
             site.taxonomies
                 .iter()
-                .map(|t| t.config.singular.to_lowercase())
+                .map(|t| crate::text::in_sentence(&t.config.singular))
                 .collect::<Vec<_>>()
                 .join(", ")
         );
@@ -64,10 +65,11 @@ pub(crate) const INDEX_KEYWORDS: usize = 24;
 /// ```json
 /// { "version": 1,
 ///   "facets": [ { "name": "sector", "title": "Sectors", "singular": "Sector",
+///                 "title_in_text": "sectors", "singular_in_text": "sector",
 ///                 "terms": [ ["Health", "health"], ... ] }, ... ],
 ///   "docs": [ [ "case-studies/x/", "Title", "2024-12-10", "Summary",
 ///               [[0], [3, 4], ...],  // per facet: indices into its terms
-///               "keywords of the body" ] ] }
+///               "keywords of the body", "10 December 2024" ] ] }
 /// ```
 ///
 /// URLs are relative to the site's base path, so the file is the same
@@ -81,9 +83,20 @@ pub(crate) fn search_index(site: &Site, rows: Rows, out: &mut dyn Write) -> std:
         name: &'a str,
         title: &'a str,
         singular: &'a str,
+        /// `title` and `singular` as they read inside a sentence.
+        title_in_text: Cow<'a, str>,
+        singular_in_text: Cow<'a, str>,
         terms: Vec<(&'a str, &'a str)>,
     }
-    type Doc<'a> = (&'a str, &'a str, String, &'a str, Vec<&'a [usize]>, String);
+    type Doc<'a> = (
+        &'a str,
+        &'a str,
+        String,
+        &'a str,
+        Vec<&'a [usize]>,
+        String,
+        String,
+    );
 
     let metric_labels: Vec<(String, String)> = site
         .outcomes
@@ -100,6 +113,8 @@ pub(crate) fn search_index(site: &Site, rows: Rows, out: &mut dyn Write) -> std:
             name: &t.config.name,
             title: &t.config.title,
             singular: &t.config.singular,
+            title_in_text: crate::text::in_sentence(&t.config.title),
+            singular_in_text: crate::text::in_sentence(&t.config.singular),
             terms: t
                 .terms
                 .iter()
@@ -111,6 +126,8 @@ pub(crate) fn search_index(site: &Site, rows: Rows, out: &mut dyn Write) -> std:
         name: "outcome",
         title: "Outcomes reported",
         singular: "Outcome",
+        title_in_text: Cow::Borrowed("outcomes reported"),
+        singular_in_text: Cow::Borrowed("outcome"),
         terms: metric_labels
             .iter()
             .map(|(l, s)| (l.as_str(), s.as_str()))
@@ -164,6 +181,9 @@ pub(crate) fn search_index(site: &Site, rows: Rows, out: &mut dyn Write) -> std:
                 p.summary.as_str(),
                 terms,
                 keywords,
+                // Dates read the same here as on every page: the explorer
+                // shows this, not a date the browser formats its own way.
+                p.date.map(|d| d.human()).unwrap_or_default(),
             );
             let mut row = Vec::new();
             serde_json::to_writer(&mut row, &doc).map_err(std::io::Error::other)?;

@@ -26,6 +26,12 @@ fn cdata_filter(text: Cow<'_, str>, _: tera::Kwargs, _: &tera::State) -> Value {
     Value::safe_string(&cdata(&text))
 }
 
+/// `{{ taxonomy.title | in_sentence }}`: "Sectors" as it reads inside a
+/// sentence ("sectors"), acronyms such as "NGOs" left as written.
+fn in_sentence_filter(text: Cow<'_, str>, _: tera::Kwargs, _: &tera::State) -> Value {
+    Value::from(crate::text::in_sentence(&text))
+}
+
 impl Templates {
     /// Compiles the theme's templates and checks that every template and
     /// component casebook uses is there, so a theme missing one fails here,
@@ -41,6 +47,7 @@ impl Templates {
             },
         );
         tera.register_filter("cdata", cdata_filter);
+        tera.register_filter("in_sentence", in_sentence_filter);
         // Functions and filters must be registered first: templates are
         // checked against them when added.
         tera.add_raw_templates(

@@ -5,6 +5,22 @@
 
 pub mod slug;
 
+/// A heading word as it reads inside a sentence: "Sectors" becomes
+/// "sectors", but "NGOs", "M&E" and "eTools" stay as written. Only a first
+/// capital followed by a small letter is lowered, so an acronym is never
+/// turned into a word nobody wrote ("ngos").
+pub fn in_sentence(word: &str) -> std::borrow::Cow<'_, str> {
+    let mut chars = word.chars();
+    match (chars.next(), chars.next()) {
+        (Some(first), Some(second)) if first.is_uppercase() && second.is_lowercase() => {
+            let mut out: String = first.to_lowercase().collect();
+            out.push_str(&word[first.len_utf8()..]);
+            std::borrow::Cow::Owned(out)
+        }
+        _ => std::borrow::Cow::Borrowed(word),
+    }
+}
+
 /// Whether `c` may not stand in a source file: a control character other
 /// than tab and the line ends. It would be invisible to the writer and
 /// reach pages, feeds and CSV cells as it is (a NUL ends a string in many
@@ -59,4 +75,20 @@ pub fn find_value(head: &str, key_line: usize, value: &str) -> (usize, usize) {
         }
     }
     (key_line, 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::in_sentence;
+
+    #[test]
+    fn in_sentence_lowers_words_not_acronyms() {
+        assert_eq!(in_sentence("Sectors"), "sectors");
+        assert_eq!(in_sentence("Programmes"), "programmes");
+        assert_eq!(in_sentence("NGOs"), "NGOs");
+        assert_eq!(in_sentence("M&E"), "M&E");
+        assert_eq!(in_sentence("Énergie"), "énergie");
+        assert_eq!(in_sentence("x"), "x");
+        assert_eq!(in_sentence(""), "");
+    }
 }

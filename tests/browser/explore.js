@@ -56,6 +56,10 @@ async function count(page, id) {
     let t = await titles(page);
     check(t.length === 6, 'all six case studies are listed at first', t);
     check(t[0] === 'A chatbot for expecting mothers', 'newest first by default', t);
+    const firstDate = await page.textContent('.explorer-item time');
+    check(firstDate === '1 June 2024', 'results show dates in the format of every other page', firstDate);
+    const findLabels = await page.$$eval('.facet-find', els => els.map(e => e.placeholder));
+    check(findLabels.every(p => !/ngos|Find a/.test(p)), 'facet filters keep the taxonomy\'s own words', findLabels);
 
     // Two values of one facet: OR.
     await page.check('#f-sector-health');

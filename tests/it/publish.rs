@@ -392,3 +392,64 @@ fn absolute_urls_use_the_base_url_under_a_subpath() {
             .contains("Sitemap: https://ngo.example/learning/sitemap.xml")
     );
 }
+
+/// The example site as a reader sees it: one date format everywhere (the
+/// explorer's results take theirs from the index, written by the same code
+/// as the pages), taxonomy names as site.toml spells them inside sentences
+/// ("All 17 NGOs", not "ngos"), and tags as their writers wrote them.
+#[test]
+fn words_and_dates_read_the_same_everywhere() {
+    let site = common::example_site();
+    let out = site.build(&[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let index: serde_json::Value = serde_json::from_str(&site.read("search-index.json")).unwrap();
+    let docs = index["docs"].as_array().unwrap();
+    assert!(!docs.is_empty());
+    for d in docs {
+        let (url, iso, day) = (
+            d[0].as_str().unwrap(),
+            d[2].as_str().unwrap(),
+            d[6].as_str().unwrap(),
+        );
+        let page = site.read(&format!("{url}index.html"));
+        assert!(
+            page.contains(&format!("<time datetime=\"{iso}\">{day}</time>")),
+            "{url}: the index's date {day:?} is not the one on the page"
+        );
+    }
+    let ngo = index["facets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "ngo")
+        .unwrap();
+    assert_eq!(ngo["title_in_text"], "NGOs");
+    let sector = index["facets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "sector")
+        .unwrap();
+    assert_eq!(sector["title_in_text"], "sectors");
+
+    let home = site.read("index.html");
+    assert!(home.contains(">All 17 NGOs</a>"), "{home}");
+    let explore = site.read("explore/index.html");
+    assert!(!explore.contains(" ngos"), "explorer lowers an acronym");
+    assert!(
+        explore.contains("by NGO, sector"),
+        "the description keeps NGO as written"
+    );
+
+    // Tags: the name a writer typed, with its capitals and spaces.
+    let tags = site.read("tags/index.html");
+    for written in ["COVID-19", "remote delivery", "WhatsApp"] {
+        assert!(
+            tags.contains(&format!(">{written} <span class=\"count\">")),
+            "{written}: {tags}"
+        );
+    }
+    assert!(!tags.contains(">remote-delivery <"));
+}
+

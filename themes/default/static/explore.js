@@ -50,7 +50,7 @@
     facets = index.facets.map(function (f, fi) {
       var bySlug = {};
       f.terms.forEach(function (t, ti) { bySlug[t[1]] = ti; });
-      return { name: f.name, title: f.title, singular: f.singular, terms: f.terms, bySlug: bySlug, index: fi, expanded: false, filter: "" };
+      return { name: f.name, title: f.title, singular: f.singular, title_in_text: f.title_in_text || f.title, terms: f.terms, bySlug: bySlug, index: fi, expanded: false, filter: "" };
     });
     docs = index.docs.map(function (d) {
       var names = [];
@@ -58,7 +58,7 @@
         ts.forEach(function (ti) { names.push(facets[fi].terms[ti][0]); });
       });
       return {
-        url: d[0], title: d[1], date: d[2], summary: d[3], terms: d[4],
+        url: d[0], title: d[1], date: d[2], summary: d[3], terms: d[4], day: d[6] || d[2],
         nTitle: norm(d[1]), nTerms: norm(names.join(" ")), nSummary: norm(d[3]), nKeywords: norm(d[5])
       };
     });
@@ -204,12 +204,12 @@
       });
       if (f.terms.length > 20) {
         var findId = "facet-find-" + f.name;
-        var findLabel = el("label", "vh", "Find a " + f.singular.toLowerCase());
+        var findLabel = el("label", "vh", "Filter " + f.title_in_text);
         findLabel.htmlFor = findId;
         var find = el("input", "facet-find");
         find.type = "search";
         find.id = findId;
-        find.placeholder = "Find a " + f.singular.toLowerCase();
+        find.placeholder = "Filter " + f.title_in_text;
         find.value = f.filter;
         find.addEventListener("input", function () {
           f.filter = find.value;
@@ -275,17 +275,6 @@
     return "";
   }
 
-  function humanDate(iso) {
-    if (!iso) return "";
-    var p = iso.split("-");
-    var d = new Date(Date.UTC(+p[0], +p[1] - 1, +p[2]));
-    try {
-      return d.toLocaleDateString(document.documentElement.lang || undefined, { year: "numeric", month: "long", day: "numeric", timeZone: "UTC" });
-    } catch (e) {
-      return iso;
-    }
-  }
-
   function drawResults(results) {
     list.textContent = "";
     results.slice(0, limit).forEach(function (r) {
@@ -306,7 +295,8 @@
       });
       if (d.date) {
         var span = el("span");
-        var time = el("time", null, humanDate(d.date));
+        // The date as the server wrote it, in the site's one format.
+        var time = el("time", null, d.day);
         time.setAttribute("datetime", d.date);
         span.appendChild(time);
         meta.appendChild(span);
