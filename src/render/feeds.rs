@@ -7,6 +7,7 @@ use serde::Serialize;
 use tera::{Context, Value};
 
 use super::Renderer;
+use super::absolute::absolute_links;
 use super::escape::xml_safe;
 use super::reads::{self, List, Read, pid, record, tid};
 use super::templates::template_diagnostic;
@@ -220,19 +221,21 @@ pub(crate) fn entry(site: &Site, i: usize, categories: &[Vec<Value>]) -> Value {
     let v = EntryV {
         title: xml_safe(&p.title),
         id: permalink.clone(),
-        permalink,
         updated: changed(p).map_or_else(|| published.clone(), |d| d.rfc3339()),
         published,
         authors: authors_of(site, p),
         summary: xml_safe(&p.summary),
+        // A feed reader shows the HTML away from the page: every link and
+        // image in it must carry the page's address.
         content: if feed_carries_content(p) {
-            xml_safe(&p.body.html)
+            absolute_links(xml_safe(&p.body.html), &permalink)
         } else {
             Cow::Borrowed("")
         },
         categories: feed_categories(site, i)
             .map(|(t, ti)| categories[t][ti].clone())
             .collect(),
+        permalink,
     };
     Value::from_serializable(&v)
 }

@@ -22,11 +22,13 @@
 //!
 //! and what they share: [`output`] (the list of outputs), [`templates`],
 //! [`site_values`] (what every page sees), [`cards`], [`head`] (every page's
-//! `<head>`), [`values`] (the shapes templates see), [`escape`], [`rows`]
+//! `<head>`), [`values`] (the shapes templates see), [`escape`],
+//! [`absolute`] (links in feed entries made absolute), [`rows`]
 //! and [`cache`] (what the preview keeps between rebuilds), [`reads`] (what
 //! each output read, for the preview), [`theme`] and [`paths`] (checks of
 //! the links templates make).
 
+mod absolute;
 mod cache;
 mod cards;
 pub mod data;

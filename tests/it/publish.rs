@@ -453,3 +453,62 @@ fn words_and_dates_read_the_same_everywhere() {
     assert!(!tags.contains(">remote-delivery <"));
 }
 
+/// Every `href` and `src` in every feed is absolute, and each one on the
+/// site leads to a file the build wrote: a feed reader shows the entries
+/// away from the site, where `../b/` or `/learning/ngo/x/` lead nowhere.
+#[test]
+fn feed_links_are_absolute_and_lead_somewhere() {
+    let site = Site::empty(
+        "title = \"Feeds\"\nbase_url = \"https://feeds.example/learning/\"\n\
+         [[taxonomies]]\nname = \"sector\"\nfeed = true\n",
+    );
+    site.write(
+        "content/case-studies/a.md",
+        "---\ntitle: A\ndate: 2024-01-02\nngo: N\nsector: Water\nprogram: P\nsummary: A.\n---\n\
+         ## Results\n\n\
+         See [b](../b/), [its NGO](/ngo/n/), [this](#results), [the other](@/case-studies/b.md)\n\
+         and [elsewhere](https://other.example/x). ![The logo](/favicon.svg)\n",
+    );
+    site.write(
+        "content/case-studies/b.md",
+        "---\ntitle: B\ndate: 2024-01-01\nngo: N\nsector: Water\nprogram: P\nsummary: B.\n---\nB.\n",
+    );
+    let out = site.build(&[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let base = "https://feeds.example/learning/";
+    let mut checked = 0;
+    for feed in site.files().iter().filter(|f| f.ends_with("atom.xml")) {
+        let xml = site.read(feed);
+        // The entries' HTML is in CDATA sections: its attributes as written.
+        for attr in ["href", "src"] {
+            for v in between(&xml, &format!(" {attr}=\""), "\"") {
+                assert!(
+                    v.starts_with("https://"),
+                    "{feed}: {attr}=\"{v}\" is not absolute"
+                );
+                let Some(path) = v.strip_prefix(base) else {
+                    continue;
+                };
+                let path = path.split(['#', '?']).next().unwrap();
+                let file = if path.is_empty() || path.ends_with('/') {
+                    format!("{path}index.html")
+                } else {
+                    path.to_string()
+                };
+                assert!(site.exists(&file), "{feed}: {v} leads to no file ({file})");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 10, "only {checked} links checked");
+    let feed = site.read("atom.xml");
+    for want in [
+        "href=\"https://feeds.example/learning/case-studies/b/\"",
+        "href=\"https://feeds.example/learning/ngo/n/\"",
+        "href=\"https://feeds.example/learning/case-studies/a/#results\"",
+        "src=\"https://feeds.example/learning/favicon.svg\"",
+        "href=\"https://other.example/x\"",
+    ] {
+        assert!(feed.contains(want), "{want} missing from {feed}");
+    }
+}
