@@ -96,8 +96,29 @@ pub struct OutcomesConfig {
     /// site.toml does not say, sector and program, where the site has them.
     #[serde(default = "default_breakdown")]
     pub breakdown: Vec<String>,
+    /// How a metric's figures are put together, by metric name (spelling
+    /// and spacing as grouping sees them): `"Countries reached" = "max"`.
+    /// A metric not named here is inferred from its unit.
+    #[serde(default)]
+    pub aggregate: BTreeMap<String, Aggregate>,
     #[serde(skip)]
     explicit: bool,
+}
+
+/// How a metric's figures across case studies become one figure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Aggregate {
+    /// Amounts (people, money, hours): added up. The default.
+    Sum,
+    /// The largest figure of any case study ("Countries reached", where
+    /// two case studies may count the same countries).
+    Max,
+    /// Rates and scores (percent, "per week", a score): averaged.
+    Mean,
+    /// Not put together at all (NPS, a ranking): each case study shows its
+    /// own figure, and no total is made.
+    None,
 }
 
 fn default_breakdown() -> Vec<String> {
@@ -108,6 +129,7 @@ impl Default for OutcomesConfig {
     fn default() -> Self {
         OutcomesConfig {
             breakdown: default_breakdown(),
+            aggregate: BTreeMap::new(),
             explicit: false,
         }
     }

@@ -359,7 +359,7 @@ impl Site {
     }
 
     fn outcome_totals(&self) -> (Vec<outcomes::Metric>, outcomes::Groups) {
-        let groups = outcomes::Groups::new(&self.pages);
+        let groups = outcomes::Groups::new(&self.pages, &self.config.outcomes.aggregate);
         let totals =
             outcomes::summarise_in(&self.pages, &self.case_studies, &self.breakdown(), &groups);
         (totals, groups)

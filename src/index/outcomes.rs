@@ -13,28 +13,34 @@ use std::collections::BTreeMap;
 use crate::content::Page;
 use crate::content::front_matter::Outcome;
 
-/// How a metric's values combine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Combine {
-    /// Amounts: people, hours, USD. Added up.
-    Sum,
-    /// Rates and scores: percent, points. Averaged over the case studies.
-    Mean,
+/// How a metric's values combine: declared in site.toml's
+/// `[outcomes] aggregate`, else inferred from the unit.
+pub use crate::config::Aggregate as Combine;
+
+/// What a unit says about adding its figures up: rates and scores (percent,
+/// "per week", "hours/week", a score) are averaged, amounts summed.
+pub fn combine_for(unit: Option<&str>) -> Combine {
+    let Some(u) = unit.map(|u| u.trim().to_lowercase()) else {
+        return Combine::Sum;
+    };
+    let rate = matches!(
+        u.as_str(),
+        "%" | "percent" | "per cent" | "percentage" | "points" | "score" | "rating" | "nps"
+    ) || u.contains(" per ")
+        || u.starts_with("per ")
+        || u.contains('/')
+        || u.ends_with(" score")
+        || u.ends_with(" rate");
+    if rate { Combine::Mean } else { Combine::Sum }
 }
 
-/// Units whose values are rates or scores, which it makes no sense to add.
-pub fn combine_for(unit: Option<&str>) -> Combine {
-    match unit.map(|u| u.trim().to_lowercase()) {
-        Some(u)
-            if matches!(
-                u.as_str(),
-                "%" | "percent" | "per cent" | "percentage" | "points" | "score" | "rating"
-            ) =>
-        {
-            Combine::Mean
-        }
-        _ => Combine::Sum,
-    }
+/// How metric `name` with `unit` combines: as site.toml declares, else as
+/// its unit suggests.
+fn combine_of(declared: &BTreeMap<String, Combine>, name: &str, unit: Option<&str>) -> Combine {
+    declared
+        .iter()
+        .find(|(k, _)| key(k) == key(name))
+        .map_or_else(|| combine_for(unit), |(_, &c)| c)
 }
 
 /// One figure: a total (or mean) over some case studies.
@@ -152,7 +158,8 @@ fn figure(
     let pages: Vec<usize> = pages.filter(|p| by_page.contains_key(p)).collect();
     let sum: f64 = pages.iter().map(|p| by_page[p]).sum();
     let value = match combine {
-        Combine::Sum => sum,
+        Combine::Sum | Combine::None => sum,
+        Combine::Max => pages.iter().map(|p| by_page[p]).fold(0.0, f64::max),
         Combine::Mean if pages.is_empty() => 0.0,
         Combine::Mean => sum / pages.len() as f64,
     };
@@ -176,13 +183,16 @@ pub struct Groups {
     /// [`Groups::LEFT_OUT`] for a value that is not a finite number.
     start: Vec<usize>,
     ids: Vec<u32>,
+    /// `[outcomes] aggregate` from site.toml.
+    declared: BTreeMap<String, Combine>,
 }
 
 impl Groups {
     const LEFT_OUT: u32 = u32::MAX;
 
-    /// The groups of every outcome of `all`.
-    pub fn new(all: &[std::sync::Arc<Page>]) -> Groups {
+    /// The groups of every outcome of `all`, and how each metric
+    /// combines as site.toml declares it.
+    pub fn new(all: &[std::sync::Arc<Page>], declared: &BTreeMap<String, Combine>) -> Groups {
         fn key(o: &Outcome) -> (GroupKey<'_>, GroupKey<'_>) {
             (
                 GroupKey::new(&o.metric),
@@ -211,7 +221,11 @@ impl Groups {
             }));
         }
         start.push(ids.len());
-        Groups { start, ids }
+        Groups {
+            start,
+            ids,
+            declared: declared.clone(),
+        }
     }
 
     fn of(&self, page: usize) -> &[u32] {
@@ -229,7 +243,7 @@ pub fn summarise(
     pages: &[usize],
     breakdown: &[(usize, &[Vec<Vec<usize>>])],
 ) -> Vec<Metric> {
-    summarise_in(all, pages, breakdown, &Groups::new(all))
+    summarise_in(all, pages, breakdown, &Groups::new(all, &BTreeMap::new()))
 }
 
 /// [`summarise`], with the groups of `all` made earlier.
@@ -245,7 +259,7 @@ pub fn summarise_in(
     let groups = if groups.start.len() == all.len() + 1 {
         groups
     } else {
-        made = Groups::new(all);
+        made = Groups::new(all, &groups.declared);
         &made
     };
     let mut metrics: BTreeMap<u32, Acc> = BTreeMap::new();
@@ -272,7 +286,8 @@ pub fn summarise_in(
             let unit = most_used(&acc.units)
                 .filter(|u| !u.is_empty())
                 .map(str::to_string);
-            let combine = combine_for(unit.as_deref());
+            let name = most_used(&acc.names).unwrap_or_default().to_string();
+            let combine = combine_of(&groups.declared, &name, unit.as_deref());
             let figure_all = figure(&acc.by_page, acc.by_page.keys().copied(), combine);
             let breakdowns = breakdown
                 .iter()
@@ -292,7 +307,7 @@ pub fn summarise_in(
                 })
                 .collect();
             Metric {
-                name: most_used(&acc.names).unwrap_or_default().to_string(),
+                name,
                 unit,
                 combine,
                 figure: figure_all,
@@ -300,6 +315,8 @@ pub fn summarise_in(
             }
         })
         .collect();
+    // Figures site.toml says not to put together make no total anywhere.
+    out.retain(|m| m.combine != Combine::None);
     out.sort_by(|a, b| {
         b.figure
             .pages
@@ -347,7 +364,7 @@ mod tests {
             "  - metric: People reached\n    value: 7\n    unit: households\n  - metric: Uptake\n    value: 60\n    unit: percent\n",
             "  - metric: Zebra count\n    value: 1\n",
         ]);
-        let groups = Groups::new(&p);
+        let groups = Groups::new(&p, &BTreeMap::new());
         let all: Vec<usize> = (0..p.len()).collect();
         assert_eq!(
             summarise_in(&p, &all, &[], &groups),

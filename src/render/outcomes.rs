@@ -80,6 +80,7 @@ impl<'s> Renderer<'s> {
             let kept = self.shared.as_ref().map(|(cache, _, hashes)| {
                 let mut h = DefaultHasher::new();
                 ("term totals", self.values.theme_hash).hash(&mut h);
+                site.config.outcomes.aggregate.hash(&mut h);
                 (&t.config.name, &tm.slug).hash(&mut h);
                 for &i in &tm.pages {
                     (hashes[i].outcomes, self.values.page_term_hashes[i]).hash(&mut h);
@@ -201,6 +202,7 @@ impl<'s> Renderer<'s> {
                     value_display,
                     value: m.figure.value,
                     average: m.combine == Combine::Mean,
+                    highest: m.combine == Combine::Max,
                     count: m.figure.pages.len(),
                     pages: self.links_behind(&m.figure.pages),
                     breakdowns,

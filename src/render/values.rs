@@ -258,6 +258,9 @@ pub(crate) struct TotalV<'a> {
     pub(crate) value: f64,
     /// True when the figure is an average (percentages, scores).
     pub(crate) average: bool,
+    /// True when the figure is the largest of any one case study
+    /// (`aggregate = "max"` in site.toml).
+    pub(crate) highest: bool,
     /// How many case studies report it.
     pub(crate) count: usize,
     /// The explorer, filtered to the case studies behind the figure.

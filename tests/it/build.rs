@@ -607,3 +607,73 @@ fn every_page_of_a_paginated_term_shows_the_whole_terms_totals() {
         assert!(html.contains("Wells dug"), "{p}");
     }
 }
+
+/// Figures are put together only as their meaning allows: site.toml's
+/// `[outcomes] aggregate` says `max` or `none` for a metric, and a unit
+/// such as "hours per week" is averaged without being told. The outcomes
+/// page and the term pages follow it alike.
+#[test]
+fn outcomes_aggregate_as_site_toml_declares_or_their_unit_implies() {
+    let site = Site::empty(
+        "title = \"Figures\"\nbase_url = \"https://figures.example/\"\n\
+         [outcomes]\naggregate = { \"countries  REACHED\" = \"max\", \"Net promoter score\" = \"none\" }\n",
+    );
+    for (i, countries, hours, nps) in [(1, 4, 10, 40), (2, 7, 20, 60), (3, 5, 30, 50)] {
+        site.write(
+            &format!("content/case-studies/cs{i}.md"),
+            &format!(
+                "---\ntitle: Case {i}\ndate: 2024-01-0{i}\nngo: NGO {i}\nsector: Water\n\
+                 program: Fellows\nsummary: Case {i}.\noutcomes:\n\
+                 \x20 - metric: Countries reached\n    value: {countries}\n\
+                 \x20 - metric: Volunteering\n    value: {hours}\n    unit: hours per week\n\
+                 \x20 - metric: Net promoter score\n    value: {nps}\n\
+                 \x20 - metric: People trained\n    value: {}\n---\nBody {i}.\n",
+                i * 100
+            ),
+        );
+    }
+    let out = site.build(&[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for page in ["outcomes/index.html", "sector/water/index.html"] {
+        let html = site.read(page);
+        // 4, 7, 5 countries: the most one case study reached, not 16.
+        assert!(html.contains("<strong>7</strong>"), "{page}: {html}");
+        assert!(html.contains("the most in one case study"), "{page}");
+        assert!(
+            !html.contains("<strong>16</strong>"),
+            "{page}: countries were summed"
+        );
+        // 10, 20, 30 hours per week: 20 on average, not 60.
+        assert!(html.contains("<strong>20</strong>"), "{page}");
+        assert!(
+            !html.contains("<strong>60</strong>"),
+            "{page}: a rate was summed"
+        );
+        // NPS is never added up or averaged.
+        assert!(
+            !html.contains("<strong>150</strong>") && !html.contains("<strong>50</strong>"),
+            "{page}"
+        );
+        // People are counted: 600.
+        assert!(html.contains("<strong>600</strong>"), "{page}");
+    }
+    // Each case study still shows its own score.
+    assert!(
+        site.read("case-studies/cs2/index.html")
+            .contains("<strong>60</strong>")
+    );
+
+    // A way of combining casebook does not know is an error on its line.
+    site.write(
+        "site.toml",
+        "title = \"Figures\"\n[outcomes]\naggregate = { \"Countries reached\" = \"average\" }\n",
+    );
+    let out = site.run(&["build"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("site.toml:3") && err.contains("`average`"),
+        "{err}"
+    );
+    assert!(err.contains("sum, max, mean, none"), "{err}");
+}

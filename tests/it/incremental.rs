@@ -322,6 +322,17 @@ fn any_sequence_of_edits_matches_a_clean_build() {
             }),
         ),
         (
+            "say a metric is not added up",
+            vec!["site.toml"],
+            Box::new(|s: &Site| {
+                let t = std::fs::read_to_string(s.root().join("site.toml")).unwrap();
+                s.write(
+                    "site.toml",
+                    &format!("{t}\n[outcomes]\naggregate = {{ \"People reached\" = \"none\" }}\n"),
+                );
+            }),
+        ),
+        (
             "remove the static file",
             vec!["static/img/logo.svg"],
             Box::new(|s: &Site| {
@@ -351,7 +362,7 @@ fn any_sequence_of_edits_matches_a_clean_build() {
         h.check(name);
         seen.insert(name);
     }
-    assert_eq!(seen.len(), 16);
+    assert_eq!(seen.len(), 17);
 }
 
 #[test]
