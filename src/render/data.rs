@@ -73,6 +73,7 @@ impl MetricIndex {
 #[derive(Serialize)]
 struct OutcomeRow<'a> {
     metric: &'a str,
+    #[serde(serialize_with = "whole_as_integer")]
     value: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     unit: Option<&'a str>,
@@ -236,6 +237,17 @@ pub fn csv_field(s: &str) -> String {
 }
 
 /// A number as a CSV field: plain digits a spreadsheet reads as a number.
+/// A whole number as a JSON integer (`14`, not `14.0`): what a reader of
+/// the data expects for a count, and what a spreadsheet or a typed loader
+/// takes as one. Values are at most 10^15 either way, exact as integers.
+fn whole_as_integer<S: serde::Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        s.serialize_i64(*v as i64)
+    } else {
+        s.serialize_f64(*v)
+    }
+}
+
 fn csv_number(v: f64) -> String {
     if v.fract() == 0.0 && v.abs() < 1e15 {
         format!("{}", v as i64)
