@@ -16,7 +16,7 @@ use crate::content::{Kind, Page};
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::index::Site;
 use crate::render;
-use crate::text::find_value;
+use crate::text::{self, find_value};
 
 /// Checks every page; returns all problems found, unsorted.
 pub fn validate(pages: &[Arc<Page>], config: &Config, draft_reports: &[String]) -> Vec<Diagnostic> {
@@ -518,30 +518,6 @@ const TEMPLATE_IDS: &[&str] = &[
     "case-studies-heading",
 ];
 
-/// Resolves a relative URL path against a page's folder (`case-studies/x/`).
-/// `None` if it climbs above the site's root.
-fn join_url(base_dir: &str, rel: &str) -> Option<String> {
-    let mut segs: Vec<&str> = base_dir.split('/').filter(|s| !s.is_empty()).collect();
-    let parts: Vec<&str> = rel.split('/').collect();
-    for (i, seg) in parts.iter().enumerate() {
-        match *seg {
-            ".." => {
-                segs.pop()?;
-            }
-            "." | "" if i + 1 < parts.len() => {}
-            "." | "" => {}
-            s => segs.push(s),
-        }
-    }
-    let mut out = segs.join("/");
-    if (rel.ends_with('/') || rel.ends_with("/.") || rel.ends_with("..") || rel == ".")
-        && !out.is_empty()
-    {
-        out.push('/');
-    }
-    Some(out)
-}
-
 /// Checks links against the files a build will write. Made once per
 /// indexed site (the set of outputs is most of the work); each page's links
 /// are then checked on their own, so the preview server re-checks only the
@@ -760,7 +736,7 @@ impl LinkChecker {
                 LinkKind::Fragment => (Some(page.path.clone()), Some(&**page)),
                 LinkKind::SiteRelative => (percent_decode(&target[1..]), None),
                 LinkKind::Relative => (
-                    percent_decode(target).and_then(|t| join_url(&page.path, &t)),
+                    percent_decode(target).and_then(|t| text::join_url(&page.path, &t)),
                     None,
                 ),
             };
@@ -847,7 +823,7 @@ impl LinkChecker {
             } else if image.contains(':') {
                 None
             } else {
-                percent_decode(image).and_then(|t| join_url(&page.path, &t))
+                percent_decode(image).and_then(|t| text::join_url(&page.path, &t))
             };
             if let Some(path) = local
                 && self.exists(&path).is_none()
@@ -905,22 +881,22 @@ mod tests {
     #[test]
     fn relative_urls() {
         assert_eq!(
-            join_url("case-studies/x/", "../y/").as_deref(),
+            text::join_url("case-studies/x/", "../y/").as_deref(),
             Some("case-studies/y/")
         );
         assert_eq!(
-            join_url("case-studies/x/", "img.png").as_deref(),
+            text::join_url("case-studies/x/", "img.png").as_deref(),
             Some("case-studies/x/img.png")
         );
         assert_eq!(
-            join_url("case-studies/x/", "../../sector/").as_deref(),
+            text::join_url("case-studies/x/", "../../sector/").as_deref(),
             Some("sector/")
         );
         assert_eq!(
-            join_url("case-studies/x/", "./a/./b").as_deref(),
+            text::join_url("case-studies/x/", "./a/./b").as_deref(),
             Some("case-studies/x/a/b")
         );
-        assert_eq!(join_url("about/", "../../../x"), None);
-        assert_eq!(join_url("about/", "..").as_deref(), Some(""));
+        assert_eq!(text::join_url("about/", "../../../x"), None);
+        assert_eq!(text::join_url("about/", "..").as_deref(), Some(""));
     }
 }

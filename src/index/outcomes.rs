@@ -34,13 +34,13 @@ pub fn combine_for(unit: Option<&str>) -> Combine {
     if rate { Combine::Mean } else { Combine::Sum }
 }
 
-/// How metric `name` with `unit` combines: as site.toml declares, else as
-/// its unit suggests.
+/// How metric `name` with `unit` combines: as site.toml declares (keys
+/// as [`key`] makes them), else as its unit suggests.
 fn combine_of(declared: &BTreeMap<String, Combine>, name: &str, unit: Option<&str>) -> Combine {
     declared
-        .iter()
-        .find(|(k, _)| key(k) == key(name))
-        .map_or_else(|| combine_for(unit), |(_, &c)| c)
+        .get(key(name).as_ref())
+        .copied()
+        .unwrap_or_else(|| combine_for(unit))
 }
 
 /// One figure: a total (or mean) over some case studies.
@@ -183,7 +183,8 @@ pub struct Groups {
     /// [`Groups::LEFT_OUT`] for a value that is not a finite number.
     start: Vec<usize>,
     ids: Vec<u32>,
-    /// `[outcomes] aggregate` from site.toml.
+    /// `[outcomes] aggregate` from site.toml, by metric name as [`key`]
+    /// makes it.
     declared: BTreeMap<String, Combine>,
 }
 
@@ -224,7 +225,10 @@ impl Groups {
         Groups {
             start,
             ids,
-            declared: declared.clone(),
+            declared: declared
+                .iter()
+                .map(|(name, &c)| (self::key(name).into_owned(), c))
+                .collect(),
         }
     }
 

@@ -10,6 +10,8 @@
 
 use std::borrow::Cow;
 
+use crate::text::join_url;
+
 /// `html` with every relative `href="…"` and `src="…"` (double or single
 /// quotes) resolved against `base`, an absolute URL such as
 /// `https://example.org/learning/case-studies/x/`. Borrowed when nothing
@@ -17,7 +19,6 @@ use std::borrow::Cow;
 pub(crate) fn absolute_links<'a>(html: Cow<'a, str>, base: &str) -> Cow<'a, str> {
     let mut out: Option<String> = None;
     let mut done = 0;
-    let bytes = html.as_bytes();
     let mut at = 0;
     while let Some(found) = find_attr(&html[at..]) {
         let (start, quote, name_len) = (at + found.0, found.1, found.2);
@@ -33,7 +34,6 @@ pub(crate) fn absolute_links<'a>(html: Cow<'a, str>, base: &str) -> Cow<'a, str>
             o.push_str(&resolved);
             done = value_start + len;
         }
-        debug_assert!(at <= bytes.len());
     }
     match out {
         None => html,
@@ -73,7 +73,8 @@ fn find_attr(html: &str) -> Option<(usize, char, usize)> {
 }
 
 /// `reference` resolved against `base`, or `None` when it is already
-/// absolute (has a scheme) or empty.
+/// absolute (has a scheme), empty, or climbs above the root (which the link
+/// check refuses before anything is rendered).
 fn resolve(base: &str, reference: &str) -> Option<String> {
     if reference.is_empty() || has_scheme(reference) {
         return None;
@@ -98,14 +99,15 @@ fn resolve(base: &str, reference: &str) -> Option<String> {
     // Path, then whatever query or fragment the reference carries.
     let split = reference.find(['?', '#']).unwrap_or(reference.len());
     let (path, tail) = reference.split_at(split);
-    let merged = if path.starts_with('/') {
-        path.to_string()
-    } else {
-        let dir = &base_path[..base_path.rfind('/').map_or(0, |i| i + 1)];
-        let dir = if dir.is_empty() { "/" } else { dir };
-        format!("{dir}{path}")
+    // The same folder arithmetic as the link check's.
+    let joined = match path.strip_prefix('/') {
+        Some(from_root) => join_url("", from_root)?,
+        None => {
+            let dir = base_path.trim_start_matches('/');
+            join_url(&dir[..dir.rfind('/').map_or(0, |i| i + 1)], path)?
+        }
     };
-    Some(format!("{origin}{}{tail}", remove_dot_segments(&merged)))
+    Some(format!("{origin}/{joined}{tail}"))
 }
 
 /// Whether `r` starts with a URL scheme (`https:`, `mailto:`).
@@ -118,30 +120,6 @@ fn has_scheme(r: &str) -> bool {
         && scheme
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
-}
-
-/// `/a/b/../c/./d` -> `/a/c/d`; a `..` above the root stays at the root.
-fn remove_dot_segments(path: &str) -> String {
-    let mut out: Vec<&str> = Vec::new();
-    let segments: Vec<&str> = path.split('/').skip(1).collect();
-    for (n, seg) in segments.iter().enumerate() {
-        let last = n + 1 == segments.len();
-        match *seg {
-            "." => {
-                if last {
-                    out.push("");
-                }
-            }
-            ".." => {
-                out.pop();
-                if last {
-                    out.push("");
-                }
-            }
-            s => out.push(s),
-        }
-    }
-    format!("/{}", out.join("/"))
 }
 
 #[cfg(test)]
@@ -170,7 +148,7 @@ mod tests {
             Some("https://example.org/learning/case-studies/x/#outcomes")
         );
         assert_eq!(
-            r("../../../../y/?a=1#b").as_deref(),
+            r("../../../y/?a=1#b").as_deref(),
             Some("https://example.org/y/?a=1#b")
         );
         assert_eq!(
@@ -178,6 +156,8 @@ mod tests {
             Some("https://cdn.example/a.png")
         );
         assert_eq!(r("./").as_deref(), Some(BASE));
+        assert_eq!(r("/").as_deref(), Some("https://example.org/"));
+        assert_eq!(r("../../../../above/"), None);
         assert_eq!(r("https://other.example/"), None);
         assert_eq!(r("mailto:a@example.org"), None);
         assert_eq!(r(""), None);

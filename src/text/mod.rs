@@ -77,6 +77,30 @@ pub fn find_value(head: &str, key_line: usize, value: &str) -> (usize, usize) {
     (key_line, 1)
 }
 
+/// Resolves a relative URL path against a page's folder (`case-studies/x/`).
+/// `None` if it climbs above the site's root.
+pub fn join_url(base_dir: &str, rel: &str) -> Option<String> {
+    let mut segs: Vec<&str> = base_dir.split('/').filter(|s| !s.is_empty()).collect();
+    let parts: Vec<&str> = rel.split('/').collect();
+    for (i, seg) in parts.iter().enumerate() {
+        match *seg {
+            ".." => {
+                segs.pop()?;
+            }
+            "." | "" if i + 1 < parts.len() => {}
+            "." | "" => {}
+            s => segs.push(s),
+        }
+    }
+    let mut out = segs.join("/");
+    if (rel.ends_with('/') || rel.ends_with("/.") || rel.ends_with("..") || rel == ".")
+        && !out.is_empty()
+    {
+        out.push('/');
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::in_sentence;
