@@ -221,10 +221,111 @@ pub fn check_site(
             diags.push(d);
         }
     }
+    check_units(pages, &mut diags);
     diags
 }
 
-/// Whether a page has a field.
+/// A metric written in different units in different case studies ("People
+/// reached" in people here, in households there) gets one total per unit:
+/// figures in different units are never added. Say so, at each outcome
+/// whose unit is not the one most case studies use, so that a writer who
+/// meant one metric can make them agree.
+fn check_units(pages: &[Arc<Page>], diags: &mut Vec<Diagnostic>) {
+    use crate::index::outcomes::key;
+    // metric -> unit -> (page, outcome index), in site order.
+    type Uses<'a> = BTreeMap<String, Vec<(&'a Page, usize)>>;
+    let mut metrics: BTreeMap<String, Uses> = BTreeMap::new();
+    for p in pages.iter().filter(|p| p.kind == Kind::CaseStudy) {
+        for (i, o) in p.outcomes.iter().enumerate() {
+            if !o.value.is_finite() {
+                continue;
+            }
+            let unit = key(o.unit.as_deref().unwrap_or("")).into_owned();
+            metrics
+                .entry(key(&o.metric).into_owned())
+                .or_default()
+                .entry(unit)
+                .or_default()
+                .push((p, i));
+        }
+    }
+    let written = |u: &str| {
+        if u.is_empty() {
+            "no unit".to_string()
+        } else {
+            format!("\"{u}\"")
+        }
+    };
+    for units in metrics.values().filter(|u| u.len() > 1) {
+        // The unit most case studies use; on a tie, the first in order.
+        let (usual, usual_uses) = units
+            .iter()
+            .max_by(|a, b| a.1.len().cmp(&b.1.len()).then_with(|| b.0.cmp(a.0)))
+            .expect("more than one unit");
+        for (unit, uses) in units.iter().filter(|(u, _)| *u != usual) {
+            for &(page, i) in uses {
+                let o = &page.outcomes[i];
+                let n = usual_uses.len();
+                let mut d = Diagnostic::warning(
+                    page.file.clone(),
+                    format!(
+                        "the outcome \"{}\" has {} here, but {} in {n} other case {} (first {})",
+                        o.metric,
+                        written(unit),
+                        written(usual),
+                        if n == 1 { "study" } else { "studies" },
+                        usual_uses[0].0.file,
+                    ),
+                )
+                .with_hint(
+                    "figures in different units are never added together, so this metric gets a total of its own: write the same unit in both, or give the metrics different names",
+                );
+                if let Some(&line) = page.front_matter.key_lines.get("outcomes") {
+                    let (l, c) = outcome_line(&page.head, line, i, o.unit.as_deref());
+                    d = d.at(&page.head, l, c);
+                }
+                diags.push(d);
+            }
+        }
+    }
+}
+
+/// Where outcome `index` under `outcomes:` (on line `key_line`) writes its
+/// unit, or else where the outcome starts: (line, column), 1-based.
+fn outcome_line(head: &str, key_line: usize, index: usize, unit: Option<&str>) -> (usize, usize) {
+    let mut item: Option<usize> = None;
+    let mut item_indent = None;
+    let mut start = (key_line, 1);
+    for (n, line) in head.lines().enumerate().skip(key_line) {
+        if !line.starts_with([' ', '\t', '-']) {
+            break;
+        }
+        let body = line.trim_start();
+        let indent = line.len() - body.len();
+        if body.starts_with('-') && *item_indent.get_or_insert(indent) == indent {
+            let next = item.map_or(0, |i| i + 1);
+            if next > index {
+                break;
+            }
+            item = Some(next);
+            if next == index {
+                start = (n + 1, indent + 1);
+            }
+        }
+        if item != Some(index) {
+            continue;
+        }
+        let field = body.trim_start_matches('-').trim_start();
+        if let Some(u) = unit
+            && field.starts_with("unit:")
+            && let Some(pos) = line.find(u)
+        {
+            return (n + 1, line[..pos].chars().count() + 1);
+        }
+    }
+    start
+}
+
 #[derive(PartialEq)]
 enum Presence {
     Present,

@@ -79,7 +79,7 @@ fn spaced_once(s: &str) -> bool {
 
 /// A name as grouping sees it: lower case, single spaces. Most names are
 /// written that way already and are borrowed, not copied.
-fn key(s: &str) -> Cow<'_, str> {
+pub(crate) fn key(s: &str) -> Cow<'_, str> {
     if spaced_once(s) && !s.bytes().any(|b| b.is_ascii_uppercase()) {
         return Cow::Borrowed(s);
     }

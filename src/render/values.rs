@@ -66,13 +66,95 @@ pub(crate) fn is_percent(unit: &str) -> bool {
     )
 }
 
+/// The sign written before an amount of money in `unit` ("US$", "€"), or
+/// for other currencies their code and a no-break space ("KES "); `None`
+/// when the unit names no currency.
+pub(crate) fn currency(unit: &str) -> Option<&'static str> {
+    let u = unit.trim();
+    let sign = match u.to_lowercase().as_str() {
+        "usd" | "us$" | "$" | "us dollars" | "dollars" | "us dollar" => "US$",
+        "eur" | "€" | "euro" | "euros" => "€",
+        "gbp" | "£" | "pounds" | "pounds sterling" => "£",
+        "inr" | "₹" | "rupees" => "₹",
+        "jpy" | "¥" | "yen" => "¥",
+        "cad" | "ca$" => "CA$",
+        "aud" | "a$" => "A$",
+        "chf" => "CHF\u{a0}",
+        "kes" | "ksh" => "KES\u{a0}",
+        "ngn" | "₦" => "₦",
+        "zar" => "R\u{a0}",
+        "brl" | "r$" => "R$",
+        "mxn" => "MX$",
+        "ugx" => "UGX\u{a0}",
+        "tzs" => "TZS\u{a0}",
+        "ghs" => "GH₵",
+        "pkr" => "PKR\u{a0}",
+        "bdt" | "৳" => "৳",
+        "php" | "₱" => "₱",
+        "idr" => "Rp\u{a0}",
+        "clp" => "CLP\u{a0}",
+        "cop" => "COP\u{a0}",
+        "etb" => "ETB\u{a0}",
+        "rwf" => "RWF\u{a0}",
+        "xof" => "CFA\u{a0}",
+        "egp" => "EGP\u{a0}",
+        "sek" => "SEK\u{a0}",
+        "nok" => "NOK\u{a0}",
+        "dkk" => "DKK\u{a0}",
+        "nzd" => "NZ$",
+        _ => return None,
+    };
+    Some(sign)
+}
+
+/// An amount of money as a publication writes it: `US$1.9\u{a0}m`,
+/// `€250,000`. Millions and billions are shortened, to two decimals at most.
+fn money(sign: &str, v: f64) -> String {
+    let minus = if v < 0.0 { "-" } else { "" };
+    let v = v.abs();
+    let figure = if v >= 1e9 {
+        format!("{}\u{a0}bn", format_number(v / 1e9))
+    } else if v >= 1e6 {
+        format!("{}\u{a0}m", format_number(v / 1e6))
+    } else {
+        format_number(v)
+    };
+    format!("{minus}{sign}{figure}")
+}
+
+/// Whether a metric's name already says its unit: each word of the unit,
+/// singular or plural, begins a word of the name ("Hours volunteered per
+/// week" says "hours per week"; "Countries reached" says "country").
+fn says_unit(metric: &str, unit: &str) -> bool {
+    let metric = metric.to_lowercase();
+    let unit = unit.to_lowercase();
+    if metric.contains(&unit) {
+        return true;
+    }
+    let words: Vec<&str> = metric.split(|c: char| !c.is_alphanumeric()).collect();
+    let stem = |w: &str| -> String {
+        w.strip_suffix("ies").map_or_else(
+            || w.strip_suffix('s').unwrap_or(w).to_string(),
+            |s| format!("{s}y"),
+        )
+    };
+    unit.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .all(|u| {
+            let u = stem(u);
+            words.iter().any(|w| stem(w) == u)
+        })
+}
+
 pub(crate) fn outcome_v(o: &crate::content::front_matter::Outcome) -> OutcomeV<'_> {
     let mut value_display = format_number(o.value);
     let mut label = o.metric.clone();
     if let Some(unit) = o.unit.as_deref() {
         if is_percent(unit) {
             value_display.push('%');
-        } else if !o.metric.to_lowercase().contains(&unit.to_lowercase()) {
+        } else if let Some(sign) = currency(unit) {
+            value_display = money(sign, o.value);
+        } else if !says_unit(&o.metric, unit) {
             label = format!("{} ({unit})", o.metric);
         }
     }
@@ -306,4 +388,29 @@ pub(crate) fn total_display(name: &str, unit: Option<&str>, value: f64) -> (Stri
     };
     let v = outcome_v(&o);
     (v.value_display, v.label)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_is_written_with_its_sign_and_shortened_from_a_million() {
+        assert_eq!(money("US$", 1_900_000.0), "US$1.9\u{a0}m");
+        assert_eq!(money("€", 250_000.0), "€250,000");
+        assert_eq!(money("KES\u{a0}", 3_250_000_000.0), "KES\u{a0}3.25\u{a0}bn");
+        assert_eq!(money("£", -1_500.5), "-£1,500.5");
+        assert_eq!(currency("usd"), Some("US$"));
+        assert_eq!(currency("people"), None);
+    }
+
+    #[test]
+    fn a_label_does_not_repeat_a_unit_it_already_says() {
+        assert!(says_unit("Countries reached", "countries"));
+        assert!(says_unit("Countries reached", "country"));
+        assert!(says_unit("Hours volunteered per week", "hours per week"));
+        assert!(says_unit("Hours volunteered per week", "hours/week"));
+        assert!(!says_unit("Time to move online", "months"));
+        assert!(!says_unit("Learners", "people"));
+    }
 }

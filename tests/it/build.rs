@@ -677,3 +677,73 @@ fn outcomes_aggregate_as_site_toml_declares_or_their_unit_implies() {
     );
     assert!(err.contains("sum, max, mean, none"), "{err}");
 }
+
+#[test]
+fn money_has_its_currency_and_units_that_disagree_are_named() {
+    let site = Site::empty("title = \"Money\"\nbase_url = \"https://money.example/\"\n");
+    let cases = [
+        (1, 1_900_000, "USD", "people"),
+        (2, 250_000, "usd", "people"),
+        (3, 0, "", "households"),
+    ];
+    for (i, money, unit, reached) in cases {
+        let funds = if money > 0 {
+            format!("  - metric: Funds raised\n    value: {money}\n    unit: {unit}\n")
+        } else {
+            String::new()
+        };
+        site.write(
+            &format!("content/case-studies/cs{i}.md"),
+            &format!(
+                "---\ntitle: Case {i}\ndate: 2024-01-0{i}\nngo: NGO {i}\nsector: Water\n\
+                 program: Fellows\nsummary: Case {i}.\noutcomes:\n{funds}\
+                 \x20 - metric: People reached\n    value: {}\n    unit: {reached}\n\
+                 \x20 - metric: Hours volunteered per week\n    value: 4\n    unit: hours per week\n\
+                 ---\nBody {i}.\n",
+                i * 100
+            ),
+        );
+    }
+    let out = site.build(&[]);
+    let err = stderr(&out);
+    // A case study shows money with its sign, shortened, never bracketed;
+    // a label that says its unit does not repeat it.
+    let cs1 = site.read("case-studies/cs1/index.html");
+    assert!(cs1.contains("<strong>US$1.9\u{a0}m</strong>"), "{cs1}");
+    assert!(!cs1.contains("(USD)"), "{cs1}");
+    assert!(
+        cs1.contains(">Hours volunteered per week<") && !cs1.contains("(hours per week)"),
+        "{cs1}"
+    );
+    assert!(cs1.contains("People reached (people)") || cs1.contains(">People reached<"));
+    // The total is money too: 1,900,000 + 250,000.
+    let outcomes = site.read("outcomes/index.html");
+    assert!(outcomes.contains("US$2.15\u{a0}m"), "{outcomes}");
+    assert!(
+        site.read("case-studies/cs2/index.html")
+            .contains("US$250,000")
+    );
+    // Open data keeps the number and its unit as written.
+    let csv = site.read("outcomes.csv");
+    assert!(csv.contains("1900000") && csv.contains("USD"), "{csv}");
+
+    // People reached is in people twice and in households once: the odd
+    // one out is named, with its file and the line of its unit.
+    assert!(out.status.success(), "a warning, not an error: {err}");
+    let warning = err
+        .lines()
+        .position(|l| l.contains("\"People reached\" has \"households\" here"))
+        .unwrap_or_else(|| panic!("no warning for the unit: {err}"));
+    let near = err
+        .lines()
+        .skip(warning)
+        .take(4)
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(near.contains("cs3.md:11:11"), "{near}");
+    assert!(err.contains("\"people\" in 2 other case studies"), "{err}");
+    assert!(
+        !err.contains("cs1.md:") && !err.contains("cs2.md:"),
+        "{err}"
+    );
+}
