@@ -36,6 +36,8 @@ pub struct Config {
     pub base_path: String,
     pub language: String,
     pub author: Option<String>,
+    /// Who publishes the site, for printed pages; the title when unset.
+    pub organisation: Option<String>,
     /// The theme folder under `themes/` whose templates and static files
     /// override the built-in ones; `None` uses the built-in theme only.
     pub theme: Option<String>,
@@ -286,10 +288,17 @@ pub struct TaxonomyConfig {
     /// "Mental Health".
     #[serde(default)]
     pub aliases: BTreeMap<String, String>,
+    /// A sentence or two about a term, shown on the taxonomy's index and
+    /// the term's page: term name (any spelling of it) -> text.
+    #[serde(default)]
+    pub descriptions: BTreeMap<String, String>,
     /// slug of an allowed value or alias -> the value to show. Built from
     /// `values` and `aliases` when the config is loaded.
     #[serde(skip)]
     lookup: BTreeMap<String, String>,
+    /// slug of a term -> (its description, the line of site.toml it is on).
+    #[serde(skip)]
+    described: BTreeMap<String, (String, usize)>,
 }
 
 /// Whether a value belongs to a taxonomy's vocabulary.
@@ -321,6 +330,29 @@ impl TaxonomyConfig {
 
     /// Looks a value up in the vocabulary, by slug, so case and spacing do
     /// not matter.
+    /// The description site.toml gives the term with this slug.
+    pub fn description(&self, slug: &str) -> Option<&str> {
+        self.described
+            .get(slug)
+            .map(|(d, _)| d.as_str())
+            .filter(|d| !d.is_empty())
+    }
+
+    /// Terms site.toml describes, as (slug, name as written, line).
+    pub fn described_terms(&self) -> impl Iterator<Item = (&str, &str, usize)> {
+        self.descriptions.keys().map(|name| {
+            let slug = slug::slugify(name);
+            let line = self.described.get(&slug).map_or(0, |(_, l)| *l);
+            (
+                self.described
+                    .get_key_value(&slug)
+                    .map_or("", |(k, _)| k.as_str()),
+                name.as_str(),
+                line,
+            )
+        })
+    }
+
     pub fn lookup(&self, value: &str) -> VocabularyMatch<'_> {
         if !self.is_closed() {
             return VocabularyMatch::Open;
@@ -346,6 +378,8 @@ impl TaxonomyConfig {
             feed: true,
             values: Vec::new(),
             aliases: BTreeMap::new(),
+            descriptions: BTreeMap::new(),
+            described: BTreeMap::new(),
             lookup: BTreeMap::new(),
         }
     }
@@ -364,6 +398,7 @@ struct RawTaxonomy {
     feed: Option<bool>,
     values: Option<Vec<String>>,
     aliases: Option<BTreeMap<String, String>>,
+    descriptions: Option<BTreeMap<String, String>>,
     /// `false` removes the taxonomy (a default one) from the site.
     enabled: Option<bool>,
 }
@@ -389,6 +424,9 @@ impl RawTaxonomy {
         }
         if let Some(v) = self.aliases {
             base.aliases = v;
+        }
+        if let Some(v) = self.descriptions {
+            base.descriptions = v;
         }
         base
     }
@@ -478,6 +516,7 @@ struct RawConfig {
     #[serde(default = "default_language")]
     language: String,
     author: Option<String>,
+    organisation: Option<String>,
     theme: Option<String>,
     #[serde(default = "default_paginate_by")]
     paginate_by: usize,
@@ -626,6 +665,19 @@ impl Config {
                 };
                 t.lookup.entry(slug::slugify(alias)).or_insert(canonical);
             }
+            for (term, description) in &t.descriptions {
+                let line = text
+                    .lines()
+                    .position(|l| {
+                        let l = l.trim_start();
+                        l.starts_with(&format!("\"{term}\""))
+                            || l.starts_with(&format!("{term} "))
+                            || l.contains(&format!("\"{term}\" ="))
+                    })
+                    .map_or(0, |i| i + 1);
+                t.described
+                    .insert(slug::slugify(term), (description.trim().to_string(), line));
+            }
         }
 
         let outcomes = match raw.outcomes {
@@ -695,6 +747,7 @@ impl Config {
             base_path,
             language: raw.language,
             author: raw.author,
+            organisation: raw.organisation.filter(|o| !o.trim().is_empty()),
             theme: raw.theme,
             paginate_by: raw.paginate_by,
             feed_limit: raw.feed_limit.max(1),

@@ -222,7 +222,47 @@ pub fn check_site(
         }
     }
     check_units(pages, &mut diags);
+    check_descriptions(pages, config, &mut diags);
     diags
+}
+
+/// A description in site.toml for a term no case study uses is shown
+/// nowhere: most likely a misspelling.
+fn check_descriptions(pages: &[Arc<Page>], config: &Config, diags: &mut Vec<Diagnostic>) {
+    for (t, tax) in config.taxonomies.iter().enumerate() {
+        if tax.descriptions.is_empty() {
+            continue;
+        }
+        let used: BTreeMap<&str, &str> = pages
+            .iter()
+            .filter_map(|p| p.terms.get(t))
+            .flatten()
+            .map(|v| (v.slug.as_str(), v.shown.as_str()))
+            .collect();
+        for (slug, name, line) in tax.described_terms() {
+            if used.contains_key(slug) {
+                continue;
+            }
+            let mut d = Diagnostic::warning(
+                crate::config::FILE,
+                format!(
+                    "the {} \"{name}\" has a description, but no page uses it, so it is shown nowhere",
+                    tax.singular.to_lowercase()
+                ),
+            );
+            if line > 0 {
+                d = d.at_line(line, 1);
+            }
+            d = match did_you_mean(name, used.values().copied()) {
+                Some(s) => d.with_hint(format!("did you mean \"{s}\"?")),
+                None => d.with_hint(format!(
+                    "descriptions are keyed by the {}'s name, as case studies write it",
+                    tax.singular.to_lowercase()
+                )),
+            };
+            diags.push(d);
+        }
+    }
 }
 
 /// A metric written in different units in different case studies ("People

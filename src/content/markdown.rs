@@ -986,6 +986,7 @@ pub fn render(body: &str, first_line: usize, cx: &MarkdownContext) -> Rendered {
             events.push_back(event);
         }
     });
+    let stream = Footnotes::new(stream);
     let html = if cx.html {
         let mut html = String::with_capacity(body.len() + body.len() / 2);
         pulldown_cmark::html::push_html(&mut html, stream);
@@ -1036,6 +1037,142 @@ impl FootnoteIds {
         }
         self.by_label.insert(label.to_string(), id.clone());
         id
+    }
+}
+
+/// Footnotes as readers expect them: numbered in the order the text cites
+/// them, gathered at the end of the body in one list wherever they were
+/// written, each with a link back to where it was cited. (The HTML writer
+/// leaves a definition where it stands, without a way back.) Ids are
+/// [`FootnoteIds`], so they need no escaping; `fn-` and `fnref-` keep them
+/// apart from heading ids.
+struct Footnotes<'a, I> {
+    inner: I,
+    /// The open definition: its id and events so far.
+    open: Option<(CowStr<'a>, Vec<Event<'a>>)>,
+    /// Definitions by id, as written.
+    defs: HashMap<String, Vec<Event<'a>>>,
+    /// Ids in the order first written: definitions never cited come last.
+    written: Vec<String>,
+    /// Ids in the order first cited, and how often each is cited.
+    cited: Vec<(String, usize)>,
+    /// The list, once the body has ended.
+    tail: VecDeque<Event<'a>>,
+    done: bool,
+}
+
+impl<'a, I: Iterator<Item = Event<'a>>> Footnotes<'a, I> {
+    fn new(inner: I) -> Self {
+        Footnotes {
+            inner,
+            open: None,
+            defs: HashMap::new(),
+            written: Vec::new(),
+            cited: Vec::new(),
+            tail: VecDeque::new(),
+            done: false,
+        }
+    }
+
+    /// The notes, in citing order, as the events that end the body.
+    fn finish(&mut self) {
+        let mut order: Vec<(String, usize)> = self
+            .cited
+            .iter()
+            .filter(|(id, _)| self.defs.contains_key(id))
+            .cloned()
+            .collect();
+        for id in &self.written {
+            if !self.cited.iter().any(|(c, _)| c == id) {
+                order.push((id.clone(), 0));
+            }
+        }
+        if order.is_empty() {
+            return;
+        }
+        let tail = &mut self.tail;
+        tail.push_back(Event::Html(
+            "<section class=\"footnotes\" role=\"doc-endnotes\">\n<ol>\n".into(),
+        ));
+        for (id, times) in order {
+            let mut events = self.defs.remove(&id).unwrap_or_default();
+            let back: String = (1..=times)
+                .map(|k| {
+                    let from = if k == 1 { id.clone() } else { format!("{id}-{k}") };
+                    format!(
+                        " <a href=\"#fnref-{from}\" class=\"footnote-back\" role=\"doc-backlink\" aria-label=\"Back to the text\">↩\u{fe0e}</a>"
+                    )
+                })
+                .collect();
+            // The way back ends the note's last paragraph, not a line of its own.
+            let at = match events.last() {
+                Some(Event::End(TagEnd::Paragraph)) => events.len() - 1,
+                _ => events.len(),
+            };
+            events.insert(at, Event::InlineHtml(back.into()));
+            tail.push_back(Event::Html(format!("<li id=\"fn-{id}\">").into()));
+            tail.extend(events);
+            tail.push_back(Event::Html("</li>\n".into()));
+        }
+        tail.push_back(Event::Html("</ol>\n</section>\n".into()));
+    }
+}
+
+impl<'a, I: Iterator<Item = Event<'a>>> Iterator for Footnotes<'a, I> {
+    type Item = Event<'a>;
+
+    fn next(&mut self) -> Option<Event<'a>> {
+        loop {
+            if self.done {
+                return self.tail.pop_front();
+            }
+            let Some(event) = self.inner.next() else {
+                self.done = true;
+                self.finish();
+                continue;
+            };
+            match event {
+                Event::Start(Tag::FootnoteDefinition(id)) => self.open = Some((id, Vec::new())),
+                Event::End(TagEnd::FootnoteDefinition) => {
+                    if let Some((id, events)) = self.open.take() {
+                        let id = id.to_string();
+                        if !self.defs.contains_key(&id) {
+                            self.written.push(id.clone());
+                            self.defs.insert(id, events);
+                        }
+                    }
+                }
+                e if self.open.is_some() => {
+                    if let Some((_, events)) = self.open.as_mut() {
+                        events.push(e);
+                    }
+                }
+                Event::FootnoteReference(id) => {
+                    let n = match self.cited.iter().position(|(c, _)| **c == *id) {
+                        Some(n) => n,
+                        None => {
+                            self.cited.push((id.to_string(), 0));
+                            self.cited.len() - 1
+                        }
+                    };
+                    self.cited[n].1 += 1;
+                    let k = self.cited[n].1;
+                    let from = if k == 1 {
+                        id.to_string()
+                    } else {
+                        format!("{id}-{k}")
+                    };
+                    return Some(Event::InlineHtml(
+                        format!(
+                            "<sup class=\"footnote-ref\"><a href=\"#fn-{id}\" id=\"fnref-{from}\" role=\"doc-noteref\">{}</a></sup>",
+                            n + 1
+                        )
+                        .into(),
+                    ));
+                }
+                other => return Some(other),
+            }
+        }
     }
 }
 
@@ -1405,13 +1542,44 @@ mod tests {
     }
 
     #[test]
+    fn footnotes_are_numbered_as_cited_and_gathered_at_the_end_with_a_way_back() {
+        let s = HashMap::new();
+        let md = "[^later]: Written first, cited second.\n\nOne[^first] and two[^later], one again[^first].\n\n[^first]: Cited first.\n\n## After\n\nThe end.\n";
+        let r = render(md, 1, &cx(&s, "/", false));
+        let h = &r.html;
+        let notes = h.find("<section class=\"footnotes\"").expect(h);
+        assert!(h.find("The end.").unwrap() < notes, "notes come last: {h}");
+        assert!(
+            h.contains("<a href=\"#fn-first\" id=\"fnref-first\" role=\"doc-noteref\">1</a>"),
+            "{h}"
+        );
+        assert!(
+            h.contains("<a href=\"#fn-later\" id=\"fnref-later\" role=\"doc-noteref\">2</a>"),
+            "{h}"
+        );
+        assert!(
+            h.contains("id=\"fnref-first-2\" role=\"doc-noteref\">1</a>"),
+            "{h}"
+        );
+        let first = h.find("<li id=\"fn-first\">").expect(h);
+        let later = h.find("<li id=\"fn-later\">").expect(h);
+        assert!(first < later, "{h}");
+        assert!(
+            h.contains("Cited first. <a href=\"#fnref-first\" class=\"footnote-back\""),
+            "{h}"
+        );
+        assert!(h.contains("href=\"#fnref-first-2\""), "{h}");
+        assert_eq!(h.matches("Written first").count(), 1, "{h}");
+    }
+
+    #[test]
     fn footnote_labels_and_code_languages_stay_names() {
         let s = HashMap::new();
         let md = "A[^<b x=\"1\">] B[^1].\n\n[^<b x=\"1\">]: one\n\n[^1]: two\n\n```js\"><script>x onload=y\ncode\n```\n";
         let r = render(md, 1, &cx(&s, "/", false));
-        assert!(r.html.contains("href=\"#bx1\""), "{}", r.html);
-        assert!(r.html.contains("id=\"bx1\""), "{}", r.html);
-        assert!(r.html.contains("href=\"#1\""), "{}", r.html);
+        assert!(r.html.contains("href=\"#fn-bx1\""), "{}", r.html);
+        assert!(r.html.contains("id=\"fn-bx1\""), "{}", r.html);
+        assert!(r.html.contains("href=\"#fn-1\""), "{}", r.html);
         assert!(
             r.html.contains("<code class=\"language-jsscriptx\">"),
             "{}",

@@ -18,7 +18,8 @@ use crate::content::front_matter::Outcome;
 pub use crate::config::Aggregate as Combine;
 
 /// What a unit says about adding its figures up: rates and scores (percent,
-/// "per week", "hours/week", a score) are averaged, amounts summed.
+/// "per week", "hours/week", a score) are averaged, countries reached
+/// taken at their highest, amounts summed.
 pub fn combine_for(unit: Option<&str>) -> Combine {
     let Some(u) = unit.map(|u| u.trim().to_lowercase()) else {
         return Combine::Sum;
@@ -31,7 +32,16 @@ pub fn combine_for(unit: Option<&str>) -> Combine {
         || u.contains('/')
         || u.ends_with(" score")
         || u.ends_with(" rate");
-    if rate { Combine::Mean } else { Combine::Sum }
+    // Two case studies may reach the same countries: the widest reach is
+    // the figure that holds, not the sum.
+    let places = matches!(u.as_str(), "countries" | "country");
+    if rate {
+        Combine::Mean
+    } else if places {
+        Combine::Max
+    } else {
+        Combine::Sum
+    }
 }
 
 /// How metric `name` with `unit` combines: as site.toml declares (keys

@@ -56,7 +56,8 @@ impl SiteValues {
         for (name, t) in &theme.templates {
             (name, &t.source).hash(&mut h);
         }
-        for asset in ["style.css", "favicon.svg", "explore.js"] {
+        // Every URL a template may be given for a theme file.
+        for (asset, _) in super::theme::BUILTIN_STATIC {
             theme.asset_url(c, asset).hash(&mut h);
         }
         let theme_hash = h.finish();
@@ -207,25 +208,30 @@ fn site_value<'a>(site: &'a Site, theme: &Theme) -> SiteV<'a> {
     let mut nav = vec![NavV {
         title: "Case studies".into(),
         url: c.url("case-studies/"),
+        browse: false,
     }];
     if !site.reports.is_empty() {
         nav.push(NavV {
             title: "Reports".into(),
             url: c.url("reports/"),
+            browse: false,
         });
     }
     nav.push(NavV {
         title: "Explore".into(),
         url: c.url("explore/"),
+        browse: false,
     });
     nav.push(NavV {
         title: "Outcomes".into(),
         url: c.url("outcomes/"),
+        browse: false,
     });
     for t in &site.taxonomies {
         nav.push(NavV {
             title: t.config.title.clone(),
             url: c.url(&t.path()),
+            browse: true,
         });
     }
     let pages = site
@@ -234,6 +240,7 @@ fn site_value<'a>(site: &'a Site, theme: &Theme) -> SiteV<'a> {
         .map(|&i| NavV {
             title: site.pages[i].title.clone(),
             url: c.url(&site.pages[i].path),
+            browse: false,
         })
         .collect();
     let taxonomies = site
@@ -249,6 +256,7 @@ fn site_value<'a>(site: &'a Site, theme: &Theme) -> SiteV<'a> {
                     url: c.url(&t.term_path(term)),
                     count: term.pages.len(),
                     feed_url: None,
+                    description: t.config.description(&term.slug),
                 })
                 .collect();
             terms.sort_by(|a, b| {
@@ -276,6 +284,8 @@ fn site_value<'a>(site: &'a Site, theme: &Theme) -> SiteV<'a> {
         base_path: &c.base_path,
         home_url: &c.base_path,
         css_url: theme.asset_url(c, "style.css"),
+        print_js_url: theme.asset_url(c, "print.js"),
+        organisation: c.organisation.as_deref().unwrap_or(&c.title),
         favicon_url: theme.asset_url(c, "favicon.svg"),
         feed_url: c.url("atom.xml"),
         case_study_count: site.case_studies.len(),

@@ -60,6 +60,7 @@ impl<'s> Renderer<'s> {
                 url: c.url(&base),
                 count: tm.pages.len(),
                 feed_url: t.config.feed.then(|| c.url(&format!("{base}atom.xml"))),
+                description: t.config.description(&tm.slug),
             },
         );
         cx.insert_value("taxonomy", self.values.taxonomies[tax].clone());

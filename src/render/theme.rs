@@ -53,6 +53,10 @@ pub const BUILTIN_STATIC: &[(&str, &[u8])] = &[
         include_bytes!("../../themes/default/static/explore.js"),
     ),
     (
+        "print.js",
+        include_bytes!("../../themes/default/static/print.js"),
+    ),
+    (
         "favicon.ico",
         include_bytes!("../../themes/default/static/favicon.ico"),
     ),

@@ -265,6 +265,8 @@ pub(crate) struct TermV<'a> {
     pub(crate) count: usize,
     /// The term's Atom feed, if its taxonomy has feeds.
     pub(crate) feed_url: Option<String>,
+    /// From the taxonomy's `descriptions` in site.toml.
+    pub(crate) description: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -281,6 +283,8 @@ pub(crate) struct TaxonomyV<'a> {
 pub(crate) struct NavV {
     pub(crate) title: String,
     pub(crate) url: String,
+    /// A taxonomy index: the theme groups these under "Browse".
+    pub(crate) browse: bool,
 }
 
 #[derive(Serialize)]
@@ -293,6 +297,10 @@ pub(crate) struct SiteV<'a> {
     pub(crate) base_path: &'a str,
     pub(crate) home_url: &'a str,
     pub(crate) css_url: String,
+    /// `print.js`: the print date and full link addresses on paper.
+    pub(crate) print_js_url: String,
+    /// Who publishes the site (`organisation` in site.toml), else its title.
+    pub(crate) organisation: &'a str,
     pub(crate) favicon_url: String,
     /// The site's Atom feed.
     pub(crate) feed_url: String,

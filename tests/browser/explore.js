@@ -159,7 +159,27 @@ async function count(page, id) {
     const links = await page3.$$eval('#explorer-fallback a', as => as.map(a => a.getAttribute('href')));
     check(links.includes('/learning/sector/') && links.includes('/learning/sector/health/'),
       'the fallback links to the taxonomy and term pages', links);
+    const said = await page3.evaluate(() => document.querySelector('#explorer-fallback').innerText);
+    check(/needs JavaScript/.test(said) && !/Loading/.test(said),
+      'without JavaScript the page says the explorer needs it, not that it is loading', said);
     await nojs.close();
+
+    // While its index loads, the explorer says so; a sort order the
+    // control does not offer falls back to one it does.
+    const slow = await context.newPage();
+    let release;
+    const held = new Promise(r => { release = r; });
+    await slow.route('**/search-index.json', async route => { await held; await route.continue(); });
+    await slow.goto(base + 'explore/?sort=bogus', { waitUntil: 'domcontentloaded' });
+    const loading = await slow.textContent('.explorer-fallback-note');
+    check(/Loading the explorer/.test(loading) && await slow.isVisible('.explorer-fallback-note'),
+      'a loading state shows while the index loads', loading);
+    release();
+    await slow.waitForSelector('#explorer:not([hidden])');
+    const sortShown = await slow.$eval('#explorer-sort', s => ({ value: s.value, text: s.options[s.selectedIndex] && s.options[s.selectedIndex].text }));
+    check(sortShown.value === 'date' && sortShown.text === 'Newest first',
+      'an unknown sort in the URL shows the default order, never a blank control', sortShown);
+    await slow.close();
 
     // Printing a report: no navigation, its case studies included, links
     // written out, and cards kept whole.
@@ -177,16 +197,40 @@ async function count(page, id) {
         cards: shown('.report-case-studies .card').map(c => c.querySelector('.card-title').textContent.trim()),
         after: link ? getComputedStyle(link, '::after').content : '',
         breakInside: card ? getComputedStyle(card).breakInside : '',
+        head: shown('.print-header').map(e => e.innerText.replace(/\s+/g, ' ').trim()).join(''),
+        body: getComputedStyle(document.querySelector('.prose a[href]'), '::after').content,
+        kicker: getComputedStyle(document.querySelector('.kicker a'), '::after').content,
+        appendix: getComputedStyle(document.querySelector('.report-case-studies')).breakBefore,
+        th: document.querySelector('.prose thead') ? getComputedStyle(document.querySelector('.prose thead')).display : 'table-header-group',
       };
     });
+    // Paper says who published it, where it lives and when it was printed;
+    // links in the text carry their full address, labels and tags do not;
+    // the case studies follow as an appendix on a page of their own.
+    check(print.head.includes('Explore fixture') && /http:\/\/127\.0\.0\.1(:\d+)?\/learning\/reports\/year-2024\//.test(print.head) &&
+      /Printed \d{1,2} [A-Z][a-z]+ \d{4}/.test(print.head), 'the printed page names the site, its address and the print date', print.head);
+    check(print.body.includes(base + 'case-studies/mothers/'), 'a link in the text prints its full address', print.body);
+    check(print.kicker === 'none', 'a term link outside the text prints no address', print.kicker);
+    check(print.appendix === 'page', "the report's case studies start a page of their own", print.appendix);
+    check(print.th === 'table-header-group', 'a table repeats its header on each printed page', print.th);
     check(print.header === 0 && print.footer === 0 && print.nav === 0, 'print hides the header, navigation and footer', print);
     check(JSON.stringify(print.cards) === JSON.stringify(['A chatbot for expecting mothers', 'Clinic records move to tablets']),
       "print keeps the report's case studies", print.cards);
-    check(print.after.includes('/learning/case-studies/mothers/'), 'print writes out where links go', print.after);
+    check(print.after.includes(base + 'case-studies/mothers/'), 'print writes out where each case study lives, in full', print.after);
     check(print.breakInside === 'avoid', 'cards are not split across pages', print.breakInside);
     await page4.screenshot({ path: path.join(SHOTS, 'report-print.png'), fullPage: true });
     const pdf = await page4.pdf({ path: path.join(SHOTS, 'report.pdf'), format: 'A4' });
     check(pdf.length > 1000, 'the report saves as a PDF', pdf.length);
+    // The PDF, page by page, as PNGs to look at; and its text, to read.
+    const { execFileSync } = require('child_process');
+    for (const f of fs.readdirSync(SHOTS)) if (/^report-page-\d+\.png$/.test(f)) fs.unlinkSync(path.join(SHOTS, f));
+    execFileSync('pdftoppm', ['-png', '-r', '70', path.join(SHOTS, 'report.pdf'), path.join(SHOTS, 'report-page')]);
+    const pngs = fs.readdirSync(SHOTS).filter(f => /^report-page-\d+\.png$/.test(f));
+    const text = execFileSync('pdftotext', ['-layout', path.join(SHOTS, 'report.pdf'), '-']).toString();
+    check(pngs.length >= 2, 'the printed report has the report, then its appendix, on separate pages', pngs);
+    check(/Appendix: Case studies in this report/.test(text) && text.includes('Printed ') && text.includes('Explore fixture'),
+      'the PDF carries the appendix heading, the print date and the site name', text.slice(0, 600));
+    check(!/<\/learning\/(sector|program|tags)\//.test(text), 'no term link prints its path', text.slice(0, 600));
 
     const page5 = await context.newPage();
     await page5.goto(base + 'explore/?sector=health');

@@ -175,6 +175,64 @@ async function tabThrough(page, max) {
     check(before !== after, 'Space on a facet value filters', { before, after });
     await context.close();
 
+    // The 404 page: a search box that opens the explorer with the words,
+    // and a way to the explorer.
+    const lost = await browser.newContext({ viewport: { width: 360, height: 800 } });
+    const p404 = await lost.newPage();
+    await p404.goto(base + 'no/such/page/');
+    check(await p404.isVisible('a[href$="/explore/"] >> nth=-1'), 'the 404 page links to the explorer');
+    await p404.fill('#not-found-q', 'chatbot');
+    await Promise.all([p404.waitForNavigation(), p404.press('#not-found-q', 'Enter')]);
+    await p404.waitForSelector('#explorer:not([hidden])');
+    const found = { url: p404.url(), q: await p404.inputValue('#explorer-q'), n: await p404.locator('.explorer-list .card').count() };
+    check(found.url.includes('/learning/explore/?q=chatbot') && found.q === 'chatbot' && found.n > 0,
+      'searching from the 404 page shows the matching case studies', found);
+    await lost.close();
+
+    // The mobile header is two rows; a case study's first sentence shows on
+    // the first screen of a phone.
+    const phone = await browser.newContext({ viewport: { width: 360, height: 740 } });
+    const ph = await phone.newPage();
+    await ph.goto(base + pages['case-study']);
+    const first = await ph.evaluate(() => {
+      const header = document.querySelector('.site-header').getBoundingClientRect().height;
+      const row = document.querySelector('.site-nav a').getBoundingClientRect().height;
+      const p = document.querySelector('.doc-body p');
+      return { header, row, top: p ? p.getBoundingClientRect().top : 1e9 };
+    });
+    check(first.header < 110, 'the header takes two rows on a phone', first);
+    check(first.top < 740 - 40, "the case study's first sentence is on the first screen of a phone", first);
+    // Cards: no meta line starts with a separator, and dates in a row line up.
+    await ph.close();
+    await phone.close();
+    const wide = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const wp = await wide.newPage();
+    for (const rel of ['', 'case-studies/', 'reports/']) {
+      await wp.goto(base + rel);
+      const cards = await wp.evaluate(() => [...document.querySelectorAll('.card')].map(c => {
+        const r = c.getBoundingClientRect();
+        const date = c.querySelector('.card-date');
+        const meta = c.querySelector('.card-meta');
+        // Where each line of the meta line begins, and the separator there.
+        const strays = [];
+        if (meta) {
+          const clip = c.querySelector('.card-foot').getBoundingClientRect().left;
+          for (const s of meta.querySelectorAll('span')) {
+            const dot = s.getBoundingClientRect().left;
+            if (dot >= clip - 0.5 && s.previousElementSibling && s.previousElementSibling.getBoundingClientRect().top < s.getBoundingClientRect().top) strays.push(s.textContent);
+          }
+        }
+        return { top: Math.round(r.top), left: Math.round(r.left), date: date ? Math.round(date.getBoundingClientRect().top) : null, strays };
+      }));
+      const rows = {};
+      for (const c of cards) (rows[c.top] = rows[c.top] || []).push(c);
+      const misaligned = Object.values(rows).filter(r => new Set(r.map(c => c.date)).size > 1);
+      check(misaligned.length === 0, `${rel || 'home'}: dates line up across each row of cards`, misaligned);
+      check(cards.every(c => c.strays.length === 0), `${rel || 'home'}: no card's meta line starts with a separator`, cards.filter(c => c.strays.length));
+      if (rel === 'reports/') check(Object.values(rows)[0].length === 3, 'reports show three cards a row at 1280 px', Object.values(rows).map(r => r.length));
+    }
+    await wide.close();
+
     // Without JavaScript every template still reads and links work.
     const nojs = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1280, height: 800 } });
     const p = await nojs.newPage();

@@ -26,6 +26,13 @@ fn available() -> bool {
         ),
         ("/usr/bin/chromium", Path::new("/usr/bin/chromium").exists()),
         (
+            "pdftoppm (poppler-utils), to turn printed PDFs into pages to look at",
+            Command::new("pdftoppm")
+                .arg("-v")
+                .output()
+                .is_ok_and(|o| o.status.success()),
+        ),
+        (
             "tests/browser/node_modules (npm ci)",
             browser_dir().join("node_modules/playwright-core").exists(),
         ),
@@ -38,7 +45,7 @@ fn available() -> bool {
         return true;
     }
     let msg = format!(
-        "browser tests need {}: apt-get install chromium; (cd tests/browser && npm ci)",
+        "browser tests need {}: apt-get install chromium poppler-utils; (cd tests/browser && npm ci)",
         missing.join(", ")
     );
     if std::env::var_os("CI").is_some() {

@@ -77,8 +77,18 @@ fn taxonomy_index_lists_terms_with_counts() {
     let html = site.read("tags/index.html");
     // "Dashboards" and "dashboards" are one term with two case studies,
     // shown capitalised when the spellings are equally common.
-    assert!(html.contains("href=\"/tags/dashboards/\">Dashboards <span class=\"count\">2<span class=\"vh\"> case studies</span>"), "{html}");
-    assert!(html.contains("href=\"/tags/chatbots/\">chatbots <span class=\"count\">1<span class=\"vh\"> case study</span>"), "{html}");
+    assert!(
+        html.contains(
+            "href=\"/tags/dashboards/\">Dashboards</a> <span class=\"count\">2 case studies</span>"
+        ),
+        "{html}"
+    );
+    assert!(
+        html.contains(
+            "href=\"/tags/chatbots/\">chatbots</a> <span class=\"count\">1 case study</span>"
+        ),
+        "{html}"
+    );
     assert_eq!(html.matches("/tags/dashboards/").count(), 1);
 }
 
@@ -745,5 +755,57 @@ fn money_has_its_currency_and_units_that_disagree_are_named() {
     assert!(
         !err.contains("cs1.md:") && !err.contains("cs2.md:"),
         "{err}"
+    );
+}
+
+#[test]
+fn terms_carry_the_descriptions_site_toml_gives_them() {
+    let site = Site::empty(
+        "title = \"Described\"\n\
+         [[taxonomies]]\nname = \"sector\"\ntitle = \"Sectors\"\nsingular = \"Sector\"\n\
+         [taxonomies.descriptions]\n\
+         \"mental health\" = \"Counselling & helplines, <b>not</b> markup.\"\n\
+         \"Helth\" = \"Misspelt, so shown nowhere.\"\n",
+    );
+    site.write(
+        "content/case-studies/a.md",
+        "---\ntitle: A\ndate: 2024-01-01\nngo: N\nsector: [Mental Health, Health]\n\
+         program: P\nsummary: S.\n---\nA claim.[^src]\n\n[^src]: Where it comes from.\n",
+    );
+    let out = site.build(&[]);
+    let err = stderr(&out);
+    // Any spelling of the name finds the term; the text stays text.
+    let described = "Counselling &amp; helplines, &lt;b&gt;not&lt;/b&gt; markup.";
+    let index = site.read("sector/index.html");
+    assert!(index.contains(described), "{index}");
+    let term = site.read("sector/mental-health/index.html");
+    assert!(
+        term.contains(&format!("<p class=\"lede\">{described}</p>")),
+        "{term}"
+    );
+    assert!(
+        !site
+            .read("sector/health/index.html")
+            .contains("class=\"lede\""),
+        "a term without a description has none"
+    );
+    // A description for no term is a warning on its line of site.toml.
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("the sector \"Helth\" has a description, but no page uses it"),
+        "{err}"
+    );
+    assert!(err.contains("site.toml:8"), "{err}");
+    assert!(err.contains("did you mean \"Health\"?"), "{err}");
+
+    // The footnote is numbered, gathered at the end, with a way back.
+    let page = site.read("case-studies/a/index.html");
+    assert!(
+        page.contains("<a href=\"#fn-src\" id=\"fnref-src\" role=\"doc-noteref\">1</a>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<li id=\"fn-src\">\n<p>Where it comes from. <a href=\"#fnref-src\""),
+        "{page}"
     );
 }

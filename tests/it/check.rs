@@ -195,7 +195,7 @@ fn check_finds_the_template_errors_build_would_fail_on() {
             builtin("case-study.html")
                 .replace("<h1>{{ page.title }}</h1>", "<h1>{{ page.title </h1>"),
             "error: the template does not compile:",
-            "themes/mine/templates/case-study.html:9:23",
+            "themes/mine/templates/case-study.html:11:23",
         ),
         // A filter that does not exist.
         (

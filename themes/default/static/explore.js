@@ -9,8 +9,17 @@
   "use strict";
 
   var root = document.getElementById("explorer");
-  if (!root || !window.fetch || !window.URLSearchParams) return;
   var fallback = document.getElementById("explorer-fallback");
+  // The page says "Loading" until the index is here, or says why not.
+  function fallBack(why) {
+    var note = fallback && fallback.querySelector(".explorer-fallback-note");
+    if (note) note.textContent = why + " You can browse the case studies by each of these instead.";
+  }
+  if (!root) return;
+  if (!window.fetch || !window.URLSearchParams) {
+    fallBack("This browser cannot run the explorer.");
+    return;
+  }
   var base = root.getAttribute("data-base") || "/";
   var form = root.querySelector(".explorer-form");
   var qInput = root.querySelector("#explorer-q");
@@ -68,7 +77,10 @@
   function readUrl() {
     var params = new URLSearchParams(window.location.search);
     state.q = params.get("q") || "";
-    state.sort = params.get("sort") || "";
+    // An order the select does not offer (an old or mistyped link) is
+    // ignored, so the control never shows blank.
+    var sort = params.get("sort") || "";
+    state.sort = ["relevance", "date", "oldest"].indexOf(sort) >= 0 ? sort : "";
     state.selected = {};
     facets.forEach(function (f) {
       var sel = {};
@@ -288,20 +300,23 @@
       h.appendChild(a);
       li.appendChild(h);
       if (d.summary) li.appendChild(el("p", "card-summary", d.summary));
+      // As the theme's card draws it: terms, then the date on its own line.
+      var foot = el("div", "card-foot");
       var meta = el("p", "card-meta");
       ["sector", "country"].forEach(function (name) {
         var names = termNames(d, name);
         if (names) meta.appendChild(el("span", null, names));
       });
+      if (meta.childNodes.length) foot.appendChild(meta);
       if (d.date) {
-        var span = el("span");
         // The date as the server wrote it, in the site's one format.
         var time = el("time", null, d.day);
         time.setAttribute("datetime", d.date);
-        span.appendChild(time);
-        meta.appendChild(span);
+        var p = el("p", "card-date");
+        p.appendChild(time);
+        foot.appendChild(p);
       }
-      li.appendChild(meta);
+      li.appendChild(foot);
       list.appendChild(li);
     });
     var n = results.length;
@@ -379,9 +394,6 @@
       render(true);
     })
     .catch(function (e) {
-      if (fallback) {
-        var note = fallback.querySelector(".explorer-fallback-note");
-        if (note) note.textContent = "The explorer could not load its index (" + e.message + "). You can browse the case studies by each of these instead.";
-      }
+      fallBack("The explorer could not load its index (" + e.message + ").");
     });
 })();
