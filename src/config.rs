@@ -339,17 +339,11 @@ impl TaxonomyConfig {
     }
 
     /// Terms site.toml describes, as (slug, name as written, line).
-    pub fn described_terms(&self) -> impl Iterator<Item = (&str, &str, usize)> {
+    pub fn described_terms(&self) -> impl Iterator<Item = (String, &str, usize)> {
         self.descriptions.keys().map(|name| {
             let slug = slug::slugify(name);
             let line = self.described.get(&slug).map_or(0, |(_, l)| *l);
-            (
-                self.described
-                    .get_key_value(&slug)
-                    .map_or("", |(k, _)| k.as_str()),
-                name.as_str(),
-                line,
-            )
+            (slug, name.as_str(), line)
         })
     }
 

@@ -240,7 +240,7 @@ fn check_descriptions(pages: &[Arc<Page>], config: &Config, diags: &mut Vec<Diag
             .map(|v| (v.slug.as_str(), v.shown.as_str()))
             .collect();
         for (slug, name, line) in tax.described_terms() {
-            if used.contains_key(slug) {
+            if used.contains_key(slug.as_str()) {
                 continue;
             }
             let mut d = Diagnostic::warning(
