@@ -131,6 +131,24 @@ fn default_theme_is_accessible_responsive_and_stable_on_every_template() {
     }
 }
 
+/// Issue 25's budget: Lighthouse 100 for accessibility, best practices
+/// and SEO, and at least 95 for (simulated, noisy) performance, on six
+/// templates on a phone and two on a desktop. Reports go to target/lighthouse/.
+#[test]
+fn lighthouse_scores_every_template_at_the_budget() {
+    if !available() {
+        return;
+    }
+    let site = common::example_site();
+    let out = site.build(&["--base-url", "http://127.0.0.1/learning/"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let reports = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/lighthouse");
+    let text = node("lighthouse.js", &[&site.out(), &reports]);
+    println!("{text}");
+    assert!(text.contains("all Lighthouse checks passed"), "{text}");
+    assert!(reports.join("case-study-mobile.json").exists());
+}
+
 #[test]
 fn hostile_values_never_run_in_a_browser() {
     if !available() {
