@@ -69,6 +69,7 @@ pub fn markdown(data: &[u8]) {
             base_path: "/learning/",
             sources: &sources,
             html: true,
+            photos: None,
         };
         let out = render(body, 5, &cx);
         let _ = out.keywords();

@@ -24,6 +24,7 @@ pub const RESERVED_SEGMENTS: &[&str] = &[
     "sitemap.xml",
     "robots.txt",
     "404.html",
+    "processed-images",
 ];
 
 #[derive(Debug, Clone, PartialEq)]
@@ -49,6 +50,102 @@ pub struct Config {
     pub schema: Schema,
     pub related: RelatedConfig,
     pub outcomes: OutcomesConfig,
+    /// How photos are resized and encoded: `[images]`.
+    pub images: ImagesConfig,
+    /// What consent photos and stories need: `[consent]`.
+    pub consent: ConsentConfig,
+    /// How heavy a page may be: `[budget]`.
+    pub budget: BudgetConfig,
+    /// The day consent is judged on: `SOURCE_DATE_EPOCH` when set (for
+    /// reproducible builds and tests), else today in UTC.
+    pub today: crate::content::date::Date,
+}
+
+/// `[images]` in site.toml.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImagesConfig {
+    /// The widths, in pixels, each photo is made at; a photo is never
+    /// made wider than it is.
+    #[serde(default = "default_widths")]
+    pub widths: Vec<u32>,
+    /// WebP and JPEG quality, 1 to 100.
+    #[serde(default = "default_quality")]
+    pub quality: u8,
+}
+
+fn default_widths() -> Vec<u32> {
+    vec![480, 960, 1600]
+}
+fn default_quality() -> u8 {
+    75
+}
+
+impl Default for ImagesConfig {
+    fn default() -> Self {
+        ImagesConfig {
+            widths: default_widths(),
+            quality: default_quality(),
+        }
+    }
+}
+
+/// `[consent]` in site.toml.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentConfig {
+    /// How many days ahead `check` warns of a consent that expires.
+    #[serde(default = "default_warn_days")]
+    pub warn_days: u32,
+    /// Every photo needs a consent record; one without is left out.
+    #[serde(default)]
+    pub required: bool,
+    /// Every case study needs a consent record for the people in it; one
+    /// without is left out.
+    #[serde(default)]
+    pub case_studies: bool,
+}
+
+fn default_warn_days() -> u32 {
+    60
+}
+
+impl Default for ConsentConfig {
+    fn default() -> Self {
+        ConsentConfig {
+            warn_days: default_warn_days(),
+            required: false,
+            case_studies: false,
+        }
+    }
+}
+
+/// `[budget]` in site.toml: what `casebook check --budget` allows a page.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetConfig {
+    /// The most a page may weigh, compressed, in kilobytes (1,000 bytes).
+    #[serde(default = "default_page_kb")]
+    pub page_kb: u32,
+    /// The link speed load times are estimated for, in kilobits a second.
+    #[serde(default = "default_kbps")]
+    pub kbps: u32,
+}
+
+fn default_page_kb() -> u32 {
+    500
+}
+fn default_kbps() -> u32 {
+    400
+}
+
+impl Default for BudgetConfig {
+    fn default() -> Self {
+        BudgetConfig {
+            page_kb: default_page_kb(),
+            kbps: default_kbps(),
+        }
+    }
 }
 
 /// How related case studies are chosen: `[related]` in site.toml.
@@ -198,6 +295,8 @@ pub enum FieldType {
     Bool,
     /// A list of `metric`/`value`/`unit` items.
     Outcomes,
+    /// A consent record: `{ given, expires, scope, withdrawn }`.
+    Consent,
 }
 
 impl FieldType {
@@ -209,6 +308,7 @@ impl FieldType {
             FieldType::Number => "a number",
             FieldType::Bool => "true or false",
             FieldType::Outcomes => "a list of outcomes",
+            FieldType::Consent => "a consent record",
         }
     }
 }
@@ -252,6 +352,11 @@ pub const BUILTIN_FIELDS: &[(&str, FieldType)] = &[
     ("aliases", FieldType::List),
     ("image", FieldType::String),
     ("image_alt", FieldType::String),
+    ("image_caption", FieldType::String),
+    ("image_credit", FieldType::String),
+    ("image_consent", FieldType::Consent),
+    ("consent", FieldType::Consent),
+    ("photo_consent", FieldType::Consent),
 ];
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -529,6 +634,12 @@ struct RawConfig {
     #[serde(default)]
     related: RelatedConfig,
     outcomes: Option<OutcomesConfig>,
+    #[serde(default)]
+    images: ImagesConfig,
+    #[serde(default)]
+    consent: ConsentConfig,
+    #[serde(default)]
+    budget: BudgetConfig,
 }
 
 fn default_base_url() -> String {
@@ -701,6 +812,26 @@ impl Config {
             }
         }
 
+        let images = raw.images;
+        if images.widths.is_empty() || images.widths.iter().any(|&w| !(16..=8192).contains(&w)) {
+            return Err(at_key(
+                "widths",
+                "[images] widths must list widths from 16 to 8192 pixels, e.g. widths = [480, 960, 1600]".into(),
+            ));
+        }
+        if !(1..=100).contains(&images.quality) {
+            return Err(at_key(
+                "quality",
+                format!(
+                    "[images] quality must be from 1 to 100, not {}",
+                    images.quality
+                ),
+            ));
+        }
+        let mut images = images;
+        images.widths.sort_unstable();
+        images.widths.dedup();
+
         // A required field must be one the site knows, or it could never be
         // satisfied; catch the typo here rather than on every page.
         for (kind, ks) in [
@@ -750,6 +881,10 @@ impl Config {
             schema: raw.schema,
             related: raw.related,
             outcomes,
+            images,
+            consent: raw.consent,
+            budget: raw.budget,
+            today: crate::content::date::Date::today(),
         })
     }
 

@@ -38,6 +38,7 @@
 pub(crate) mod config;
 pub(crate) mod content;
 pub mod diagnostic;
+pub(crate) mod images;
 pub(crate) mod index;
 pub(crate) mod render;
 pub mod scaffold;
@@ -156,6 +157,18 @@ pub struct BuildReport {
     pub output: PathBuf,
     /// How long the whole build took.
     pub elapsed: Duration,
+    /// Pages and photos left out because their consent has ended, was
+    /// withdrawn or is missing where site.toml requires it.
+    pub left_out: LeftOut,
+}
+
+/// What consent kept out of a build.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LeftOut {
+    /// Pages (case studies, reports) left out.
+    pub pages: usize,
+    /// Photo files left out.
+    pub photos: usize,
 }
 
 impl BuildReport {
@@ -168,8 +181,27 @@ impl BuildReport {
             .filter_map(|(kind, &n)| kind.counted(n))
             .collect();
         let terms: Vec<String> = self.terms.iter().map(|(t, n)| format!("{t} {n}")).collect();
+        let left_out = match (self.left_out.pages, self.left_out.photos) {
+            (0, 0) => String::new(),
+            (pages, photos) => {
+                let mut what = Vec::new();
+                if pages > 0 {
+                    what.push(format!(
+                        "{pages} case {}",
+                        if pages == 1 { "study" } else { "studies" }
+                    ));
+                }
+                if photos > 0 {
+                    what.push(format!(
+                        "{photos} photo{}",
+                        if photos == 1 { "" } else { "s" }
+                    ));
+                }
+                format!("; left out for consent: {}", what.join(", "))
+            }
+        };
         format!(
-            "Built {} files ({}), terms: {}; {} static files in {} ms",
+            "Built {} files ({}), terms: {}; {} static files{left_out} in {} ms",
             w.pages(),
             parts.join(", "),
             if terms.is_empty() {
@@ -187,6 +219,9 @@ impl BuildReport {
 pub(crate) struct Loaded {
     pub(crate) site: Site,
     pub(crate) theme: render::Theme,
+    /// Photo copies and clean originals the output needs.
+    pub(crate) photos: images::ToMake,
+    pub(crate) left_out: LeftOut,
     pub(crate) warnings: Vec<Diagnostic>,
     pub(crate) timings: Timings,
 }
@@ -248,14 +283,11 @@ pub(crate) fn load(opts: &BuildOptions) -> Result<Loaded, Error> {
             .map_err(|d| Error::Diagnostics(vec![d]))?;
     }
     let mut timings = Timings::default();
-    let (sources, mut diags) = content::load(&opts.root);
+    let (sources, assets, mut diags) = content::load(&opts.root);
     timings.mark("read");
-    let parsed = content::parse_with(sources, &config, opts.drafts, !opts.check_only);
-    let pages = parsed.pages;
-    timings.mark("parse");
-    diags.extend(parsed.diags);
-    diags.extend(validate::validate(&pages, &config, &parsed.draft_reports));
-    let theme = match render::Theme::load(&opts.root, &config) {
+    // The theme first: its static files (and the site's) are where photos
+    // in the text may be.
+    let mut theme = match render::Theme::load(&opts.root, &config) {
         Ok((t, warnings)) => {
             diags.extend(warnings);
             t
@@ -264,6 +296,35 @@ pub(crate) fn load(opts: &BuildOptions) -> Result<Loaded, Error> {
             diags.extend(d);
             render::Theme::stand_in()
         }
+    };
+    let parsed = content::parse_with(
+        sources,
+        &assets,
+        &theme.statics,
+        &config,
+        opts.drafts,
+        !opts.check_only,
+    );
+    let pages = parsed.pages;
+    timings.mark("parse");
+    diags.extend(parsed.diags);
+    diags.extend(validate::validate(&pages, &config, &parsed.draft_reports));
+    let (photos, photo_diags) = images::publish(
+        &opts.root,
+        &config,
+        &parsed.catalogue,
+        &pages,
+        &assets,
+        &mut theme.statics,
+    );
+    diags.extend(photo_diags);
+    let left_out = LeftOut {
+        pages: parsed.left_out,
+        photos: pages
+            .iter()
+            .flat_map(|p| p.photos_left_out.iter())
+            .collect::<std::collections::BTreeSet<_>>()
+            .len(),
     };
     // Links can only be checked against the whole, indexed site; they are
     // checked even when other files have errors, so one run reports all.
@@ -292,6 +353,8 @@ pub(crate) fn load(opts: &BuildOptions) -> Result<Loaded, Error> {
     Ok(Loaded {
         site,
         theme,
+        photos,
+        left_out,
         warnings: diags,
         timings,
     })
@@ -306,9 +369,19 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, Error> {
     let Loaded {
         site,
         theme,
+        photos,
+        left_out,
         warnings,
         mut timings,
     } = load(opts)?;
+    let problems = images::make(&opts.root, &photos, site.config.images.quality);
+    if !problems.is_empty() {
+        let mut all = warnings;
+        all.extend(problems);
+        diagnostic::sort(&mut all);
+        return Err(Error::Diagnostics(all));
+    }
+    timings.mark("photos");
     let site = site.without_sources();
     let renderer = render::Renderer::new(&site, &theme).map_err(|d| Error::Diagnostics(vec![d]))?;
     let jobs = render::plan(&site);
@@ -330,6 +403,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, Error> {
         warnings,
         output: out,
         elapsed: start.elapsed(),
+        left_out,
     })
 }
 

@@ -407,6 +407,11 @@ fn presence(fm: &FrontMatter, field: &str) -> Presence {
                 .as_deref()
                 .is_some_and(|a| !a.trim().is_empty()),
         ),
+        "image_caption" => nonempty(fm.image_caption.is_some()),
+        "image_credit" => nonempty(fm.image_credit.is_some()),
+        "consent" => nonempty(fm.consent.is_some()),
+        "image_consent" => nonempty(fm.image_consent.is_some()),
+        "photo_consent" => nonempty(!fm.photo_consent.is_empty()),
         "draft" => Presence::Present,
         f => match (fm.taxonomies.get(f), fm.extra.get(f)) {
             (Some(l), _) if !l.value.is_empty() => Presence::Present,
@@ -443,6 +448,7 @@ fn type_error(ty: FieldType, v: &serde_yaml::Value) -> Option<String> {
         FieldType::Number => matches!(v, Y::Number(_)),
         FieldType::Bool => matches!(v, Y::Bool(_)),
         FieldType::Outcomes => matches!(v, Y::Sequence(_)),
+        FieldType::Consent => matches!(v, Y::Mapping(_)),
         FieldType::Date => {
             return match v {
                 Y::String(s) => Date::parse(s).err(),
@@ -950,7 +956,7 @@ impl LinkChecker {
         }
         for (line, col, src, text) in &page.body.images_without_alt {
             diags.push(
-                Diagnostic::warning(page.file.clone(), format!("image `{src}` has no alt text"))
+                Diagnostic::warning(page.file.clone(), format!("image `{src}` has no alt text that describes it"))
                     .at_line(*line, *col)
                     .with_source_line(text)
                     .with_hint("describe the image for readers who cannot see it: ![A counsellor using the app](/images/app.png)"),
@@ -982,26 +988,27 @@ impl LinkChecker {
                 );
             }
         }
-        if page.image.is_some()
-            && page
-                .image_alt
-                .as_deref()
-                .is_none_or(|a| a.trim().is_empty())
-        {
-            let line = page
-                .front_matter
-                .key_lines
-                .get("image")
-                .copied()
-                .unwrap_or(1);
-            diags.push(
-                Diagnostic::warning(
-                    page.file.clone(),
-                    "`image` has no `image_alt` describing it",
-                )
-                .at(&page.head, line, 1)
-                .with_hint("add `image_alt: What the picture shows` below it"),
-            );
+        if let Some(image) = &page.front_matter.image {
+            let alt = page.image_alt.as_deref().unwrap_or("");
+            if crate::images::placeholder_alt(alt, &image.value) {
+                let fm = &page.front_matter;
+                let line = fm
+                    .key_lines
+                    .get("image_alt")
+                    .or_else(|| fm.key_lines.get("image"))
+                    .copied()
+                    .unwrap_or(1);
+                let message = if alt.trim().is_empty() {
+                    "`image` has no `image_alt` describing it".to_string()
+                } else {
+                    format!("`image_alt: {}` does not describe the photo", alt.trim())
+                };
+                diags.push(
+                    Diagnostic::error(page.file.clone(), message)
+                        .at(&page.head, line, 1)
+                        .with_hint("say what the photo shows for readers who cannot see it: `image_alt: A nurse checks a child's eyes at a village clinic`"),
+                );
+            }
         }
         diags
     }

@@ -230,12 +230,19 @@ impl Date {
         days * 86_400 + i64::from(self.seconds) - i64::from(self.offset_minutes.unwrap_or(0)) * 60
     }
 
-    /// Today's date in UTC, from the system clock.
+    /// Today's date in UTC: from `SOURCE_DATE_EPOCH` (seconds since 1970,
+    /// the reproducible-builds convention) when it is set, else from the
+    /// system clock.
     pub fn today() -> Date {
-        let secs = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
+        let secs = std::env::var("SOURCE_DATE_EPOCH")
+            .ok()
+            .and_then(|s| s.trim().parse::<i64>().ok())
+            .unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs() as i64)
+                    .unwrap_or(0)
+            });
         let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
         Date {
             year,
@@ -245,6 +252,15 @@ impl Date {
             offset_minutes: None,
             has_time: false,
         }
+    }
+}
+
+impl Date {
+    /// Whole days from `self` to `later` (negative when `later` is earlier),
+    /// by calendar date.
+    pub fn days_until(&self, later: &Date) -> i64 {
+        days_from_civil(later.year, later.month, later.day)
+            - days_from_civil(self.year, self.month, self.day)
     }
 }
 

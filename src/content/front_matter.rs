@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_yaml::Value;
 
+use super::consent::Consent;
 use super::date::Date;
 use crate::diagnostic::Diagnostic;
 use crate::text::line_col;
@@ -140,6 +141,17 @@ pub struct FrontMatter {
     pub image: Option<Located<String>>,
     /// `image_alt:`, the image described for people who cannot see it.
     pub image_alt: Option<String>,
+    /// `image_caption:`, shown under the lead photo.
+    pub image_caption: Option<String>,
+    /// `image_credit:`, who took the lead photo.
+    pub image_credit: Option<String>,
+    /// `image_consent:`, the consent of the people in the lead photo.
+    pub image_consent: Option<Consent>,
+    /// `consent:`, the consent of the people the story tells of or quotes.
+    pub consent: Option<Consent>,
+    /// `photo_consent:`, the consent for each photo in the text, by the
+    /// address it is written with (`photo_consent: { training.jpg: {...} }`).
+    pub photo_consent: BTreeMap<String, Consent>,
     /// Values of the taxonomy fields, by front-matter key.
     pub taxonomies: BTreeMap<String, Located<Vec<String>>>,
     /// Every other key, with its value and line: fields the site declares in
@@ -238,9 +250,12 @@ pub fn parse(
             column,
         };
         match key.as_str() {
-            "title" | "summary" | "slug" | "report" | "image" | "image_alt" => {
+            "title" | "summary" | "slug" | "report" | "image" | "image_alt" | "image_caption"
+            | "image_credit" => {
                 match scalar_string(&v) {
                     Some(s) => match key.as_str() {
+                        "image_caption" => fm.image_caption = Some(s),
+                        "image_credit" => fm.image_credit = Some(s),
                         "title" => fm.title = Some(located(s)),
                         "summary" => fm.summary = Some(located(s)),
                         "slug" => fm.slug = Some(located(s)),
@@ -283,6 +298,40 @@ pub fn parse(
             "aliases" => match string_list(&v) {
                 Some(list) => fm.aliases = list.into_iter().map(located).collect(),
                 None => diags.push(err(format!("`aliases` must be a list of old URLs, not {}", describe(&v)))),
+            },
+            "consent" | "image_consent" => {
+                let mut c = consent_at(&v, &key, split, text, file, line, column, &mut diags);
+                if let Some(c) = c.take() {
+                    if key == "consent" {
+                        fm.consent = Some(c);
+                    } else {
+                        fm.image_consent = Some(c);
+                    }
+                }
+            }
+            "photo_consent" => match &v {
+                Value::Mapping(m) => {
+                    for (photo, record) in m {
+                        let Some(photo) = photo.as_str() else { continue };
+                        if let Some(c) =
+                            consent_at(record, &key, split, text, file, line, column, &mut diags)
+                        {
+                            let (l, c2) = nested_position(split, line, photo).unwrap_or((line, column));
+                            fm.photo_consent.insert(
+                                photo.to_string(),
+                                Consent {
+                                    line: l,
+                                    column: c2,
+                                    ..c
+                                },
+                            );
+                        }
+                    }
+                }
+                other => diags.push(
+                    err(format!("`photo_consent` must list photos with their consent, not {}", describe(other)))
+                        .with_hint("write `photo_consent:` and below it, indented, `training.jpg: { given: 2025-03-01, expires: 2027-03-01 }`"),
+                ),
             },
             "outcomes" => read_outcomes(&v, split, text, file, line, &mut fm, &mut diags),
             _ if taxonomy_fields.contains(&key.as_str()) => match string_list(&v) {
@@ -330,6 +379,62 @@ pub fn parse(
         }
     }
     (Some(fm), diags)
+}
+
+/// Where `key:` is written inside the block that starts at `line` (the
+/// line of its top-level key): the first more-indented line that starts
+/// with it, as (line, column of the key).
+fn nested_position(split: &Split, line: usize, key: &str) -> Option<(usize, usize)> {
+    let first = line.checked_sub(split.yaml_line)?;
+    for (i, l) in split.yaml.lines().enumerate().skip(first) {
+        if i > first && !l.starts_with([' ', '\t']) && !l.trim().is_empty() {
+            break;
+        }
+        let trimmed = l.trim_start();
+        let bare = trimmed.trim_start_matches(['{', ' ', '"', '\'']);
+        if let Some(at) = l.find(key)
+            && (bare.starts_with(key) || i == first)
+            && l[at + key.len()..]
+                .trim_start_matches(['"', '\''])
+                .starts_with(':')
+        {
+            return Some((split.yaml_line + i, l[..at].chars().count() + 1));
+        }
+    }
+    None
+}
+
+/// Reads a consent record, reporting each problem at its own key.
+#[allow(clippy::too_many_arguments)]
+fn consent_at(
+    v: &Value,
+    key: &str,
+    split: &Split,
+    text: &str,
+    file: &str,
+    line: usize,
+    column: usize,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Consent> {
+    let (c, problems) = Consent::read(v);
+    for (sub, message) in problems {
+        let (l, col) = if sub.is_empty() {
+            (line, column)
+        } else {
+            nested_position(split, line, &sub).unwrap_or((line, column))
+        };
+        let what = if sub.is_empty() {
+            format!("`{key}`")
+        } else {
+            format!("`{key}` {sub}")
+        };
+        diags.push(
+            Diagnostic::error(file, format!("{what} {message}"))
+                .at(text, l, col)
+                .with_hint("a consent record reads `{ given: 2025-03-01, expires: 2027-03-01, scope: [web, print], withdrawn: false }`"),
+        );
+    }
+    c.map(|c| Consent { line, column, ..c })
 }
 
 /// Control characters that the front matter's YAML writes with escapes

@@ -70,8 +70,13 @@ pub struct Rendered {
     pub unresolved: Vec<(usize, usize, usize, String)>,
     /// Links dropped because their scheme can run script: (line, column, target).
     pub unsafe_links: Vec<(usize, usize, String)>,
-    /// Images with no alt text: (line, column, source, the line's text).
+    /// Images with no alt text, or a placeholder for one (`image`, the
+    /// file's name): (line, column, source, the line's text).
     pub images_without_alt: Vec<(usize, usize, String, Arc<str>)>,
+    /// Photos in the text shown as `<picture>`s.
+    pub photos: Vec<Arc<crate::images::Photo>>,
+    /// Photos in the text left out or unreadable.
+    pub photo_notes: Vec<PhotoNote>,
     /// The body's most frequent words, worked out from `html` the first
     /// time the search index asks (see [`Rendered::keywords`]): `casebook
     /// check` never needs them, and the preview server keeps them for every
@@ -571,6 +576,7 @@ fn count_words(t: &str) -> usize {
 }
 
 /// What the renderer needs to know about the site.
+#[derive(Clone, Copy)]
 pub struct MarkdownContext<'a> {
     /// Whether site.toml allows raw HTML in Markdown (`unsafe_html = true`).
     pub unsafe_html: bool,
@@ -581,6 +587,34 @@ pub struct MarkdownContext<'a> {
     /// Whether to make the HTML at all: `casebook check` only needs the
     /// links, headings and problems.
     pub html: bool,
+    /// The site's photos and the page's consent records, to write photos
+    /// in the text as `<picture>`s (or leave them out); `None` writes a
+    /// plain `<img>`.
+    pub photos: Option<PhotoContext<'a>>,
+}
+
+/// What rendering one page's photos needs.
+#[derive(Clone, Copy)]
+pub struct PhotoContext<'a> {
+    pub catalogue: &'a crate::images::Catalogue,
+    pub config: &'a crate::config::Config,
+    /// The page's site path, which relative addresses are resolved against.
+    pub page_path: &'a str,
+    /// The page's `photo_consent:`.
+    pub consent: &'a std::collections::BTreeMap<String, super::consent::Consent>,
+}
+
+/// What happened to a photo in the text that is not simply shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhotoNote {
+    pub line: usize,
+    pub column: usize,
+    /// The address as written.
+    pub src: String,
+    /// Left out (`true`, with why) or unreadable (`false`, with the
+    /// decoder's words).
+    pub left_out: bool,
+    pub why: String,
 }
 
 fn options() -> Options {
@@ -729,6 +763,9 @@ pub fn render(body: &str, first_line: usize, cx: &MarkdownContext) -> Rendered {
     // the open image's position, source and alt text so far.
     let mut image_depth = 0usize;
     let mut image: Option<(usize, String, String)> = None;
+    // An image that is one of the site's photos: written as a whole at its
+    // end (or left out), its own events dropped. (photo, title, shown)
+    let mut photo: Option<(Arc<crate::images::Photo>, String, bool)> = None;
     let mut footnote_ids = FootnoteIds::default();
 
     let resolve = |dest: CowStr<'_>,
@@ -805,6 +842,18 @@ pub fn render(body: &str, first_line: usize, cx: &MarkdownContext) -> Rendered {
                 return events.pop_front();
             };
             let out = &mut *out_ref;
+            // Inside a photo's alt text: only its words are kept (as alt).
+            if photo.is_some()
+                && !matches!(
+                    event,
+                    Event::End(TagEnd::Image) | Event::Text(_) | Event::Code(_)
+                )
+            {
+                if let Event::Start(Tag::Image { .. }) = event {
+                    image_depth += 1;
+                }
+                continue;
+            }
             let event = match event {
                 Event::Start(Tag::Link {
                     link_type,
@@ -853,6 +902,47 @@ pub fn render(body: &str, first_line: usize, cx: &MarkdownContext) -> Rendered {
                 }) => {
                     image_depth += 1;
                     image = Some((range.start, dest_url.to_string(), String::new()));
+                    if image_depth == 1
+                        && let Some(pc) = &cx.photos
+                    {
+                        match pc.catalogue.find(pc.page_path, &dest_url) {
+                            crate::images::Found::Photo(p) => {
+                                let record = pc.consent.get(dest_url.as_ref()).or_else(|| {
+                                    let name = dest_url.rsplit('/').next().unwrap_or(&dest_url);
+                                    pc.consent.get(name)
+                                });
+                                let (l, c) = lines.locate(body, range.start);
+                                let shown = match crate::images::judge(record, pc.config) {
+                                    Ok(_) => true,
+                                    Err(why) => {
+                                        out.photo_notes.push(PhotoNote {
+                                            line: l + first_line - 1,
+                                            column: c,
+                                            src: dest_url.to_string(),
+                                            left_out: true,
+                                            why,
+                                        });
+                                        false
+                                    }
+                                };
+                                // Recorded for the link check as any image is.
+                                resolve(dest_url, true, range.clone(), out, &mut line_of);
+                                photo = Some((p, title.to_string(), shown));
+                                continue;
+                            }
+                            crate::images::Found::Unreadable(_, why) => {
+                                let (l, c) = lines.locate(body, range.start);
+                                out.photo_notes.push(PhotoNote {
+                                    line: l + first_line - 1,
+                                    column: c,
+                                    src: dest_url.to_string(),
+                                    left_out: false,
+                                    why,
+                                });
+                            }
+                            crate::images::Found::Other => {}
+                        }
+                    }
                     let url = resolve(dest_url, true, range.clone(), out, &mut line_of)
                         .unwrap_or_default();
                     Event::Start(Tag::Image {
@@ -864,16 +954,39 @@ pub fn render(body: &str, first_line: usize, cx: &MarkdownContext) -> Rendered {
                 }
                 Event::End(TagEnd::Image) => {
                     image_depth = image_depth.saturating_sub(1);
-                    if let Some((offset, src, alt)) = image.take()
-                        && alt.trim().is_empty()
-                        && out.images_without_alt.len() < MAX_LINKS
-                    {
-                        let (l, c) = lines.locate(body, offset);
-                        let text = line_of(l);
-                        out.images_without_alt
-                            .push((l + first_line - 1, c, src, text));
+                    if image_depth > 0 && photo.is_some() {
+                        continue;
                     }
-                    Event::End(TagEnd::Image)
+                    let mut alt_text = String::new();
+                    if let Some((offset, src, alt)) = image.take() {
+                        if crate::images::placeholder_alt(&alt, &src)
+                            && out.images_without_alt.len() < MAX_LINKS
+                        {
+                            let (l, c) = lines.locate(body, offset);
+                            let text = line_of(l);
+                            out.images_without_alt
+                                .push((l + first_line - 1, c, src, text));
+                        }
+                        alt_text = alt;
+                    }
+                    match photo.take() {
+                        Some((p, title, true)) => {
+                            let base = cx.base_path;
+                            let v = p.markup(base, alt_text.trim());
+                            out.photos.push(p);
+                            Event::InlineHtml(
+                                crate::images::picture(
+                                    &v,
+                                    crate::images::BODY_SIZES,
+                                    false,
+                                    Some(&title),
+                                )
+                                .into(),
+                            )
+                        }
+                        Some((_, _, false)) => continue,
+                        None => Event::End(TagEnd::Image),
+                    }
                 }
                 Event::Start(Tag::Heading { .. }) => {
                     heading = Some((events.len(), String::new()));
@@ -946,6 +1059,9 @@ pub fn render(body: &str, first_line: usize, cx: &MarkdownContext) -> Rendered {
                         out.word_count += count_words(t);
                     } else if let Some((_, _, alt)) = image.as_mut() {
                         alt.push_str(t);
+                    }
+                    if photo.is_some() {
+                        continue;
                     }
                     event
                 }
@@ -1201,6 +1317,7 @@ mod tests {
             base_path: base,
             sources,
             html: true,
+            photos: None,
         }
     }
 

@@ -6,6 +6,7 @@
 //! about other pages except through the map of source paths to URLs, which
 //! `@/` links need.
 
+pub mod consent;
 pub mod date;
 pub mod files;
 pub mod front_matter;
@@ -109,6 +110,12 @@ pub struct Page {
     pub aliases: Vec<String>,
     pub image: Option<String>,
     pub image_alt: Option<String>,
+    /// The lead photo, when it is one of the site's photos and may be shown.
+    pub photo: Option<crate::images::PhotoV>,
+    /// Every photo the page shows (lead and text), to be processed.
+    pub photos: Vec<Arc<crate::images::Photo>>,
+    /// Site paths of photos this page's consent records leave out.
+    pub photos_left_out: Vec<String>,
     /// Front-matter fields beyond the built-in ones, as written.
     pub extra: std::collections::BTreeMap<String, serde_yaml::Value>,
     pub body: Rendered,
@@ -124,10 +131,27 @@ impl Page {
     }
 }
 
+/// A file beside a page in a page bundle (`case-studies/x/index.md` with
+/// `photo.jpg` next to it): published beside the page, photos processed.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Asset {
+    /// Path relative to `content/`, with forward slashes.
+    pub rel: String,
+    pub path: PathBuf,
+}
+
+/// The folder of a page bundle a file under `content/` belongs to, if its
+/// folder holds an `index.md`: `case-studies/x/photo.jpg` -> `case-studies/x`.
+fn bundle_dir<'a>(rel: &'a str, bundles: &std::collections::HashSet<&str>) -> Option<&'a str> {
+    let (dir, _) = rel.rsplit_once('/')?;
+    bundles.contains(dir).then_some(dir)
+}
+
 /// Walks the site's `content/` and reads every file, in sorted order.
 /// Files that cannot be read (not UTF-8, too large, unreadable, a link out
-/// of the site) become diagnostics.
-pub fn load(site_root: &Path) -> (Vec<Source>, Vec<Diagnostic>) {
+/// of the site) become diagnostics. Files beside a bundle's `index.md` are
+/// its assets.
+pub fn load(site_root: &Path) -> (Vec<Source>, Vec<Asset>, Vec<Diagnostic>) {
     let content_dir = site_root.join("content");
     let mut diags = Vec::new();
     if !content_dir.is_dir() {
@@ -135,25 +159,29 @@ pub fn load(site_root: &Path) -> (Vec<Source>, Vec<Diagnostic>) {
             Diagnostic::error("content", "there is no content/ folder")
                 .with_hint("create content/case-studies/ and put a Markdown file in it, or run `casebook new case-study \"Title\"`"),
         );
-        return (Vec::new(), diags);
+        return (Vec::new(), Vec::new(), diags);
     }
     let (found, walk_diags) = files::walk(&content_dir, &files::real_root(site_root), "content");
     diags.extend(walk_diags);
+    let bundles: std::collections::HashSet<&str> = found
+        .iter()
+        .filter_map(|f| f.rel.strip_suffix("/index.md"))
+        .collect();
     let mut paths: Vec<(String, PathBuf)> = Vec::new();
-    for f in found {
+    let mut assets = Vec::new();
+    for f in &found {
         if !f.rel.ends_with(".md") {
-            diags.push(
-                Diagnostic::warning(
-                    format!("content/{}", f.rel),
-                    "this file is not Markdown (.md) and is not published",
-                )
-                .with_hint(
-                    "put images and downloads in static/ and link to them as /images/name.png",
-                ),
-            );
+            if bundle_dir(&f.rel, &bundles).is_some() {
+                assets.push(Asset {
+                    rel: f.rel.clone(),
+                    path: f.path.clone(),
+                });
+                continue;
+            }
+            diags.push(not_markdown(&f.rel));
             continue;
         }
-        paths.push((f.rel, f.path));
+        paths.push((f.rel.clone(), f.path.clone()));
     }
     let results: Vec<Result<Source, Diagnostic>> = paths
         .into_par_iter()
@@ -166,7 +194,19 @@ pub fn load(site_root: &Path) -> (Vec<Source>, Vec<Diagnostic>) {
             Err(d) => diags.push(d),
         }
     }
-    (sources, diags)
+    (sources, assets, diags)
+}
+
+/// The warning for a file under `content/` that is neither Markdown nor
+/// beside a bundle's `index.md`.
+pub fn not_markdown(rel: &str) -> Diagnostic {
+    Diagnostic::warning(
+        format!("content/{rel}"),
+        "this file is not Markdown (.md) and is not published",
+    )
+    .with_hint(
+        "put images and downloads in static/ and link to them as /images/name.png, or make the page a bundle (a folder with index.md) and put them beside it",
+    )
 }
 
 /// Reads one source file, refusing files that are too large or not UTF-8.
@@ -247,13 +287,19 @@ fn default_slug_and_path(kind: Kind, rel: &str) -> (String, String) {
             let section = stem.split('/').next().unwrap_or("");
             (section.to_string(), format!("{section}/"))
         }
-        Kind::CaseStudy => {
-            let s = slug::slugify(file_stem);
-            (s.clone(), format!("case-studies/{s}/"))
-        }
-        Kind::Report => {
-            let s = slug::slugify(file_stem);
-            (s.clone(), format!("reports/{s}/"))
+        Kind::CaseStudy | Kind::Report => {
+            // A bundle, `case-studies/x/index.md`, is named by its folder.
+            let name = match stem.strip_suffix("/index") {
+                Some(dir) if dir.contains('/') => dir.rsplit('/').next().unwrap_or(file_stem),
+                _ => file_stem,
+            };
+            let s = slug::slugify(name);
+            let section = if kind == Kind::CaseStudy {
+                "case-studies"
+            } else {
+                "reports"
+            };
+            (s.clone(), format!("{section}/{s}/"))
         }
         Kind::Page => {
             // `about.md` -> `about/`; `methodology/index.md` -> `methodology/`.
@@ -270,6 +316,8 @@ fn default_slug_and_path(kind: Kind, rel: &str) -> (String, String) {
 
 /// One file with its front matter read and its body not yet rendered.
 pub struct Parsed {
+    /// Why the page is left out of the site for want of consent, if it is.
+    pub left_out: Option<String>,
     pub source: Source,
     pub kind: Kind,
     pub slug: String,
@@ -305,7 +353,74 @@ impl HeadResult {
     pub fn is_published(&self, include_drafts: bool) -> bool {
         self.parsed
             .as_ref()
-            .is_some_and(|p| include_drafts || !p.fm.draft)
+            .is_some_and(|p| (include_drafts || !p.fm.draft) && p.left_out.is_none())
+    }
+
+    /// Whether the page is left out for want of consent.
+    pub fn is_left_out(&self) -> bool {
+        self.parsed.as_ref().is_some_and(|p| p.left_out.is_some())
+    }
+
+    /// Judges the consent of the people in the story (`consent:`): a page
+    /// whose consent has ended or was withdrawn, or a case study without
+    /// one where site.toml's `[consent] case_studies = true` asks for it,
+    /// is left out of the site, and a warning says so. One whose consent
+    /// ends soon gets a warning too.
+    pub fn judge_consent(&mut self, config: &Config) {
+        let Some(p) = self.parsed.as_mut() else {
+            return;
+        };
+        let file = p.source.display();
+        let head = &p.source.text[..p.head_len];
+        let at = |line: usize, column: usize, d: Diagnostic| d.at(head, line, column);
+        match &p.fm.consent {
+            None if config.consent.case_studies && p.kind == Kind::CaseStudy => {
+                p.left_out = Some(
+                    "it has no `consent:` record for the people in it, and site.toml's [consent] requires one".into(),
+                );
+                self.diags.push(
+                    at(1, 1, Diagnostic::warning(file, "this case study is left out of the site: it has no consent record"))
+                        .with_hint("add `consent: { given: 2025-03-01, expires: 2027-03-01 }` with the dates the people in it agreed to"),
+                );
+            }
+            None => {}
+            Some(c) => {
+                let status = c.status(&config.today, config.consent.warn_days);
+                if let Some(why) = status.reason() {
+                    self.diags.push(
+                        at(c.line, c.column, Diagnostic::warning(
+                            file,
+                            format!("this page is left out of the site: {why}"),
+                        ))
+                        .with_hint("it is gone from every page, feed, index and download; links to it now lead to the site's \"not found\" page, so remove them"),
+                    );
+                    p.left_out = Some(why);
+                } else if let consent::Status::EndsSoon { on, days } = status {
+                    self.diags.push(at(
+                        c.line,
+                        c.column,
+                        Diagnostic::warning(
+                            file,
+                            format!(
+                                "the consent of the people in this story ends on {} ({})",
+                                on.human(),
+                                in_days(days)
+                            ),
+                        ),
+                    )
+                    .with_hint("renew it with them and change `expires:`, or the page leaves the site after that day"));
+                }
+            }
+        }
+    }
+}
+
+/// "in 12 days", "today".
+pub fn in_days(days: i64) -> String {
+    match days {
+        0 => "today".into(),
+        1 => "tomorrow".into(),
+        n => format!("in {n} days"),
     }
 }
 
@@ -325,6 +440,7 @@ pub fn markdown_context<'a>(
         base_path: &config.base_path,
         sources,
         html: true,
+        photos: None,
     }
 }
 
@@ -333,12 +449,22 @@ pub fn markdown_context<'a>(
 /// dropped here unless `include_drafts`.
 #[cfg(test)]
 pub fn parse(sources: Vec<Source>, config: &Config, include_drafts: bool) -> Parse {
-    parse_with(sources, config, include_drafts, true)
+    parse_with(
+        sources,
+        &[],
+        &Default::default(),
+        config,
+        include_drafts,
+        true,
+    )
 }
 
-/// [`parse`], optionally without making HTML (for checking only).
+/// [`parse`], optionally without making HTML (for checking only), with the
+/// bundles' assets and the static files photos may be in.
 pub fn parse_with(
     sources: Vec<Source>,
+    assets: &[Asset],
+    statics: &std::collections::BTreeMap<String, crate::render::theme::StaticSource>,
     config: &Config,
     include_drafts: bool,
     html: bool,
@@ -346,8 +472,14 @@ pub fn parse_with(
     let tax_fields = taxonomy_fields(config);
     let mut heads: Vec<HeadResult> = sources
         .into_par_iter()
-        .map(|source| parse_head(source, &tax_fields))
+        .map(|source| {
+            let mut h = parse_head(source, &tax_fields);
+            h.judge_consent(config);
+            h
+        })
         .collect();
+    let catalogue =
+        crate::images::Catalogue::for_site(config, statics, assets, &bundle_paths(&heads));
     let sources_map: HashMap<String, String> = heads
         .iter()
         .filter_map(|h| h.link_target(include_drafts).map(|t| (h.rel.clone(), t)))
@@ -355,7 +487,13 @@ pub fn parse_with(
     let mut diags = Vec::new();
     let mut unreadable = Vec::new();
     let mut draft_reports = Vec::new();
+    let mut left_out = 0;
     for h in &mut heads {
+        if h.is_left_out() {
+            // Said at the page itself; a link to it is not what is wrong.
+            unreadable.extend(h.link_target(include_drafts));
+            left_out += 1;
+        }
         match &h.parsed {
             None => unreadable.extend(h.link_target(include_drafts)),
             Some(p) if p.kind == Kind::Report && p.fm.draft && !include_drafts => {
@@ -377,7 +515,7 @@ pub fn parse_with(
         .filter(|h| h.is_published(include_drafts))
         .filter_map(|h| h.parsed)
         .map(|p| {
-            let (page, diags) = render_body(p, config, &md);
+            let (page, diags) = render_body(p, config, &md, Some(&catalogue));
             (Arc::new(page), diags)
         })
         .collect();
@@ -391,7 +529,21 @@ pub fn parse_with(
         diags,
         unreadable,
         draft_reports,
+        catalogue,
+        left_out,
     }
+}
+
+/// Each bundle's folder under `content/` and its page's site path:
+/// `case-studies/x` -> `case-studies/x/`.
+pub fn bundle_paths(heads: &[HeadResult]) -> HashMap<String, String> {
+    heads
+        .iter()
+        .filter_map(|h| {
+            let dir = h.rel.strip_suffix("/index.md")?;
+            Some((dir.to_string(), h.parsed.as_ref()?.path.clone()))
+        })
+        .collect()
 }
 
 /// What parsing the sources gave.
@@ -404,6 +556,10 @@ pub struct Parse {
     /// Slugs of reports left out because they are drafts: a case study
     /// naming one is told so.
     pub draft_reports: Vec<String>,
+    /// The site's photo files.
+    pub catalogue: crate::images::Catalogue,
+    /// How many pages are left out for want of consent.
+    pub left_out: usize,
 }
 
 /// How many control characters of one file are reported one by one; the
@@ -534,6 +690,7 @@ pub fn parse_head(source: Source, tax_fields: &[&str]) -> HeadResult {
     HeadResult {
         rel,
         parsed: Some(Parsed {
+            left_out: None,
             source,
             kind,
             slug,
@@ -545,6 +702,134 @@ pub fn parse_head(source: Source, tax_fields: &[&str]) -> HeadResult {
         }),
         diags,
     }
+}
+
+/// What a page shows of its photos.
+struct PagePhotos {
+    lead: Option<crate::images::PhotoV>,
+    lead_left_out: bool,
+    used: Vec<Arc<crate::images::Photo>>,
+    left_out: Vec<String>,
+}
+
+/// Resolves the lead photo against its consent, and turns what the text's
+/// photos met on the way into diagnostics: left out (a warning naming why)
+/// or unreadable (an error). Consents that end soon are warned of.
+#[allow(clippy::too_many_arguments)]
+fn page_photos(
+    fm: &FrontMatter,
+    page_path: &str,
+    file: &str,
+    text: &str,
+    body: &Rendered,
+    config: &Config,
+    catalogue: Option<&crate::images::Catalogue>,
+    diags: &mut Vec<Diagnostic>,
+) -> PagePhotos {
+    use crate::images::{Catalogue, Found, judge};
+    let mut out = PagePhotos {
+        lead: None,
+        lead_left_out: false,
+        used: body.photos.clone(),
+        left_out: Vec::new(),
+    };
+    let Some(catalogue) = catalogue else {
+        return out;
+    };
+    if let Some(image) = &fm.image {
+        let src = image.value.trim();
+        match catalogue.find(page_path, src) {
+            Found::Photo(p) => match judge(fm.image_consent.as_ref(), config) {
+                Ok(_) => {
+                    let alt = fm.image_alt.as_deref().unwrap_or("").trim();
+                    let mut v = p.markup(&config.base_path, alt);
+                    v.caption = fm.image_caption.clone().filter(|c| !c.trim().is_empty());
+                    v.credit = fm.image_credit.clone().filter(|c| !c.trim().is_empty());
+                    if let Some(c) = &fm.image_consent {
+                        v.print = c.allows("print");
+                        v.social = c.allows("social");
+                    }
+                    out.lead = Some(v);
+                    out.used.insert(0, p);
+                }
+                Err(why) => {
+                    diags.push(
+                        Diagnostic::warning(file, format!("the photo `{src}` is left out of the site: {why}"))
+                            .at(text, image.line, image.column)
+                            .with_hint("it is gone from this page, its cards, feeds and link previews; remove it or renew the consent"),
+                    );
+                    out.lead_left_out = true;
+                    out.left_out.extend(Catalogue::site_path(page_path, src));
+                }
+            },
+            Found::Unreadable(shown, why) => diags.push(
+                Diagnostic::error(
+                    file,
+                    format!("the photo `{src}` cannot be read ({shown}): {why}"),
+                )
+                .at(text, image.line, image.column)
+                .with_hint("open it in an image editor and save it again as JPEG or PNG"),
+            ),
+            Found::Other => {}
+        }
+    }
+    for note in &body.photo_notes {
+        if note.left_out {
+            diags.push(
+                Diagnostic::warning(
+                    file,
+                    format!(
+                        "the photo `{}` is left out of the text: {}",
+                        note.src, note.why
+                    ),
+                )
+                .at(text, note.line, note.column)
+                .with_hint("remove it from the text or renew the consent under `photo_consent:`"),
+            );
+            out.left_out
+                .extend(Catalogue::site_path(page_path, &note.src));
+        } else {
+            diags.push(
+                Diagnostic::error(
+                    file,
+                    format!("the photo `{}` cannot be read: {}", note.src, note.why),
+                )
+                .at(text, note.line, note.column)
+                .with_hint("open it in an image editor and save it again as JPEG or PNG"),
+            );
+        }
+    }
+    let records = fm
+        .image_consent
+        .iter()
+        .map(|c| {
+            (
+                fm.image
+                    .as_ref()
+                    .map_or("the lead photo", |i| i.value.as_str()),
+                c,
+            )
+        })
+        .chain(fm.photo_consent.iter().map(|(k, c)| (k.as_str(), c)));
+    for (what, c) in records {
+        if let consent::Status::EndsSoon { on, days } =
+            c.status(&config.today, config.consent.warn_days)
+        {
+            diags.push(
+                Diagnostic::warning(
+                    file,
+                    format!(
+                        "the consent for the photo `{what}` ends on {} ({})",
+                        on.human(),
+                        in_days(days)
+                    ),
+                )
+                .at(text, c.line, c.column)
+                .with_hint("renew it with the people in the photo and change `expires:`, or the photo leaves the site after that day"),
+            );
+        }
+    }
+    out
 }
 
 /// What to tell a writer whose `@/` link names no file: the near miss in
@@ -568,10 +853,24 @@ fn source_hint(target: &str, sources: &HashMap<String, String>) -> String {
 }
 
 /// Renders a parsed file's Markdown body and assembles its [`Page`].
-pub fn render_body(h: Parsed, config: &Config, md: &MarkdownContext) -> (Page, Vec<Diagnostic>) {
+pub fn render_body(
+    h: Parsed,
+    config: &Config,
+    md: &MarkdownContext,
+    catalogue: Option<&crate::images::Catalogue>,
+) -> (Page, Vec<Diagnostic>) {
     let file = h.source.display();
     let text = &h.source.text;
     let mut diags = Vec::new();
+    let md = &MarkdownContext {
+        photos: catalogue.map(|c| markdown::PhotoContext {
+            catalogue: c,
+            config,
+            page_path: &h.path,
+            consent: &h.fm.photo_consent,
+        }),
+        ..*md
+    };
     let source = &text[h.body_start..];
     let body = match markdown::markup_count(source) {
         n if n > markdown::MAX_MARKUP => {
@@ -643,6 +942,9 @@ pub fn render_body(h: Parsed, config: &Config, md: &MarkdownContext) -> (Page, V
         );
     }
     let fm = h.fm;
+    let photos = page_photos(
+        &fm, &h.path, &file, text, &body, config, catalogue, &mut diags,
+    );
     let terms = config
         .taxonomies
         .iter()
@@ -686,8 +988,15 @@ pub fn render_body(h: Parsed, config: &Config, md: &MarkdownContext) -> (Page, V
         terms,
         outcomes: fm.outcomes.iter().map(|o| o.value.clone()).collect(),
         aliases: fm.aliases.iter().map(|a| a.value.clone()).collect(),
-        image: take(&fm.image),
+        image: if photos.lead_left_out {
+            None
+        } else {
+            take(&fm.image)
+        },
         image_alt: fm.image_alt.clone(),
+        photo: photos.lead,
+        photos: photos.used,
+        photos_left_out: photos.left_out,
         extra: fm
             .extra
             .iter()

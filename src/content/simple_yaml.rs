@@ -7,7 +7,8 @@
 //! larger than `title: "…"` and `tags: [a, b]`. This reader knows only that
 //! plain part: `key: value` lines; double- or single-quoted values without
 //! escapes; bare words, whole numbers and dates; `[a, b]` lists; and `- `
-//! lists of values or of `key: value` groups, one level deep.
+//! lists of values or of `key: value` groups, and indented `key: value`
+//! groups under a key, one level deep.
 //!
 //! It answers `None` for anything else and for anything it is not sure of
 //! (escapes, a `#` or `:` in a bare value, numbers with a sign, a point or
@@ -134,8 +135,34 @@ fn block_value(lines: &[&str], from: usize) -> Option<(Value, usize)> {
     };
     let k = indent(lines[first]);
     if !lines[first][k..].starts_with("- ") {
-        // The next key (null here), or an indented group: not ours.
-        return (k == 0).then_some((Value::Null, first));
+        if k == 0 {
+            // The next key: null here.
+            return Some((Value::Null, first));
+        }
+        // An indented group of `key: value` lines, one level deep (a
+        // consent record).
+        let mut group = Mapping::new();
+        let mut j = first;
+        loop {
+            let line = lines[j];
+            if indent(line) != k {
+                return None;
+            }
+            let (key, rest) = key_of(&line[k..])?;
+            if group
+                .insert(Value::String(key.to_owned()), item_value(rest)?)
+                .is_some()
+            {
+                return None;
+            }
+            match (j + 1..lines.len()).find(|&q| !is_skipped(lines[q])) {
+                None => return Some((Value::Mapping(group), lines.len())),
+                Some(next) if indent(lines[next]) == 0 => {
+                    return Some((Value::Mapping(group), next));
+                }
+                Some(next) => j = next,
+            }
+        }
     }
     let mut items = Vec::new();
     let mut j = first;
@@ -252,7 +279,11 @@ fn list(inner: &str) -> Option<Value> {
 /// holds nothing YAML gives a meaning to.
 fn bare(s: &str, in_list: bool) -> Option<Value> {
     let first = s.chars().next()?;
-    if !(first.is_ascii_alphanumeric() || (!first.is_ascii() && first.is_alphabetic())) {
+    // A path (`/images/a.jpg`) is plain text too.
+    if !(first.is_ascii_alphanumeric()
+        || first == '/'
+        || (!first.is_ascii() && first.is_alphabetic()))
+    {
         return None;
     }
     if s.bytes().any(|c| {
@@ -355,6 +386,8 @@ mod tests {
                 "next: 0\n",
             ),
             "tags:\n  - a\n  - [b, c]\n  - 12\n  - true\n",
+            "image: /images/a b.jpg\n",
+            "image_consent:\n  given: 2024-10-01\n\n  # renewed\n  expires: 2027-10-01\n  scope: [web, print]\nnext: 1\n",
         ];
         for doc in docs {
             let quick = quick(doc);
@@ -429,7 +462,7 @@ mod tests {
             "outcomes:\n  - metric: a\n    unit: b\n  stray: c\n",
             "outcomes:\n  -  metric: a\n",
             "outcomes:\n  - metric: a\n  - metric: b\n    metric: c\n",
-            "group:\n  inner: a\n",
+            "group:\n  inner:\n    deeper: a\n",
             "",
             "# only a comment\n",
         ];

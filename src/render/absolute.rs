@@ -12,8 +12,8 @@ use std::borrow::Cow;
 
 use crate::text::join_url;
 
-/// `html` with every relative `href="…"` and `src="…"` (double or single
-/// quotes) resolved against `base`, an absolute URL such as
+/// `html` with every relative `href="…"`, `src="…"` and each address of a
+/// `srcset="…"` (double or single quotes) resolved against `base`, an absolute URL such as
 /// `https://example.org/learning/case-studies/x/`. Borrowed when nothing
 /// needed resolving.
 pub(crate) fn absolute_links<'a>(html: Cow<'a, str>, base: &str) -> Cow<'a, str> {
@@ -28,7 +28,12 @@ pub(crate) fn absolute_links<'a>(html: Cow<'a, str>, base: &str) -> Cow<'a, str>
         };
         let value = &html[value_start..value_start + len];
         at = value_start + len + 1;
-        if let Some(resolved) = resolve(base, value) {
+        let resolved = if name_len == "srcset".len() {
+            resolve_srcset(base, value)
+        } else {
+            resolve(base, value)
+        };
+        if let Some(resolved) = resolved {
             let o = out.get_or_insert_with(|| String::with_capacity(html.len() + 256));
             o.push_str(&html[done..value_start]);
             o.push_str(&resolved);
@@ -44,7 +49,33 @@ pub(crate) fn absolute_links<'a>(html: Cow<'a, str>, base: &str) -> Cow<'a, str>
     }
 }
 
-/// The next ` href=` or ` src=` followed by a quote: (offset of the name,
+/// A `srcset` (`a.webp 480w, b.webp 960w`) with each address resolved.
+fn resolve_srcset(base: &str, value: &str) -> Option<String> {
+    let mut changed = false;
+    let parts: Vec<String> = value
+        .split(',')
+        .map(|candidate| {
+            let candidate = candidate.trim();
+            let (url, descriptor) = candidate
+                .split_once(char::is_whitespace)
+                .unwrap_or((candidate, ""));
+            match resolve(base, url) {
+                Some(r) => {
+                    changed = true;
+                    if descriptor.is_empty() {
+                        r
+                    } else {
+                        format!("{r} {}", descriptor.trim())
+                    }
+                }
+                None => candidate.to_string(),
+            }
+        })
+        .collect();
+    changed.then(|| parts.join(", "))
+}
+
+/// The next ` href=`, ` src=` or ` srcset=` followed by a quote: (offset of the name,
 /// the quote, the name's length).
 fn find_attr(html: &str) -> Option<(usize, char, usize)> {
     let b = html.as_bytes();
@@ -57,7 +88,7 @@ fn find_attr(html: &str) -> Option<(usize, char, usize)> {
             Some(b'\'') => '\'',
             _ => continue,
         };
-        for name in ["href", "src"] {
+        for name in ["href", "src", "srcset"] {
             let Some(start) = eq.checked_sub(name.len()) else {
                 continue;
             };
@@ -164,11 +195,17 @@ mod tests {
     }
 
     #[test]
-    fn only_href_and_src_attributes_change() {
+    fn only_href_src_and_srcset_attributes_change() {
         let html = r#"<p><a href="../y/">y</a> data-href="../z/" <img src='a.png' alt="../b"> <a href="https://e.org/">e</a></p>"#;
         assert_eq!(
             absolute_links(Cow::Borrowed(html), BASE),
             r#"<p><a href="https://example.org/learning/case-studies/y/">y</a> data-href="../z/" <img src='https://example.org/learning/case-studies/x/a.png' alt="../b"> <a href="https://e.org/">e</a></p>"#
+        );
+        let picture =
+            r#"<source srcset="/learning/p/a.480.webp 480w, /learning/p/a.960.webp 960w">"#;
+        assert_eq!(
+            absolute_links(Cow::Borrowed(picture), BASE),
+            r#"<source srcset="https://example.org/learning/p/a.480.webp 480w, https://example.org/learning/p/a.960.webp 960w">"#
         );
         let plain = r#"<p><a href="https://e.org/">e</a></p>"#;
         assert!(matches!(

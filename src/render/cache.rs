@@ -57,9 +57,11 @@ impl PageHashes {
         PageHashes {
             // The body as rendered, not only its text: an `@/` link in it
             // resolves to where another page is now.
-            source: finish(&|h| (source, &page.body.html).hash(h)),
+            // The lead photo too: its copies' names change with its bytes.
+            source: finish(&|h| (source, &page.body.html, &page.photo).hash(h)),
             card: finish(&|h| {
                 (page.kind, &page.title, &page.path, page.date, &page.summary).hash(h);
+                page.photo.hash(h);
                 page.terms.hash(h);
                 page.outcomes
                     .first()

@@ -81,18 +81,24 @@ impl MetaV {
         let p = &site.pages[i];
         let c = &site.config;
         let mut m = MetaV::new(site, &p.title, &p.summary, Some(&p.path));
-        let image = p.image.as_deref().map(|img| {
-            if img.starts_with("http://") || img.starts_with("https://") {
-                img.to_string()
-            } else {
-                c.permalink(img)
-            }
-        });
+        // A photo's widest copy (if its consent covers social media), or
+        // an image given by its web address.
+        let image = match &p.photo {
+            Some(photo) if photo.social => Some(absolute(c, &photo.largest)),
+            Some(_) => None,
+            None => p.image.as_deref().map(|img| {
+                if img.starts_with("http://") || img.starts_with("https://") {
+                    img.to_string()
+                } else {
+                    c.permalink(img)
+                }
+            }),
+        };
         if image.is_some() {
             m.twitter_card = "summary_large_image";
         }
         m.image = image.clone();
-        m.image_alt = p.image_alt.clone();
+        m.image_alt = image.as_ref().and(p.image_alt.clone());
         if !matches!(p.kind, Kind::CaseStudy | Kind::Report) {
             return (m, None);
         }
@@ -200,6 +206,11 @@ fn article_json_ld(site: &Site, i: usize, image: Option<&str>) -> String {
     string(&mut out, &permalink);
     put(&mut out, "}");
     script_safe(String::from_utf8(out).expect("JSON is UTF-8"))
+}
+
+/// The full address of a root-relative URL (`/learning/x.jpg`).
+fn absolute(c: &crate::config::Config, url: &str) -> String {
+    c.permalink(url.strip_prefix(c.base_path.as_str()).unwrap_or(url))
 }
 
 #[cfg(test)]

@@ -102,6 +102,7 @@ impl<'s> Renderer<'s> {
                 }
             }),
             image_alt: p.image_alt.as_deref(),
+            photo: p.photo.as_ref(),
             extra: &p.extra,
             draft: p.draft,
             terms: self.terms_value(i),

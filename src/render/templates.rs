@@ -46,6 +46,26 @@ impl Templates {
                 Ok(format!("{base_path}{}", path.trim_start_matches('/')))
             },
         );
+        // `{{ picture(photo=page.photo, sizes="100vw", lead=true) }}`: the
+        // same <picture> the Markdown's photos get (see crate::images).
+        tera.register_function(
+            "picture",
+            |kwargs: tera::Kwargs, _: &tera::State| -> tera::TeraResult<Value> {
+                let photo: Value = kwargs.must_get("photo")?;
+                let sizes: Option<&str> = kwargs.get("sizes")?;
+                let lead: Option<bool> = kwargs.get("lead")?;
+                let photo: crate::images::PhotoV =
+                    serde::Deserialize::deserialize(photo).map_err(|e| {
+                        tera::Error::message(format!("picture(): `photo` is not a photo: {e}"))
+                    })?;
+                Ok(Value::safe_string(&crate::images::picture(
+                    &photo,
+                    sizes.unwrap_or("100vw"),
+                    lead.unwrap_or(false),
+                    None,
+                )))
+            },
+        );
         tera.register_filter("cdata", cdata_filter);
         tera.register_filter("in_sentence", in_sentence_filter);
         // Functions and filters must be registered first: templates are

@@ -69,7 +69,7 @@ pub struct TemplateSource {
     pub origin: String,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StaticSource {
     Builtin(&'static [u8]),
     File(PathBuf),

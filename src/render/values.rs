@@ -200,6 +200,8 @@ pub(crate) struct CardV<'a> {
     /// template value in a serialised struct is cloned, not serialised
     /// again.
     pub(crate) terms: tera::Value,
+    /// The lead photo, for `picture(photo=card.photo, ...)`.
+    pub(crate) photo: Option<&'a crate::images::PhotoV>,
     // Lists also see `html`, the card as the theme's `card` component
     // renders it, marked safe: added by `Renderer::make_card`.
 }
@@ -228,6 +230,9 @@ pub(crate) struct PageV<'a> {
     pub(crate) report: Option<LinkV<'a>>,
     pub(crate) image: Option<String>,
     pub(crate) image_alt: Option<&'a str>,
+    /// The lead photo, for `picture(photo=page.photo, ...)`, with its
+    /// caption and credit.
+    pub(crate) photo: Option<&'a crate::images::PhotoV>,
     /// Fields beyond the built-in ones (declare them in `[schema]`).
     pub(crate) extra: &'a BTreeMap<String, serde_yaml::Value>,
     /// As in [`CardV`].

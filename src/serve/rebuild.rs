@@ -90,7 +90,13 @@ impl Changes {
                 // The folder itself appeared or vanished: read it all again.
                 c.config = true;
             } else if let Some(r) = rel.strip_prefix("content/") {
-                c.content.insert(r.to_string());
+                if r.ends_with(".md") || !name.contains('.') {
+                    c.content.insert(r.to_string());
+                } else {
+                    // A photo or other file beside a page: which pages show
+                    // it is not tracked, so everything is read again.
+                    c.config = true;
+                }
             }
         }
         c
@@ -129,6 +135,8 @@ struct FileState {
     /// The `@/` files this page links to, so it is re-rendered when one of
     /// them appears, disappears or moves.
     links_to: Vec<String>,
+    /// Left out for want of consent.
+    left_out: bool,
 }
 
 /// What one rebuild did, for the line the terminal prints.
@@ -247,6 +255,11 @@ pub struct Session {
     /// one must compare every page changed since with the last good build,
     /// those re-read for their links included.
     pending: Changes,
+    /// The files beside bundles' pages, as last read.
+    assets: Vec<content::Asset>,
+    /// The theme's and site's static files as loaded, before photos are
+    /// published into them.
+    base_statics: std::collections::BTreeMap<String, render::theme::StaticSource>,
 }
 
 /// What a page's output can depend on from its own file: where it is
@@ -285,6 +298,8 @@ impl Session {
             cards_global: None,
             rows: render::rows::RowCache::default(),
             pending: Changes::default(),
+            assets: Vec::new(),
+            base_statics: Default::default(),
         }
     }
 
@@ -393,11 +408,17 @@ impl Session {
             self.templates = None;
             match Theme::load(&self.root, &config) {
                 Ok((t, warnings)) => {
+                    self.base_statics = t.statics.clone();
                     self.theme = Some(t);
                     theme_diags = warnings;
                 }
                 Err(d) => theme_diags = d,
             }
+        }
+        // A static file may be a photo a page shows: its size and the names
+        // of its copies are in the page, so every page is read again.
+        if changes.statics {
+            full_content = true;
         }
         // A folder under content/ that appeared, vanished or moved: its
         // files may not each have an event, so read everything again.
@@ -416,13 +437,15 @@ impl Session {
             page: None,
             diags: vec![d],
             links_to: Vec::new(),
+            left_out: false,
         };
         let mut fresh: Vec<Source> = Vec::new();
         let mut touched: BTreeSet<String> = BTreeSet::new();
         if full_content {
             touched.extend(self.files.keys().cloned());
             self.files.clear();
-            let (sources, diags) = content::load(&self.root);
+            let (sources, assets, diags) = content::load(&self.root);
+            self.assets = assets;
             for d in diags {
                 let rel = diagnostic::display_path(&d.file);
                 let rel = rel.strip_prefix("content/").unwrap_or(&rel).to_string();
@@ -450,7 +473,12 @@ impl Session {
         let parse = |sources: Vec<Source>| -> Vec<(u64, HeadResult)> {
             sources
                 .into_par_iter()
-                .map(|s| (hash_source(&s), content::parse_head(s, &tax_fields)))
+                .map(|s| {
+                    let hash = hash_source(&s);
+                    let mut h = content::parse_head(s, &tax_fields);
+                    h.judge_consent(&config);
+                    (hash, h)
+                })
                 .collect()
         };
         let mut heads = parse(fresh);
@@ -506,15 +534,25 @@ impl Session {
 
         // 3. Render the bodies that need it; check each page on its own.
         let md = content::markdown_context(&config, &self.targets);
+        let bundles: HashMap<String, String> = self
+            .targets
+            .iter()
+            .filter_map(|(rel, path)| {
+                Some((rel.strip_suffix("/index.md")?.to_string(), path.clone()))
+            })
+            .collect();
+        let catalogue =
+            crate::images::Catalogue::for_site(&config, &self.base_statics, &self.assets, &bundles);
         let states: Vec<(String, FileState)> = heads
             .into_par_iter()
             .map(|(hash, h)| {
                 let target = h.link_target(drafts);
                 let publish = h.is_published(drafts);
+                let left_out = h.is_left_out();
                 let mut diags = h.diags;
                 let (page, links_to, hashes) = match (publish, h.parsed) {
                     (true, Some(p)) => {
-                        let (page, d) = content::render_body(p, &config, &md);
+                        let (page, d) = content::render_body(p, &config, &md, Some(&catalogue));
                         diags.extend(d);
                         diags.extend(validate::check_page(&page, &config));
                         let links = source_links(&page);
@@ -531,6 +569,7 @@ impl Session {
                         page,
                         diags,
                         links_to,
+                        left_out,
                     },
                 )
             })
@@ -538,6 +577,34 @@ impl Session {
         let changed_pages: Vec<String> = states.iter().map(|(rel, _)| rel.clone()).collect();
         self.files.extend(states);
         timings.mark("read and parse");
+
+        // Photos: their copies and clean originals, made as a build makes
+        // them; the static files change when what is shown does.
+        let mut statics_changed = false;
+        let mut photo_diags = Vec::new();
+        if let Some(t) = self.theme.as_mut() {
+            let pages: Vec<Arc<Page>> =
+                self.files.values().filter_map(|f| f.page.clone()).collect();
+            let mut statics = self.base_statics.clone();
+            let (todo, d) = crate::images::publish(
+                &self.root,
+                &config,
+                &catalogue,
+                &pages,
+                &self.assets,
+                &mut statics,
+            );
+            photo_diags = d;
+            let problems = crate::images::make(&self.root, &todo, config.images.quality);
+            if !problems.is_empty() {
+                return Err(Error::Diagnostics(problems));
+            }
+            if t.statics != statics {
+                t.statics = statics;
+                statics_changed = true;
+            }
+        }
+        let theme_changed = theme_changed || statics_changed;
 
         // 4. The fast path: same shape as the last good build, so reuse it.
         let fast = !full_content
@@ -570,6 +637,7 @@ impl Session {
             }
         };
         diags.extend(theme_diags);
+        diags.extend(photo_diags);
 
         let (site, hashes, checker, link_diags, site_diags, values, old_plan) = if fast {
             let last = self.last.take().expect("the fast path has a last build");
@@ -808,6 +876,19 @@ impl Session {
                 warnings: Vec::new(),
                 output: self.out.clone(),
                 elapsed,
+                left_out: crate::LeftOut {
+                    pages: self
+                        .files
+                        .values()
+                        .filter(|f| f.page.is_none() && f.target.is_some() && f.left_out)
+                        .count(),
+                    photos: site
+                        .pages
+                        .iter()
+                        .flat_map(|p| p.photos_left_out.iter())
+                        .collect::<std::collections::BTreeSet<_>>()
+                        .len(),
+                },
             }
             .summary()
         });

@@ -55,8 +55,13 @@ fn available() -> bool {
     false
 }
 
+/// One Chromium at a time: layout-shift and Lighthouse timings measured
+/// while another browser test loads both cores are not the page's own.
+static ONE_BROWSER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Runs a script from tests/browser/ with node; panics with its output if it fails.
 fn node(script: &str, args: &[&Path]) -> String {
+    let _one = ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner());
     let out = Command::new("node")
         .arg(browser_dir().join(script))
         .args(args)

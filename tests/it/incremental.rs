@@ -1073,3 +1073,68 @@ fn a_new_slug_moves_links_to_the_page() {
     );
     h.check("a slug added to a linked page");
 }
+
+/// Photos in the preview: adding one to a page, its consent running out,
+/// its file replaced by another photo. After each, the preview is the
+/// clean build, byte for byte (copies, clean originals and all).
+#[test]
+fn photo_edits_leave_the_preview_equal_to_a_clean_build() {
+    let mut h = Harness::new();
+    let jpeg = |w: u32, h: u32, shade: u8| {
+        let img = image::RgbImage::from_fn(w, h, |x, _| image::Rgb([shade, (x % 256) as u8, 90]));
+        let mut out = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 80)
+            .encode_image(&img)
+            .unwrap();
+        out
+    };
+    let root = h.site.root().to_path_buf();
+    std::fs::create_dir_all(root.join("static/images")).unwrap();
+    std::fs::write(root.join("static/images/desk.jpg"), jpeg(700, 400, 10)).unwrap();
+    let page = "content/case-studies/chatbot.md";
+    let text = h.read(page).replace(
+        "summary:",
+        "image: /images/desk.jpg\nimage_alt: A help desk with a phone on it\nimage_consent:\n  given: 2024-01-01\n  expires: 2099-01-01\nsummary:",
+    );
+    let changes = Changes::from_paths(
+        &root,
+        [root.join("static/images/desk.jpg"), root.join(page)],
+    );
+    h.site.write(page, &text);
+    h.session.rebuild(&changes).expect("photo added");
+    assert!(
+        h.read("preview/case-studies/chatbot/index.html")
+            .contains("<picture>")
+    );
+    h.check("a photo added");
+
+    // Its consent ends: gone from the page and from /images/.
+    h.site
+        .write(page, &text.replace("2099-01-01", "2020-01-01"));
+    h.session
+        .rebuild(&Changes::from_paths(&root, [root.join(page)]))
+        .expect("consent ended");
+    assert!(
+        !h.read("preview/case-studies/chatbot/index.html")
+            .contains("<picture>")
+    );
+    assert!(!root.join("preview/images/desk.jpg").exists());
+    h.check("its consent ended");
+
+    // Renewed, then the photo itself replaced: new copies, under new names.
+    h.site.write(page, &text);
+    h.session
+        .rebuild(&Changes::from_paths(&root, [root.join(page)]))
+        .expect("consent renewed");
+    let before = h.read("preview/case-studies/chatbot/index.html");
+    std::fs::write(root.join("static/images/desk.jpg"), jpeg(900, 500, 200)).unwrap();
+    h.session
+        .rebuild(&Changes::from_paths(
+            &root,
+            [root.join("static/images/desk.jpg")],
+        ))
+        .expect("photo replaced");
+    let after = h.read("preview/case-studies/chatbot/index.html");
+    assert_ne!(before, after, "the page names the new copies");
+    h.check("the photo replaced");
+}

@@ -28,6 +28,7 @@ mod fuzz_regressions;
 mod incremental;
 mod load;
 mod output_safety;
+mod photos;
 mod publish;
 mod robustness;
 mod safety;

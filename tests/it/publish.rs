@@ -163,7 +163,12 @@ fn page_metadata_for_people_search_engines_and_link_previews() {
         ),
     )
     .unwrap();
-    site.write("static/images/chatbot.png", "png");
+    let mut png = Vec::new();
+    image::DynamicImage::new_rgb8(64, 40)
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    std::fs::create_dir_all(site.root().join("static/images")).unwrap();
+    std::fs::write(site.root().join("static/images/chatbot.png"), png).unwrap();
     site.build(&[]);
     let html = site.read("case-studies/chatbot/index.html");
     assert!(html.contains("<title>A mental-health chatbot in Gadchiroli · Basic fixture</title>"));
@@ -182,9 +187,12 @@ fn page_metadata_for_people_search_engines_and_link_previews() {
         meta_content(&html, "property=\"og:title").as_deref(),
         Some("A mental-health chatbot in Gadchiroli")
     );
-    assert_eq!(
-        meta_content(&html, "property=\"og:image").as_deref(),
-        Some("https://fixture.example/images/chatbot.png")
+    // A photo's preview is its widest processed copy (here its own width).
+    let og_image = meta_content(&html, "property=\"og:image").unwrap();
+    assert!(
+        og_image.starts_with("https://fixture.example/processed-images/chatbot.")
+            && og_image.ends_with(".64.jpg"),
+        "{og_image}"
     );
     assert_eq!(
         meta_content(&html, "property=\"og:image:alt").as_deref(),
@@ -202,7 +210,7 @@ fn page_metadata_for_people_search_engines_and_link_previews() {
     assert_eq!(v["about"]["@type"], "Organization");
     assert_eq!(v["about"]["name"], "SEARCH");
     assert_eq!(v["datePublished"], "2024-12-10");
-    assert_eq!(v["image"], "https://fixture.example/images/chatbot.png");
+    assert_eq!(v["image"], og_image.as_str());
 
     let report = site.read("reports/year-2024/index.html");
     let v: serde_json::Value = serde_json::from_str(

@@ -225,6 +225,7 @@ pub fn example_site() -> Site {
     std::fs::copy(repo.join("site.toml"), dir.path().join("site.toml")).unwrap();
     copy_dir(&repo.join("content"), &dir.path().join("content"));
     copy_dir(&repo.join("themes"), &dir.path().join("themes"));
+    copy_dir(&repo.join("static"), &dir.path().join("static"));
     Site { dir }
 }
 
