@@ -35,6 +35,7 @@
 #![allow(clippy::result_large_err)]
 #![warn(missing_docs)]
 
+pub mod budget;
 pub(crate) mod config;
 pub(crate) mod content;
 pub mod diagnostic;
@@ -447,6 +448,32 @@ pub fn check(opts: &BuildOptions) -> Result<CheckReport, Error> {
     all.extend(problems);
     diagnostic::sort(&mut all);
     Err(Error::Diagnostics(all))
+}
+
+/// Builds the site into a scratch folder and weighs every page as a phone
+/// would load it (see [`budget`]); the scratch folder is removed after. A
+/// site with errors fails as `build` does.
+pub fn budget(opts: &BuildOptions) -> Result<budget::BudgetReport, Error> {
+    static RUN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let scratch = std::env::temp_dir().join(format!(
+        "casebook-budget-{}-{}",
+        std::process::id(),
+        RUN.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    let mut o = opts.clone();
+    o.output = scratch.clone();
+    let built = build(&o);
+    let result = built.and_then(|_| {
+        let mut config = Config::load(&opts.root).map_err(|d| Error::Diagnostics(vec![d]))?;
+        if let Some(url) = &opts.base_url {
+            config = config
+                .with_base_url(url)
+                .map_err(|d| Error::Diagnostics(vec![d]))?;
+        }
+        Ok(budget::weigh(&scratch, &config))
+    });
+    let _ = write::remove_output(&scratch);
+    result
 }
 
 /// The site root given on the command line; without one, the nearest

@@ -103,6 +103,10 @@ enum Command {
         /// Treat warnings as errors (exit 1 if there are any)
         #[arg(long)]
         deny_warnings: bool,
+        /// Also weigh every page as a phone loads it (HTML, CSS, JS, photos,
+        /// compressed) and fail any over site.toml's [budget]
+        #[arg(long)]
+        budget: bool,
     },
 }
 
@@ -462,6 +466,7 @@ fn main() -> ExitCode {
             root,
             drafts,
             deny_warnings,
+            budget,
         } => {
             let mut opts = BuildOptions::new(casebook::root_or_cwd(root.as_deref()));
             opts.drafts = drafts;
@@ -469,18 +474,28 @@ fn main() -> ExitCode {
                 Ok(loaded) => {
                     // The process ends in a moment; freeing the site would only delay it.
                     let loaded = std::mem::ManuallyDrop::new(loaded);
+                    let mut failed = false;
                     if loaded.warnings.is_empty() {
                         println!(
                             "No problems found in {} and {}.",
                             diagnostic::plural(loaded.case_studies(), "case study", "case studies"),
                             diagnostic::plural(loaded.reports(), "report", "reports")
                         );
-                        return ExitCode::SUCCESS;
+                    } else {
+                        print_diagnostics(&loaded.warnings);
+                        eprintln!("{}", diagnostic::summary(&loaded.warnings));
+                        if deny_warnings {
+                            eprintln!("warnings are errors here (--deny-warnings)");
+                            failed = true;
+                        }
                     }
-                    print_diagnostics(&loaded.warnings);
-                    eprintln!("{}", diagnostic::summary(&loaded.warnings));
-                    if deny_warnings {
-                        eprintln!("warnings are errors here (--deny-warnings)");
+                    if budget {
+                        match casebook::budget(&opts) {
+                            Ok(report) => failed |= print_budget(&report),
+                            Err(e) => return report_error(&e, false),
+                        }
+                    }
+                    if failed {
                         ExitCode::from(1)
                     } else {
                         ExitCode::SUCCESS
@@ -495,4 +510,63 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// Prints the heaviest pages and each page over the budget; whether any is.
+fn print_budget(report: &casebook::budget::BudgetReport) -> bool {
+    let kb = |b: u64| format!("{:.0} kB", b as f64 / 1000.0);
+    println!(
+        "Page weight at a 360 px phone screen, compressed; time at {} kbps ({} pages, budget {}):",
+        report.kbps,
+        report.pages.len(),
+        kb(report.limit)
+    );
+    println!(
+        "  {:>8} {:>7}  {:>6} {:>6} {:>6} {:>7} {:>6}  page",
+        "total", "time", "html", "css", "js", "photos", "data"
+    );
+    for p in report.pages.iter().take(10) {
+        println!(
+            "  {:>8} {:>6.1}s  {:>6} {:>6} {:>6} {:>7} {:>6}  /{}",
+            kb(p.total()),
+            report.seconds(p.total()),
+            kb(p.of("html")),
+            kb(p.of("css")),
+            kb(p.of("js")),
+            kb(p.of("image")),
+            kb(p.of("data")),
+            p.page.trim_end_matches("index.html")
+        );
+    }
+    let over: Vec<_> = report.over().collect();
+    for p in &over {
+        let mut parts = p.parts.clone();
+        parts.sort_by_key(|p| std::cmp::Reverse(p.bytes));
+        let heaviest: Vec<String> = parts
+            .iter()
+            .take(3)
+            .map(|x| format!("{} ({})", x.url, kb(x.bytes)))
+            .collect();
+        eprintln!(
+            "error: /{} weighs {}, over the budget of {}: {:.1} s at {} kbps\n  = help: heaviest: {}; smaller photos (fewer, or lower [images] quality) or fewer scripts bring it down",
+            p.page.trim_end_matches("index.html"),
+            kb(p.total()),
+            kb(report.limit),
+            report.seconds(p.total()),
+            report.kbps,
+            heaviest.join(", ")
+        );
+    }
+    if !over.is_empty() {
+        eprintln!(
+            "{} over the page-weight budget ([budget] page_kb = {} in site.toml)",
+            if over.len() == 1 {
+                "1 page is".to_string()
+            } else {
+                format!("{} pages are", over.len())
+            },
+            report.limit / 1000
+        );
+    }
+    !over.is_empty()
 }

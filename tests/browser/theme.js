@@ -52,6 +52,12 @@ function templates(out) {
     '404': '404.html',
   };
   if (plain) t.page = `${plain}/`;
+  // A case study with a lead photo and a photo in its text.
+  const photo = fs.readdirSync(path.join(out, 'case-studies')).sort().find(d => {
+    const f = path.join(out, 'case-studies', d, 'index.html');
+    return fs.existsSync(f) && /lead-photo/.test(fs.readFileSync(f, 'utf8')) && /<p><picture>/.test(fs.readFileSync(f, 'utf8'));
+  });
+  if (photo) t.photo = `case-studies/${photo}/`;
   return t;
 }
 
@@ -144,6 +150,27 @@ async function tabThrough(page, max) {
         }
       }
       console.log(`checked ${name} (${rel || '/'})`);
+    }
+
+    // Photos on a phone (2 device pixels a CSS pixel): WebP, the 960-pixel
+    // copy for a full-width photo, every photo decoded once scrolled to.
+    if (pages.photo) {
+      const context = await browser.newContext({ viewport: { width: 360, height: 740 }, deviceScaleFactor: 2 });
+      const page = await context.newPage();
+      await page.goto(base + pages.photo, { waitUntil: 'load' });
+      await page.evaluate(async () => {
+        for (let y = 0; y < document.body.scrollHeight; y += 400) { window.scrollTo(0, y); await new Promise(r => setTimeout(r, 50)); }
+      });
+      await page.waitForFunction(() => [...document.querySelectorAll('picture img')].every(i => i.complete));
+      const imgs = await page.evaluate(() => [...document.querySelectorAll('picture img')].map(i => ({
+        src: i.currentSrc, natural: i.naturalWidth, lead: !!i.closest('.lead-photo'), lazy: i.loading })));
+      check(imgs.length >= 2, 'the photo page has a lead photo and one in its text', imgs);
+      check(imgs.every(i => i.natural > 0 && i.src.endsWith('.webp')), 'every photo loads, as WebP', imgs);
+      const lead = imgs.find(i => i.lead) || {};
+      check(/\.960\.webp$/.test(lead.src || '') && lead.lazy !== 'lazy', 'the lead photo is the 960 copy, loaded at once', lead);
+      check(imgs.filter(i => !i.lead).every(i => i.lazy === 'lazy'), 'photos in the text load lazily', imgs);
+      await context.close();
+      console.log(`checked photos (${pages.photo})`);
     }
 
     // The keyboard: the skip link comes first and moves focus to the main

@@ -119,6 +119,7 @@ fn default_theme_is_accessible_responsive_and_stable_on_every_template() {
     let text = node("theme.js", &[&site.out(), &shots]);
     println!("{text}");
     assert!(text.contains("all theme checks passed"), "{text}");
+    assert!(text.contains("checked photos ("), "{text}");
     for name in [
         "home",
         "case-study",
@@ -128,6 +129,7 @@ fn default_theme_is_accessible_responsive_and_stable_on_every_template() {
         "explore",
         "outcomes",
         "404",
+        "photo",
     ] {
         for width in [360, 768, 1280] {
             let png = shots.join(format!("{name}-{width}.png"));

@@ -412,3 +412,57 @@ fn broken_consent_records_and_photos_are_reported_where_they_are() {
         "{err}"
     );
 }
+
+#[test]
+fn check_budget_weighs_each_page_as_a_phone_loads_it() {
+    let site = photo_site();
+    let out = run_on(&site, "2026-01-01", &["check", "--budget"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let table = common::stdout(&out);
+    assert!(
+        table.contains("Page weight at a 360 px phone screen, compressed; time at 400 kbps"),
+        "{table}"
+    );
+    let row = table
+        .lines()
+        .find(|l| l.ends_with(" /case-studies/clinic/"))
+        .unwrap_or_else(|| panic!("{table}"));
+    // The heaviest page is the one with the photos.
+    assert!(
+        table
+            .lines()
+            .skip_while(|l| !l.contains("total"))
+            .nth(1)
+            .unwrap()
+            .ends_with(" /case-studies/clinic/"),
+        "{table}"
+    );
+    // total, time, html, css, js, photos (in kB), ...
+    let photos_kb: u64 = row.split_whitespace().nth(9).unwrap().parse().unwrap();
+    assert!(photos_kb > 0, "{row}");
+
+    // Over a tight budget: an error naming the page, its weight, the time
+    // it takes, and the photo copy a phone loads (960 wide, twice its 360).
+    site.append("site.toml", "[budget]\npage_kb = 10\nkbps = 400\n");
+    let out = run_on(&site, "2026-01-01", &["check", "--budget"]);
+    assert_eq!(out.status.code(), Some(1), "{}", common::stderr(&out));
+    let err = common::stderr(&out);
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("error: /case-studies/clinic/ weighs "))
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(
+        line.contains("over the budget of 10 kB") && line.contains(" s at 400 kbps"),
+        "{line}"
+    );
+    assert!(
+        err.contains("/processed-images/photo.") && err.contains(".960.webp ("),
+        "{err}"
+    );
+    assert!(
+        err.contains("over the page-weight budget ([budget] page_kb = 10 in site.toml)"),
+        "{err}"
+    );
+    // Checking writes nothing into the site.
+    assert!(!site.out().exists());
+}
