@@ -409,7 +409,7 @@ fn presence(fm: &FrontMatter, field: &str) -> Presence {
         ),
         "image_caption" => nonempty(fm.image_caption.is_some()),
         "image_credit" => nonempty(fm.image_credit.is_some()),
-        "consent" => nonempty(fm.consent.is_some()),
+        "consent" => nonempty(!fm.consent.is_empty()),
         "image_consent" => nonempty(fm.image_consent.is_some()),
         "photo_consent" => nonempty(!fm.photo_consent.is_empty()),
         "draft" => Presence::Present,

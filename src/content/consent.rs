@@ -23,6 +23,8 @@ pub const SCOPES: &[&str] = &["web", "print", "social"];
 /// One consent record, as written.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Consent {
+    /// Whose it is, when a story records one per person (`name:`).
+    pub name: Option<String>,
     /// When it was given.
     pub given: Option<Date>,
     /// When it ends: the last day it holds.
@@ -149,13 +151,17 @@ impl Consent {
                         }
                     }
                 }
+                "name" => match v {
+                    Value::String(s) if !s.trim().is_empty() => c.name = Some(s.trim().to_string()),
+                    _ => problems.push(("name".into(), "must be the person's name, as text".into())),
+                },
                 "withdrawn" => match v {
                     Value::Bool(b) => c.withdrawn = *b,
                     _ => problems.push(("withdrawn".into(), "must be true or false".into())),
                 },
                 other => problems.push((
                     other.into(),
-                    format!("`{other}` is not part of a consent record; it has given, expires, scope and withdrawn"),
+                    format!("`{other}` is not part of a consent record; it has name, given, expires, scope and withdrawn"),
                 )),
             }
         }

@@ -147,8 +147,9 @@ pub struct FrontMatter {
     pub image_credit: Option<String>,
     /// `image_consent:`, the consent of the people in the lead photo.
     pub image_consent: Option<Consent>,
-    /// `consent:`, the consent of the people the story tells of or quotes.
-    pub consent: Option<Consent>,
+    /// `consent:`, the consent of the people the story tells of or quotes:
+    /// one record, or a list of them, one per person.
+    pub consent: Vec<Consent>,
     /// `photo_consent:`, the consent for each photo in the text, by the
     /// address it is written with (`photo_consent: { training.jpg: {...} }`).
     pub photo_consent: BTreeMap<String, Consent>,
@@ -299,15 +300,20 @@ pub fn parse(
                 Some(list) => fm.aliases = list.into_iter().map(located).collect(),
                 None => diags.push(err(format!("`aliases` must be a list of old URLs, not {}", describe(&v)))),
             },
-            "consent" | "image_consent" => {
-                let mut c = consent_at(&v, &key, split, text, file, line, column, &mut diags);
-                if let Some(c) = c.take() {
-                    if key == "consent" {
-                        fm.consent = Some(c);
-                    } else {
-                        fm.image_consent = Some(c);
+            "consent" => match &v {
+                Value::Sequence(items) => {
+                    let lines = item_lines(split, line);
+                    for (i, item) in items.iter().enumerate() {
+                        let (l, c) = lines.get(i).copied().unwrap_or((line, column));
+                        if let Some(record) = consent_at(item, &key, split, text, file, l, c, &mut diags) {
+                            fm.consent.push(record);
+                        }
                     }
                 }
+                _ => fm.consent.extend(consent_at(&v, &key, split, text, file, line, column, &mut diags)),
+            },
+            "image_consent" => {
+                fm.image_consent = consent_at(&v, &key, split, text, file, line, column, &mut diags);
             }
             "photo_consent" => match &v {
                 Value::Mapping(m) => {
@@ -402,6 +408,26 @@ fn nested_position(split: &Split, line: usize, key: &str) -> Option<(usize, usiz
         }
     }
     None
+}
+
+/// Where each `- ` item of the list under the key on `line` starts, as
+/// (line, column of its first key).
+fn item_lines(split: &Split, line: usize) -> Vec<(usize, usize)> {
+    let Some(first) = line.checked_sub(split.yaml_line) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (i, l) in split.yaml.lines().enumerate().skip(first + 1) {
+        if !l.starts_with([' ', '\t', '-']) && !l.trim().is_empty() {
+            break;
+        }
+        let trimmed = l.trim_start();
+        if let Some(rest) = trimmed.strip_prefix("- ") {
+            let column = l.len() - rest.len() + 1;
+            out.push((split.yaml_line + i, column));
+        }
+    }
+    out
 }
 
 /// Reads a consent record, reporting each problem at its own key.

@@ -373,8 +373,8 @@ impl HeadResult {
         let file = p.source.display();
         let head = &p.source.text[..p.head_len];
         let at = |line: usize, column: usize, d: Diagnostic| d.at(head, line, column);
-        match &p.fm.consent {
-            None if config.consent.case_studies && p.kind == Kind::CaseStudy => {
+        if p.fm.consent.is_empty() {
+            if config.consent.case_studies && p.kind == Kind::CaseStudy {
                 p.left_out = Some(
                     "it has no `consent:` record for the people in it, and site.toml's [consent] requires one".into(),
                 );
@@ -383,33 +383,40 @@ impl HeadResult {
                         .with_hint("add `consent: { given: 2025-03-01, expires: 2027-03-01 }` with the dates the people in it agreed to"),
                 );
             }
-            None => {}
-            Some(c) => {
-                let status = c.status(&config.today, config.consent.warn_days);
-                if let Some(why) = status.reason() {
-                    self.diags.push(
-                        at(c.line, c.column, Diagnostic::warning(
-                            file,
-                            format!("this page is left out of the site: {why}"),
-                        ))
-                        .with_hint("it is gone from every page, feed, index and download; links to it now lead to the site's \"not found\" page, so remove them"),
-                    );
+            return;
+        }
+        // One person's consent ending is enough: the story is theirs too.
+        for c in &p.fm.consent {
+            let whose = match &c.name {
+                Some(n) => format!("the consent of {n}"),
+                None => "the consent of the people in this story".to_string(),
+            };
+            let status = c.status(&config.today, config.consent.warn_days);
+            if let Some(why) = status.reason() {
+                let why = match &c.name {
+                    Some(n) => why.replacen("its consent", &format!("{n}'s consent"), 1),
+                    None => why,
+                };
+                self.diags.push(
+                    at(c.line, c.column, Diagnostic::warning(
+                        file.clone(),
+                        format!("this page is left out of the site: {why}"),
+                    ))
+                    .with_hint("it is gone from every page, feed, index and download; links to it now lead to the site's \"not found\" page, so remove them"),
+                );
+                if p.left_out.is_none() {
                     p.left_out = Some(why);
-                } else if let consent::Status::EndsSoon { on, days } = status {
-                    self.diags.push(at(
-                        c.line,
-                        c.column,
-                        Diagnostic::warning(
-                            file,
-                            format!(
-                                "the consent of the people in this story ends on {} ({})",
-                                on.human(),
-                                in_days(days)
-                            ),
-                        ),
-                    )
-                    .with_hint("renew it with them and change `expires:`, or the page leaves the site after that day"));
                 }
+            } else if let consent::Status::EndsSoon { on, days } = status {
+                self.diags.push(at(
+                    c.line,
+                    c.column,
+                    Diagnostic::warning(
+                        file.clone(),
+                        format!("{whose} ends on {} ({})", on.human(), in_days(days)),
+                    ),
+                )
+                .with_hint("renew it with them and change `expires:`, or the page leaves the site after that day"));
             }
         }
     }

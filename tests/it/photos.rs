@@ -466,3 +466,35 @@ fn check_budget_weighs_each_page_as_a_phone_loads_it() {
     // Checking writes nothing into the site.
     assert!(!site.out().exists());
 }
+
+#[test]
+fn each_quoted_person_has_a_consent_and_one_ending_takes_the_story_out() {
+    let site = Site::empty(SITE);
+    let page = "---\ntitle: Two voices\ndate: 2025-01-10\nsummary: Two people speak.\nngo: Trust D\n\
+         sector: Health\nprogram: Clinics\ncountry: Kenya\n\
+         consent:\n  - name: Amina\n    given: 2024-01-01\n    expires: 2026-01-20\n  - name: Joseph\n    given: 2024-01-01\n    expires: 2027-01-01\n---\n\nAmina said so; Joseph agreed.\n";
+    site.write("content/case-studies/voices.md", page);
+    // Amina's ends in 19 days: said, at her record; the story is shown.
+    let out = run_on(&site, "2026-01-01", &["build"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let err = common::stderr(&out);
+    assert!(
+        err.contains("the consent of Amina ends on 20 January 2026 (in 19 days)")
+            && err.contains("content/case-studies/voices.md:10:5"),
+        "{err}"
+    );
+    assert!(!err.contains("Joseph"), "{err}");
+    assert!(site.exists("case-studies/voices/index.html"));
+    // A month on, hers has ended: the whole story leaves the site.
+    let out = run_on(&site, "2026-02-01", &["build"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let err = common::stderr(&out);
+    assert!(
+        err.contains(
+            "this page is left out of the site: Amina's consent expired on 20 January 2026"
+        ),
+        "{err}"
+    );
+    assert!(!site.exists("case-studies/voices/index.html"));
+    assert!(!site.read("case-studies.json").contains("Two voices"));
+}
