@@ -829,6 +829,17 @@ pub fn render(body: &str, first_line: usize, cx: &MarkdownContext) -> Rendered {
         }
     };
 
+    // A photo left out or unreadable, at its place in the file.
+    let note = |offset: usize, src: &str, left_out: bool, why: String| {
+        let (l, c) = lines.locate(body, offset);
+        PhotoNote {
+            line: l + first_line - 1,
+            column: c,
+            src: src.to_string(),
+            left_out,
+            why,
+        }
+    };
     let mut parser = Parser::new_ext(body, options()).into_offset_iter();
     let out_ref = &mut out;
     let stream = std::iter::from_fn(|| {
@@ -911,17 +922,15 @@ pub fn render(body: &str, first_line: usize, cx: &MarkdownContext) -> Rendered {
                                     let name = dest_url.rsplit('/').next().unwrap_or(&dest_url);
                                     pc.consent.get(name)
                                 });
-                                let (l, c) = lines.locate(body, range.start);
                                 let shown = match crate::images::judge(record, pc.config) {
                                     Ok(_) => true,
                                     Err(why) => {
-                                        out.photo_notes.push(PhotoNote {
-                                            line: l + first_line - 1,
-                                            column: c,
-                                            src: dest_url.to_string(),
-                                            left_out: true,
+                                        out.photo_notes.push(note(
+                                            range.start,
+                                            &dest_url,
+                                            true,
                                             why,
-                                        });
+                                        ));
                                         false
                                     }
                                 };
@@ -931,14 +940,8 @@ pub fn render(body: &str, first_line: usize, cx: &MarkdownContext) -> Rendered {
                                 continue;
                             }
                             crate::images::Found::Unreadable(_, why) => {
-                                let (l, c) = lines.locate(body, range.start);
-                                out.photo_notes.push(PhotoNote {
-                                    line: l + first_line - 1,
-                                    column: c,
-                                    src: dest_url.to_string(),
-                                    left_out: false,
-                                    why,
-                                });
+                                out.photo_notes
+                                    .push(note(range.start, &dest_url, false, why));
                             }
                             crate::images::Found::Other => {}
                         }

@@ -131,7 +131,8 @@ fn resize(img: &DynamicImage, width: u32, height: u32) -> Result<DynamicImage, S
     Ok(dst)
 }
 
-fn webp(img: &DynamicImage, quality: u8) -> Result<Vec<u8>, String> {
+/// Encodes pixels as lossy WebP at `quality`, keeping transparency.
+pub fn webp(img: &DynamicImage, quality: u8) -> Result<Vec<u8>, String> {
     let encoded = if img.color().has_alpha() {
         let rgba = img.to_rgba8();
         webp::Encoder::from_rgba(rgba.as_raw(), rgba.width(), rgba.height())

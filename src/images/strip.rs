@@ -58,20 +58,7 @@ pub fn clean(bytes: &[u8], format: Format, quality: u8) -> Result<Vec<u8>, Strin
             // A WebP's EXIF and XMP chunks, and the flags that announce
             // them, are simplest gone by encoding it again.
             let img = process::decode(bytes, format)?;
-            let mut out = Vec::new();
-            let enc = if img.color().has_alpha() {
-                let rgba = img.to_rgba8();
-                webp::Encoder::from_rgba(rgba.as_raw(), rgba.width(), rgba.height())
-                    .encode(f32::from(quality.max(90)))
-                    .to_vec()
-            } else {
-                let rgb = img.to_rgb8();
-                webp::Encoder::from_rgb(rgb.as_raw(), rgb.width(), rgb.height())
-                    .encode(f32::from(quality.max(90)))
-                    .to_vec()
-            };
-            out.extend_from_slice(&enc);
-            Ok(out)
+            process::webp(&img, quality.max(90))
         }
     }
 }
