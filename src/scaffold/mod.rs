@@ -356,6 +356,7 @@ pub fn new_file(
 /// The starter site `casebook init` writes: (path, contents).
 pub const STARTER: &[(&str, &str)] = &[
     ("site.toml", include_str!("starter/site.toml")),
+    (".gitignore", include_str!("starter/gitignore")),
     (
         "content/_index.md",
         include_str!("starter/content/_index.md"),
