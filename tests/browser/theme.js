@@ -220,15 +220,18 @@ async function tabThrough(page, max) {
     // the first screen of a phone.
     const phone = await browser.newContext({ viewport: { width: 360, height: 740 } });
     const ph = await phone.newPage();
-    await ph.goto(base + pages['case-study']);
-    const first = await ph.evaluate(() => {
-      const header = document.querySelector('.site-header').getBoundingClientRect().height;
-      const row = document.querySelector('.site-nav a').getBoundingClientRect().height;
-      const p = document.querySelector('.doc-body p');
-      return { header, row, top: p ? p.getBoundingClientRect().top : 1e9 };
-    });
-    check(first.header < 110, 'the header takes two rows on a phone', first);
-    check(first.top < 740 - 40, "the case study's first sentence is on the first screen of a phone", first);
+    // With a lead photo too: it must leave room for the text.
+    for (const which of ['case-study', 'photo'].filter(k => pages[k])) {
+      await ph.goto(base + pages[which]);
+      const first = await ph.evaluate(() => {
+        const header = document.querySelector('.site-header').getBoundingClientRect().height;
+        const row = document.querySelector('.site-nav a').getBoundingClientRect().height;
+        const p = document.querySelector('.doc-body p');
+        return { header, row, top: p ? p.getBoundingClientRect().top : 1e9 };
+      });
+      check(first.header < 110, 'the header takes two rows on a phone', first);
+      check(first.top < 740 - 40, `the ${which} page's first sentence is on the first screen of a phone`, first);
+    }
     // Cards: no meta line starts with a separator, and dates in a row line up.
     await ph.close();
     await phone.close();
