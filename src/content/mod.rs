@@ -111,7 +111,7 @@ pub struct Page {
     pub image: Option<String>,
     pub image_alt: Option<String>,
     /// The lead photo, when it is one of the site's photos and may be shown.
-    pub photo: Option<crate::images::PhotoV>,
+    pub photo: Option<Box<crate::images::PhotoV>>,
     /// Every photo the page shows (lead and text), to be processed.
     pub photos: Vec<Arc<crate::images::Photo>>,
     /// Site paths of photos this page's consent records leave out.
@@ -713,7 +713,7 @@ pub fn parse_head(source: Source, tax_fields: &[&str]) -> HeadResult {
 
 /// What a page shows of its photos.
 struct PagePhotos {
-    lead: Option<crate::images::PhotoV>,
+    lead: Option<Box<crate::images::PhotoV>>,
     lead_left_out: bool,
     used: Vec<Arc<crate::images::Photo>>,
     left_out: Vec<String>,
@@ -756,7 +756,7 @@ fn page_photos(
                         v.print = c.allows("print");
                         v.social = c.allows("social");
                     }
-                    out.lead = Some(v);
+                    out.lead = Some(Box::new(v));
                     out.used.insert(0, p);
                 }
                 Err(why) => {

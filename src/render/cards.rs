@@ -109,7 +109,7 @@ impl<'s> Renderer<'s> {
             first_outcome: p.outcomes.first().map(outcome_v),
             case_study_count: self.site.members[i].len(),
             terms: self.terms_value(i),
-            photo: p.photo.as_ref(),
+            photo: p.photo.as_deref(),
         }
     }
 }

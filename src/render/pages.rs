@@ -102,7 +102,7 @@ impl<'s> Renderer<'s> {
                 }
             }),
             image_alt: p.image_alt.as_deref(),
-            photo: p.photo.as_ref(),
+            photo: p.photo.as_deref(),
             extra: &p.extra,
             draft: p.draft,
             terms: self.terms_value(i),

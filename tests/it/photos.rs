@@ -127,8 +127,18 @@ fn photos_become_pictures_at_several_widths_with_no_metadata_left() {
             .is_some(),
         "the test photo carries GPS"
     );
+    // Another file beside the page is published beside it.
+    std::fs::write(
+        site.root().join("content/case-studies/clinic/report.pdf"),
+        b"%PDF-1.4 a report",
+    )
+    .unwrap();
     let out = run_on(&site, "2026-01-01", &["build"]);
     assert!(out.status.success(), "{}", common::stderr(&out));
+    assert_eq!(
+        std::fs::read(site.out().join("case-studies/clinic/report.pdf")).unwrap(),
+        b"%PDF-1.4 a report"
+    );
     let page = site.read("case-studies/clinic/index.html");
 
     // The lead photo: WebP and JPEG at 480, 960 and 1600 (not 2000: the
