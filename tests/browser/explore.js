@@ -105,6 +105,16 @@ async function count(page, id) {
     await settle(page);
     check(JSON.stringify(await titles(page)) === JSON.stringify(['Homework help for rural schools']),
       'a word found only in the body text matches');
+    // "C++" and "C#" are words: each finds its own case study, not every
+    // word that starts with c.
+    await page.fill('#explorer-q', 'c++');
+    await settle(page);
+    check(JSON.stringify(await titles(page)) === JSON.stringify(['Homework help for rural schools']),
+      'C++ finds the case study tagged C++', await titles(page));
+    await page.fill('#explorer-q', 'C#');
+    await settle(page);
+    check(JSON.stringify(await titles(page)) === JSON.stringify(['A chatbot for expecting mothers']),
+      'C# finds the case study tagged C#', await titles(page));
     await page.fill('#explorer-q', 'kisumu');
     await settle(page);
     check((await titles(page)).length === 0 && await page.textContent('.explorer-status') === 'No case studies match',

@@ -42,10 +42,13 @@
 
   // Lower case, accents removed, anything not a letter or digit a space,
   // padded with spaces so " word" finds words that start with "word".
+  // `+` and `#` after a letter or digit stay part of the word, so "C++"
+  // and "C#" are words of their own and not every word starting with c.
   function norm(s) {
     s = String(s || "").toLowerCase();
     if (s.normalize) s = s.normalize("NFD").replace(/[\u0300-\u036f]/g, "");
-    return " " + s.replace(/[^\p{L}\p{N}]+/gu, " ").trim() + " ";
+    s = s.replace(/[^\p{L}\p{N}+#]+/gu, " ").replace(/(^|[^\p{L}\p{N}+#])[+#]+/gu, "$1 ");
+    return " " + s.replace(/ +/g, " ").trim() + " ";
   }
 
   function el(tag, cls, text) {
