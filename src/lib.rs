@@ -172,6 +172,21 @@ pub struct LeftOut {
     pub photos: usize,
 }
 
+impl LeftOut {
+    /// `pages` left out, and the distinct photos the published `shown`
+    /// pages' consent records leave out.
+    pub(crate) fn of(pages: usize, shown: &[std::sync::Arc<content::Page>]) -> LeftOut {
+        let photos: std::collections::BTreeSet<&String> = shown
+            .iter()
+            .flat_map(|p| p.photos_left_out.iter())
+            .collect();
+        LeftOut {
+            pages,
+            photos: photos.len(),
+        }
+    }
+}
+
 impl BuildReport {
     /// One line a person can read: pages by kind, terms per taxonomy, time.
     pub fn summary(&self) -> String {
@@ -319,14 +334,7 @@ pub(crate) fn load(opts: &BuildOptions) -> Result<Loaded, Error> {
         &mut theme.statics,
     );
     diags.extend(photo_diags);
-    let left_out = LeftOut {
-        pages: parsed.left_out,
-        photos: pages
-            .iter()
-            .flat_map(|p| p.photos_left_out.iter())
-            .collect::<std::collections::BTreeSet<_>>()
-            .len(),
-    };
+    let left_out = LeftOut::of(parsed.left_out, &pages);
     // Links can only be checked against the whole, indexed site; they are
     // checked even when other files have errors, so one run reports all.
     let site = index::index(config, pages);

@@ -923,7 +923,7 @@ pub fn render(body: &str, first_line: usize, cx: &MarkdownContext) -> Rendered {
                                     pc.consent.get(name)
                                 });
                                 let shown = match crate::images::judge(record, pc.config) {
-                                    Ok(_) => true,
+                                    Ok(()) => true,
                                     Err(why) => {
                                         out.photo_notes.push(note(
                                             range.start,

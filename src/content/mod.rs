@@ -747,7 +747,7 @@ fn page_photos(
         let src = image.value.trim();
         match catalogue.find(page_path, src) {
             Found::Photo(p) => match judge(fm.image_consent.as_ref(), config) {
-                Ok(_) => {
+                Ok(()) => {
                     let alt = fm.image_alt.as_deref().unwrap_or("").trim();
                     let mut v = p.markup(&config.base_path, alt);
                     v.caption = fm.image_caption.clone().filter(|c| !c.trim().is_empty());

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{Config, ImagesConfig};
 use crate::content::Asset;
-use crate::content::consent::{Consent, Status};
+use crate::content::consent::Consent;
 use crate::render::theme::StaticSource;
 
 /// The folder of the output processed photos go in.
@@ -408,22 +408,19 @@ pub fn placeholder_alt(alt: &str, src: &str) -> bool {
     alt == name || alt == stem || alt.replace([' ', '_'], "-") == stem.replace(['_', ' '], "-")
 }
 
-/// Whether a page may show the photo `src`, by its consent record (`None`
-/// when it has none): `Ok` with the record's status, or `Err` with why not.
-pub fn judge(record: Option<&Consent>, config: &Config) -> Result<Option<Status>, String> {
+/// Whether a page may show a photo, by its consent record (`None` when it
+/// has none): `Err` says why not.
+pub fn judge(record: Option<&Consent>, config: &Config) -> Result<(), String> {
     match record {
         None if config.consent.required => Err(
             "it has no consent record, and site.toml's [consent] requires one for every photo"
                 .into(),
         ),
-        None => Ok(None),
-        Some(c) => {
-            let status = c.status(&config.today, config.consent.warn_days);
-            match status.reason() {
-                Some(r) => Err(r),
-                None => Ok(Some(status)),
-            }
-        }
+        None => Ok(()),
+        Some(c) => match c.status(&config.today, config.consent.warn_days).reason() {
+            Some(why) => Err(why),
+            None => Ok(()),
+        },
     }
 }
 

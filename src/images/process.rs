@@ -187,7 +187,7 @@ pub fn ensure(photos: &[Arc<Photo>], cache: &Path, quality: u8) -> Vec<(String, 
                         let bytes = match *ext {
                             "webp" => webp(&copy, quality)?,
                             "png" => png(&copy)?,
-                            _ => jpeg(&copy, quality.max(60))?,
+                            _ => jpeg(&copy, quality)?,
                         };
                         write_atomic(path, &bytes).map_err(|e| e.to_string())?;
                     }

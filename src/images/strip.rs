@@ -31,6 +31,10 @@ fn keep_jpeg(marker: u8, contents: &[u8]) -> bool {
 /// EXIF (eXIf) and the time of last change (tIME).
 const PNG_DROPPED: &[&[u8; 4]] = &[b"tEXt", b"zTXt", b"iTXt", b"eXIf", b"tIME"];
 
+/// The least quality an original that must be encoded again is given: it
+/// is the full-size file a reader downloads, so it stays near the source.
+const ORIGINAL_QUALITY: u8 = 90;
+
 /// The bytes of a photo with its metadata removed.
 pub fn clean(bytes: &[u8], format: Format, quality: u8) -> Result<Vec<u8>, String> {
     match format {
@@ -40,7 +44,7 @@ pub fn clean(bytes: &[u8], format: Format, quality: u8) -> Result<Vec<u8>, Strin
             if process::turned(bytes, format)? {
                 // Turned by its EXIF: turn the pixels instead.
                 let img = process::decode(bytes, format)?;
-                return process::jpeg(&img, quality.max(90));
+                return process::jpeg(&img, quality.max(ORIGINAL_QUALITY));
             }
             let mut jpeg = jpeg;
             jpeg.segments_mut()
@@ -58,7 +62,7 @@ pub fn clean(bytes: &[u8], format: Format, quality: u8) -> Result<Vec<u8>, Strin
             // A WebP's EXIF and XMP chunks, and the flags that announce
             // them, are simplest gone by encoding it again.
             let img = process::decode(bytes, format)?;
-            process::webp(&img, quality.max(90))
+            process::webp(&img, quality.max(ORIGINAL_QUALITY))
         }
     }
 }

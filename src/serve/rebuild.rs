@@ -349,13 +349,7 @@ impl Session {
             return Some(Err(d));
         }
         if !rel.ends_with(".md") {
-            return Some(Err(Diagnostic::warning(
-                format!("content/{rel}"),
-                "this file is not Markdown (.md) and is not published",
-            )
-            .with_hint(
-                "put images and downloads in static/ and link to them as /images/name.png",
-            )));
+            return Some(Err(content::not_markdown(rel)));
         }
         Some(content::read_source(rel.to_string(), &path))
     }
@@ -876,19 +870,10 @@ impl Session {
                 warnings: Vec::new(),
                 output: self.out.clone(),
                 elapsed,
-                left_out: crate::LeftOut {
-                    pages: self
-                        .files
-                        .values()
-                        .filter(|f| f.page.is_none() && f.target.is_some() && f.left_out)
-                        .count(),
-                    photos: site
-                        .pages
-                        .iter()
-                        .flat_map(|p| p.photos_left_out.iter())
-                        .collect::<std::collections::BTreeSet<_>>()
-                        .len(),
-                },
+                left_out: crate::LeftOut::of(
+                    self.files.values().filter(|f| f.left_out).count(),
+                    &site.pages,
+                ),
             }
             .summary()
         });
